@@ -1,0 +1,3 @@
+from ops_console.cli import main
+
+main()
