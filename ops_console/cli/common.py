@@ -35,6 +35,12 @@ class State:
     _ctx: AppContext | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def reset(self) -> None:
+        """Forget everything of a previous invocation (tests run several in one process)."""
+        if self._ctx is not None:
+            self._ctx.close()
+        self.__init__()  # type: ignore[misc]
+
     def settings(self) -> Settings:
         if self._settings is None:
             self._settings = load_settings(self.config_path)

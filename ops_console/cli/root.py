@@ -20,6 +20,7 @@ def register(app: typer.Typer) -> None:
         operator: Annotated[str | None, typer.Option("--operator", help=t("cli.opt.operator"))] = None,
         demo: Annotated[bool, typer.Option("--demo", help=t("cli.opt.demo"))] = False,
     ) -> None:
+        state.reset()
         state.config_path = config
         state.operator = operator
         state.demo = demo

@@ -82,9 +82,12 @@ class ImportResult:
 def import_operators(ctx: AppContext, path: Path, actor: Actor = SYSTEM) -> ImportResult:
     """CSV `operator_id,name,role,pin`; bad rows are reported by row and field, good rows kept."""
     require_supervisor_once_operators_exist(ctx, actor)
-    from ops_console.services.intake_files import read_text_any  # one encoding policy for every CSV
+    from ops_console.services.intake_files import decode  # one encoding policy for every CSV
 
-    text = read_text_any(path)
+    try:
+        text, _encoding = decode(path.read_bytes())
+    except UnicodeDecodeError:
+        raise ServiceError("import.bad_encoding", file=str(path)) from None
     rows = list(csv.DictReader(text.splitlines()))
     added = updated = 0
     errors: list[str] = []
