@@ -1,0 +1,371 @@
+"""Frozen snapshots of orders for the console's dialogs: one query pass, no ORM objects leak out.
+
+`order_snapshot` is what the order detail shows: lines, customer (phone masked), payment,
+remarks, store / courier / tier, every event with who (operator names) and when (local time in
+`ui.timezone`), the delivery attempts and the order's reminders and anomalies. The full phone
+number is never in a snapshot: `reveal_phone` performs the `reveal_phone` lifecycle action (so
+the event log records who looked) and returns it.
+
+The other functions feed the action dialogs: the orders an action applies to (with the version
+the dialog saw, for `expected_version`), the stores to assign to, the couriers to dispatch.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_
+from sqlmodel import Session, select
+
+from ops_console.domain.phone import mask_phone
+from ops_console.domain.types import Action, Tier
+from ops_console.services.context import Actor, AppContext
+from ops_console.services.errors import NotFound
+from ops_console.services.lifecycle import find_order, perform
+from ops_console.storage.db import read_session
+from ops_console.storage.models import (
+    Anomaly,
+    Courier,
+    Delivery,
+    Event,
+    Operator,
+    Order,
+    OrderLine,
+    Reminder,
+    Store,
+    StoreKeyword,
+)
+
+
+@dataclass(frozen=True)
+class LineView:
+    line_no: int
+    sku: str
+    name: str
+    spec: str
+    category: str
+    qty: float
+    unit: str
+    unit_price: int  # fen
+    amount: int  # fen
+    picked_qty: float | None = None
+    substitute_sku: str | None = None
+
+
+@dataclass(frozen=True)
+class EventView:
+    id: int
+    at: datetime  # local time in ui.timezone
+    actor_id: str
+    actor_name: str  # operator name; "system" for the system (translate with actor.system)
+    actor_role: str
+    action: str
+    from_status: str | None
+    to_status: str | None
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DeliveryView:
+    attempt: int
+    tier: str
+    courier_id: str | None
+    courier_name: str
+    dispatched_at: datetime | None  # local
+    finished_at: datetime | None  # local
+    outcome: str | None
+    reason_code: str | None
+    reason_text: str | None
+    till_receipt: str | None
+
+
+@dataclass(frozen=True)
+class AlertView:
+    source: str  # "reminder" or "anomaly"
+    kind: str  # reminder kind or anomaly rule
+    severity: str
+    status: str
+    at: datetime | None  # local: first raised / first seen
+    count: int
+    owner: str | None = None
+    deadline: datetime | None = None  # local
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class OrderSnapshot:
+    id: int
+    channel: str
+    order_no: str
+    kind: str
+    status: str
+    version: int
+    customer_name: str
+    phone_masked: str
+    address: str
+    store_id: str | None
+    store_name: str | None
+    assign_method: str | None
+    match_reason: str | None
+    suggestions: tuple[dict[str, Any], ...]
+    tier: str | None
+    courier_id: str | None
+    courier_name: str | None
+    payment_method: str
+    payment_status: str
+    amount: int
+    paid_amount: int
+    remarks: str
+    urgent: bool
+    custom: bool
+    appointment_at: datetime | None  # local
+    placed_at: datetime | None  # local
+    received_at: datetime | None  # local
+    review_reason: str | None
+    claimed_by: str | None  # operator name
+    source: str
+    lines: tuple[LineView, ...] = ()
+    events: tuple[EventView, ...] = ()
+    deliveries: tuple[DeliveryView, ...] = ()
+    alerts: tuple[AlertView, ...] = ()
+
+
+def _local(ctx: AppContext, when: datetime | None) -> datetime | None:
+    return when.astimezone(ctx.settings.tz) if when is not None else None
+
+
+def _names(session: Session, ids: set[str]) -> dict[str, str]:
+    ids = {i for i in ids if i}
+    if not ids:
+        return {}
+    rows = session.exec(select(Operator.id, Operator.name).where(Operator.id.in_(ids)))  # type: ignore[attr-defined]
+    return dict(rows.all())
+
+
+def order_snapshot(ctx: AppContext, order_ref: int | str) -> OrderSnapshot:
+    """Everything the order detail shows, read in one transaction. NotFound when there is no such order."""
+    with read_session(ctx.engine) as s:
+        o = find_order(s, order_ref)
+        oid = o.id or 0
+        lines = list(s.exec(select(OrderLine).where(OrderLine.order_id == oid).order_by(OrderLine.line_no)))  # type: ignore[arg-type]
+        events = list(s.exec(select(Event).where(Event.order_id == oid).order_by(Event.id)))  # type: ignore[arg-type]
+        deliveries = list(s.exec(select(Delivery).where(Delivery.order_id == oid).order_by(Delivery.attempt)))  # type: ignore[arg-type]
+        store = s.get(Store, o.store_id) if o.store_id else None
+        courier_ids = {d.courier_id for d in deliveries if d.courier_id} | ({o.courier_id} if o.courier_id else set())
+        couriers = {
+            c.id: c.name for c in s.exec(select(Courier).where(Courier.id.in_(courier_ids)))  # type: ignore[attr-defined]
+        } if courier_ids else {}
+        names = _names(s, {e.actor for e in events} | ({o.claimed_by} if o.claimed_by else set()))
+        alerts = _alerts(ctx, s, o)
+        return OrderSnapshot(
+            id=oid,
+            channel=o.channel,
+            order_no=o.order_no,
+            kind=o.kind,
+            status=o.status,
+            version=o.version,
+            customer_name=o.customer_name,
+            phone_masked=mask_phone(o.phone),
+            address=o.address,
+            store_id=o.store_id,
+            store_name=store.name if store else None,
+            assign_method=o.assign_method,
+            match_reason=o.match_reason,
+            suggestions=tuple(dict(x) for x in (o.suggestions or [])),
+            tier=o.tier,
+            courier_id=o.courier_id,
+            courier_name=couriers.get(o.courier_id) if o.courier_id else None,
+            payment_method=o.payment_method,
+            payment_status=o.payment_status,
+            amount=o.amount,
+            paid_amount=o.paid_amount,
+            remarks=o.remarks,
+            urgent=o.urgent,
+            custom=o.custom,
+            appointment_at=_local(ctx, o.appointment_at),
+            placed_at=_local(ctx, o.placed_at),
+            received_at=_local(ctx, o.received_at),
+            review_reason=o.review_reason,
+            claimed_by=names.get(o.claimed_by, o.claimed_by) if o.claimed_by else None,
+            source=o.source,
+            lines=tuple(
+                LineView(li.line_no, li.sku, li.name, li.spec, li.category, li.qty, li.unit, li.unit_price,
+                         round(li.qty * li.unit_price), li.picked_qty, li.substitute_sku)
+                for li in lines
+            ),
+            events=tuple(
+                EventView(e.id or 0, e.at.astimezone(ctx.settings.tz), e.actor,
+                          names.get(e.actor, e.actor), e.actor_role, e.action, e.from_status, e.to_status,
+                          dict(e.detail or {}))
+                for e in events
+            ),
+            deliveries=tuple(
+                DeliveryView(d.attempt, d.tier, d.courier_id, couriers.get(d.courier_id or "", d.courier_id or ""),
+                             _local(ctx, d.dispatched_at), _local(ctx, d.finished_at), d.outcome, d.reason_code,
+                             d.reason_text, d.till_receipt)
+                for d in deliveries
+            ),
+            alerts=alerts,
+        )
+
+
+def _alerts(ctx: AppContext, s: Session, o: Order) -> tuple[AlertView, ...]:
+    """The order's anomalies (by order id) and reminders (whose subject names the order).
+
+    Reminder subjects are written by the reminders issue; the forms accepted here are the order id
+    (`order:12`, `12`), its number (`MT9001`) and `channel:order_no`, and a payload `order_id`.
+    """
+    out: list[AlertView] = []
+    for a in s.exec(select(Anomaly).where(Anomaly.order_id == o.id).order_by(Anomaly.id)):  # type: ignore[arg-type]
+        out.append(AlertView("anomaly", a.rule, a.severity, a.status, _local(ctx, a.first_seen), a.count,
+                             a.owner, _local(ctx, a.deadline), a.resolution or str(a.detail.get("text", "") or "")))
+    subjects = [f"order:{o.id}", str(o.id), o.order_no, f"{o.channel}:{o.order_no}"]
+    reminders = s.exec(
+        select(Reminder).where(or_(Reminder.subject.in_(subjects), Reminder.dedup_key.contains(f"order:{o.id}:")))  # type: ignore[attr-defined]
+        .order_by(Reminder.id)  # type: ignore[arg-type]
+    )
+    for r in reminders:
+        out.append(AlertView("reminder", r.kind, r.severity, r.status, _local(ctx, r.raised_at), r.raise_count,
+                             r.acknowledged_by))
+    return tuple(out)
+
+
+def reveal_phone(ctx: AppContext, actor: Actor, order_id: int) -> str:
+    """The full phone number, after logging who looked (`reveal_phone` lifecycle action)."""
+    perform(ctx, order_id, Action.REVEAL_PHONE, actor)
+    with read_session(ctx.engine) as s:
+        order = s.get(Order, order_id)
+        if order is None:  # pragma: no cover - perform found it a moment ago
+            raise NotFound("orders.not_found", order=str(order_id))
+        return order.phone
+
+
+# --------------------------------------------------------------------------- dialogs
+
+
+@dataclass(frozen=True)
+class OrderBrief:
+    """One order an action dialog applies to, with the version the dialog saw."""
+
+    id: int
+    order_no: str
+    channel: str
+    status: str
+    version: int
+    address: str
+    store_id: str | None
+    tier: str | None
+    courier_id: str | None
+    amount: int
+    payment_method: str
+    match_reason: str | None
+    suggestions: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Missing:
+    """An order id that no longer exists (shown as a failed outcome)."""
+
+    id: int
+    message: str
+
+
+def order_briefs(ctx: AppContext, order_ids: list[int]) -> tuple[list[OrderBrief], list[Missing]]:
+    """The orders in the given order; ids that are gone come back as Missing."""
+    found: dict[int, OrderBrief] = {}
+    with read_session(ctx.engine) as s:
+        rows = s.exec(select(Order).where(Order.id.in_(order_ids))) if order_ids else []  # type: ignore[union-attr]
+        for o in rows:
+            found[o.id or 0] = OrderBrief(o.id or 0, o.order_no, o.channel, o.status, o.version, o.address,
+                                          o.store_id, o.tier, o.courier_id, o.amount, o.payment_method,
+                                          o.match_reason, tuple(dict(x) for x in (o.suggestions or [])))
+    briefs, missing = [], []
+    for oid in order_ids:
+        if oid in found:
+            briefs.append(found[oid])
+        else:
+            missing.append(Missing(oid, NotFound("orders.not_found", order=str(oid)).message))
+    return briefs, missing
+
+
+@dataclass(frozen=True)
+class StoreChoice:
+    id: str
+    name: str
+    kind: str
+    keywords: tuple[str, ...] = field(default_factory=tuple)
+
+
+def store_choices(ctx: AppContext) -> list[StoreChoice]:
+    """Active stores with their keywords, by id: what the assign dialog filters over."""
+    with read_session(ctx.engine) as s:
+        stores = list(s.exec(select(Store).where(Store.active == True).order_by(Store.id)))  # type: ignore[arg-type]  # noqa: E712
+        keywords: dict[str, list[str]] = {}
+        for kw, store_id in s.exec(select(StoreKeyword.keyword, StoreKeyword.store_id).order_by(StoreKeyword.keyword)):
+            keywords.setdefault(store_id, []).append(kw)
+    return [StoreChoice(st.id, st.name, st.kind, tuple(keywords.get(st.id, []))) for st in stores]
+
+
+@dataclass(frozen=True)
+class CourierChoice:
+    id: str
+    name: str
+    tier: str
+    store_id: str | None
+    store_name: str | None
+    capacity: int
+    active_deliveries: int
+    own_store: bool  # a courier of the order's store
+
+
+ACTIVE_DELIVERY_STATUSES = ("dispatched", "held", "out_for_delivery")
+
+
+def courier_choices(ctx: AppContext, order_id: int) -> tuple[str, list[CourierChoice]]:
+    """The order's current tier and the couriers to propose, best first.
+
+    On duty and active couriers of that tier; the order's own store's couriers first, then by
+    fewest active deliveries, then by id. A company courier bound to another store is left out
+    (dispatch would refuse them).
+    """
+    with read_session(ctx.engine) as s:
+        order = s.get(Order, order_id)
+        if order is None:
+            raise NotFound("orders.not_found", order=str(order_id))
+        tier = order.tier or Tier.COMPANY.value
+        couriers = list(s.exec(
+            select(Courier).where(Courier.tier == tier, Courier.active == True, Courier.on_duty == True)  # noqa: E712
+        ))
+        busy: Counter[str] = Counter()
+        ids = [c.id for c in couriers]
+        if ids:
+            rows = s.exec(
+                select(Delivery.courier_id).join(Order, Order.id == Delivery.order_id).where(  # type: ignore[arg-type]
+                    Delivery.courier_id.in_(ids),  # type: ignore[union-attr]
+                    Delivery.finished_at.is_(None),  # type: ignore[union-attr]
+                    Order.status.in_(ACTIVE_DELIVERY_STATUSES),  # type: ignore[attr-defined]
+                )
+            )
+            busy.update(cid for cid in rows if cid)
+        stores = {st.id: st.name for st in s.exec(select(Store))}
+    out = []
+    for c in couriers:
+        own = c.store_id is not None and c.store_id == order.store_id
+        if tier == Tier.COMPANY and c.store_id and not own:
+            continue
+        out.append(CourierChoice(c.id, c.name, c.tier, c.store_id, stores.get(c.store_id or ""), c.capacity,
+                                 busy[c.id], own))
+    out.sort(key=lambda c: (not c.own_store, c.active_deliveries, c.id))
+    return tier, out
+
+
+def store_name(ctx: AppContext, store_id: str | None) -> str | None:
+    if not store_id:
+        return None
+    with read_session(ctx.engine) as s:
+        store = s.get(Store, store_id)
+        return store.name if store else None
+
