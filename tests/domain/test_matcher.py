@@ -1,0 +1,271 @@
+"""The matcher: the rule, the suggestions, hostile input, and the scores on two labelled sets."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ops_console.demo import district
+from ops_console.domain.matcher import Matcher, MatchReason, SuggestionReason
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+DATA_SETS = [DATA / "address_dev", DATA / "demo_district"]
+SCORE = DATA / "address_dev" / "score.py"
+
+
+def load_stores(path: Path) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    pairs: list[tuple[str, str]] = []
+    names: dict[str, str] = {}
+    with path.open(encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            names[row["store_id"]] = row["name"]
+            pairs.extend((kw, row["store_id"]) for kw in row["keywords"].split("|") if kw)
+    return pairs, names
+
+
+def load_rows(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def score(data_set: Path, predictions: Path) -> dict:
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(SCORE),
+            str(predictions),
+            "--stores",
+            str(data_set / "stores.csv"),
+            "--addresses",
+            str(data_set / "addresses.jsonl"),
+            "--json",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout)
+
+
+def assert_scores(metrics: dict) -> None:
+    assert metrics["wrong_auto"] == 0, metrics["failing_by_category"]
+    assert metrics["auto_coverage"] == 1.0, metrics["failing_by_category"]
+    assert metrics["suggestion_hit"] >= 0.80, metrics["failing_by_category"]
+
+
+@pytest.fixture(scope="module")
+def dev_matcher() -> Matcher:
+    pairs, names = load_stores(DATA / "address_dev" / "stores.csv")
+    return Matcher(pairs, store_names=names)
+
+
+@pytest.mark.parametrize("data_set", DATA_SETS, ids=lambda p: p.name)
+def test_scores_on_labelled_sets(data_set: Path, tmp_path: Path) -> None:
+    pairs, names = load_stores(data_set / "stores.csv")
+    matcher = Matcher(pairs, store_names=names)
+    predictions = tmp_path / "predictions.jsonl"
+    with predictions.open("w", encoding="utf-8") as f:
+        for row in load_rows(data_set / "addresses.jsonl"):
+            result = matcher.match(row["address"])
+            pred = {"id": row["id"], "store_id": result.store_id, "auto": result.auto, "suggestion": result.suggestion}
+            f.write(json.dumps(pred, ensure_ascii=False) + "\n")
+    assert_scores(score(data_set, predictions))
+
+
+def test_demo_data_set_is_what_the_generator_writes(tmp_path: Path) -> None:
+    """tests/data/demo_district is reproducible from the demo district with its seed."""
+    sys.path.insert(0, str(DATA / "demo_district"))
+    try:
+        import generate  # type: ignore[import-not-found]
+    finally:
+        sys.path.pop(0)
+    district.write_dataset(tmp_path, seed=generate.SEED)
+    for name in ("stores.csv", "addresses.jsonl"):
+        assert (tmp_path / name).read_bytes() == (DATA / "demo_district" / name).read_bytes(), name
+
+
+# -- the rule --------------------------------------------------------------------------------
+
+
+def test_single_store_is_auto() -> None:
+    m = Matcher([("金棠花园", "S03"), ("金棠花园二期", "S04"), ("鸥鹭湾", "S04")])
+    r = m.match("浙江省岚州市栖凤区金棠花园二期17号楼2503")
+    assert (r.auto, r.store_id, r.reason, r.reason_text()) == (True, "S04", MatchReason.AUTO, "auto")
+    assert [(k.keyword, k.store_id, k.start, k.end) for k in r.keywords] == [("金棠花园二期", "S04", 9, 15)]
+    assert r.suggestions == () and r.suggestion is None
+
+
+def test_nested_keyword_inside_a_longer_one_does_not_count_but_counts_elsewhere() -> None:
+    m = Matcher([("金棠花园", "S03"), ("金棠花园二期", "S04")])
+    r = m.match("金棠花园二期3栋，金棠花园5栋")
+    assert not r.auto and r.reason is MatchReason.AMBIGUOUS
+    assert r.stores == ("S03", "S04") and r.reason_text() == "ambiguous: S03, S04"
+    # A suffix inside a longer keyword does not count either.
+    m2 = Matcher([("新桂香苑", "S10"), ("桂香苑", "S09")])
+    assert m2.match("新桂香苑3幢").store_id == "S10"
+    # Overlapping keywords that are not nested both count.
+    m3 = Matcher([("云溪路", "S05"), ("路小学", "S06")])
+    assert m3.match("云溪路小学").reason is MatchReason.AMBIGUOUS
+
+
+def test_no_keyword_and_the_same_store_twice() -> None:
+    m = Matcher([("芙蓉街", "S06"), ("玉兰苑", "S06")])
+    assert m.match("芙蓉街29号玉兰苑3栋").store_id == "S06"
+    r = m.match("合肥市蜀山区光明路136号")
+    assert (r.auto, r.store_id, r.reason, r.reason_text()) == (False, None, MatchReason.NO_KEYWORD, "no keyword")
+
+
+def test_keywords_are_normalized_like_addresses() -> None:
+    m = Matcher([("星河SOHO", "S13"), ("春暉家園", "S25"), ("岚创 大厦", "S16")])
+    assert m.match("星河ｓｏｈｏ ９层").store_id == "S13"
+    assert m.match("春晖家园2栋").store_id == "S25"
+    assert m.match("岚创大厦602").store_id == "S16"
+    assert m.match("岚创大．厦602").auto is False  # punctuation is not removed
+
+
+def test_a_keyword_of_two_stores_is_never_auto() -> None:
+    m = Matcher([("海棠湾", "S08"), ("海棠灣", "S09")])
+    assert m.conflicts == {"海棠湾": ("S08", "S09")}
+    assert m.match("海棠湾10幢").reason is MatchReason.AMBIGUOUS
+
+
+def test_empty_matcher() -> None:
+    r = Matcher([]).match("金棠花园")
+    assert not r.auto and r.reason is MatchReason.NO_KEYWORD and r.suggestions == ()
+
+
+# -- suggestions -----------------------------------------------------------------------------
+
+
+def test_context_ranks_the_ambiguous_stores(dev_matcher: Matcher) -> None:
+    pairs = district.keyword_pairs()
+    m = Matcher(pairs)
+    cases = {
+        "明珠广场对面的碧波苑5栋": "S08",
+        "碧波苑旁边的明珠大厦3楼": "S07",
+        "以前住梨园新村，现在送潇湘苑2号楼1单元1901": "S18",
+        "潇湘苑12栋802，不是梨园新村": "S18",
+        "清泉小区2栋4单元1501室（揽胜苑旁边）": "S18",
+        "揽胜苑公交站下车，清泉小区2栋": "S18",
+        "靠近天鹅湾的飞花小区3幢": "S17",
+    }
+    for address, store in cases.items():
+        r = m.match(address)
+        assert r.reason is MatchReason.AMBIGUOUS, address
+        assert r.suggestion == store, (address, [s.describe() for s in r.suggestions])
+        assert {s.store_id for s in r.suggestions} == set(r.stores)  # both stores are shown
+        assert r.suggestions[0].reason is SuggestionReason.CONTEXT
+
+
+def test_fuzzy_and_alternative_forms() -> None:
+    m = Matcher(district.keyword_pairs())
+    cases = {
+        "吴桐苑北区3栋": ("S01", SuggestionReason.FUZZY),  # homophone
+        "织造宿舍5-4-1804": ("S15", SuggestionReason.FUZZY),  # a character left out
+        "锦鲤一号院3幢": ("S14", SuggestionReason.ALTERNATIVE),  # numerals
+        "湖滨二期11栋": ("S19", SuggestionReason.ALTERNATIVE),  # generic word dropped
+        "柳汀一小门卫室": ("S21", SuggestionReason.ALTERNATIVE),  # school abbreviation
+        "古渡村27栋": ("S22", SuggestionReason.FUZZY),
+        "锦绣·花园二期B座": ("S04", SuggestionReason.FUZZY),  # the longer reading wins
+    }
+    for address, (store, reason) in cases.items():
+        r = m.match(address)
+        assert not r.auto and r.reason is MatchReason.NO_KEYWORD, address
+        assert r.suggestion == store, (address, [s.describe() for s in r.suggestions])
+        assert r.suggestions[0].reason is reason, (address, r.suggestions[0])
+
+
+def test_learned_compound_choices() -> None:
+    m = Matcher(district.keyword_pairs(), learned={"幸福里": {"S05": 3, "S06": 1}})
+    r = m.match("幸福里3栋201")
+    assert not r.auto  # never automatic from a suggestion
+    assert r.suggestion == "S05" and r.suggestions[0].reason is SuggestionReason.CHOSEN_BEFORE
+    assert [s.store_id for s in r.suggestions][:2] == ["S05", "S06"]
+    assert m.with_learned({}).match("幸福里3栋201").suggestion is None
+
+
+def test_suggestions_shape(dev_matcher: Matcher) -> None:
+    for row in load_rows(DATA / "address_dev" / "addresses.jsonl"):
+        r = dev_matcher.match(row["address"])
+        assert len(r.suggestions) <= 3
+        assert all(0.0 <= s.score <= 1.0 and s.detail for s in r.suggestions)
+        if r.auto:
+            assert r.suggestions == () and r.store_id in {k.store_id for k in r.keywords}
+        assert len({s.store_id for s in r.suggestions}) == len(r.suggestions)
+
+
+# -- hostile input -----------------------------------------------------------------------------
+
+HOSTILE = [
+    "",
+    " ",
+    "\t\u3000 \n",
+    "测" * 2000,
+    "金棠花园" * 600,
+    "🏠🏠🏠🚚",
+    "\x00\x01\x02\x03\x7f\x9f",
+    "'; DROP TABLE orders; --",
+    "<script>alert('xss')</script>",
+    "13912345678",
+    "+86 139-1234-5678",
+    "\ud800\udfff",
+    "\u202e\u200b\ufeff",
+    "null",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_input_never_raises(dev_matcher: Matcher, text: str) -> None:
+    r = dev_matcher.match(text)
+    assert r.auto == (len({k.store_id for k in r.keywords}) == 1)
+
+
+def _naive_rule(pairs: list[tuple[str, str]], address: str) -> set[str]:
+    from ops_console.domain.address import normalize
+
+    text = normalize(address)
+    kws = {normalize(k): s for k, s in pairs}
+    spans = []
+    for kw, sid in kws.items():
+        i = text.find(kw)
+        while i >= 0:
+            spans.append((i, i + len(kw), sid))
+            i = text.find(kw, i + 1)
+    return {
+        sid for (s, e, sid) in spans if not any(a <= s and e <= b and b - a > e - s for (a, b, _) in spans)
+    }
+
+
+_DEMO_PAIRS = district.keyword_pairs()
+_DEMO_MATCHER = Matcher(_DEMO_PAIRS)
+_PIECES = [kw for kw, _ in _DEMO_PAIRS] + ["3栋", "，不是", "对面的", "號樓", "　", "\x00", "🏠", "ＡＢ", "'", "--"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_PIECES), st.text(max_size=5)), max_size=12))
+def test_auto_exactly_when_the_rules_find_one_store(parts: list[str]) -> None:
+    address = "".join(parts)
+    r = _DEMO_MATCHER.match(address)
+    stores = _naive_rule(_DEMO_PAIRS, address)
+    assert r.auto == (len(stores) == 1)
+    if r.auto:
+        assert {r.store_id} == stores
+    else:
+        assert set(r.stores) == (stores if len(stores) > 1 else set())
+
+
+def test_random_demo_orders_follow_the_rules() -> None:
+    rng = random.Random(7)
+    for row in district.generate_addresses(rng, 300):
+        r = _DEMO_MATCHER.match(row.address)
+        assert r.auto == row.expected_auto, row
+        if r.auto:
+            assert r.store_id == row.expected_store
