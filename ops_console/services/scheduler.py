@@ -1,0 +1,143 @@
+"""The scheduler that runs the reminder checks: in the console on its own event loop, or headless
+for `ops-console watch`.
+
+Jobs are plain in-memory functions (two processes must never share an APScheduler job store); what
+they do is made idempotent by the database (services/reminders.py), so any number of consoles and
+`watch` processes may run them at once. After each run a process reports every reminder change
+since its previous run — made by itself or by another process — so each console shows each new
+reminder, while the database holds it once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from ops_console.services.context import AppContext
+from ops_console.services.reminders import ReminderChange, changes_since, feed_cursor, run_checks
+
+JOB_ID = "reminders.checks"
+
+OnChange = Callable[[list[ReminderChange]], None]
+OnError = Callable[[Exception], None]
+
+log = logging.getLogger(__name__)
+
+
+class ReminderRunner:
+    """One process's checks and its place in the feed of reminder changes."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self.cursor: int | None = None
+        self._lock = threading.Lock()
+
+    def tick(self) -> list[ReminderChange]:
+        """Run the checks once; return the reminder changes since the previous tick (all processes).
+        Blocking (database work): call it from a thread, never from the UI loop. A tick that finds
+        another one still running returns nothing rather than queueing up."""
+        if not self._lock.acquire(blocking=False):
+            return []
+        try:
+            if self.cursor is None:
+                self.cursor = feed_cursor(self.ctx)
+            run_checks(self.ctx)
+            changes, self.cursor = changes_since(self.ctx, self.cursor)
+            return changes
+        finally:
+            self._lock.release()
+
+
+def _add_jobs(scheduler: BaseScheduler, job: Callable[[], object], seconds: int) -> None:
+    # One interval job (missed runs coalesced into one), and one run right away.
+    scheduler.add_job(job, IntervalTrigger(seconds=seconds), id=JOB_ID, coalesce=True, max_instances=1,
+                      misfire_grace_time=None, replace_existing=True)
+    scheduler.add_job(job, id=f"{JOB_ID}.now", coalesce=True, max_instances=1, misfire_grace_time=None,
+                      replace_existing=True)
+
+
+def run_soon(scheduler: BaseScheduler) -> None:
+    """Run the checks now, outside the interval (e.g. after an operator acted)."""
+    job = scheduler.get_job(JOB_ID)
+    if job is not None:
+        scheduler.add_job(job.func, id=f"{JOB_ID}.now", coalesce=True, max_instances=1, misfire_grace_time=None,
+                          replace_existing=True)
+
+
+def start_scheduler(ctx: AppContext, on_change: OnChange | None = None, on_error: OnError | None = None,
+                    ) -> AsyncIOScheduler:
+    """Start the checks on the running event loop (call it from the console's `on_mount`).
+
+    Every `reminders.check_seconds` the checks run in a worker thread (`asyncio.to_thread`), so the
+    UI loop never waits on the database; `on_change(changes)` and `on_error(exc)` are then called
+    back on the loop. Stop it with `scheduler.shutdown(wait=False)`.
+    """
+    asyncio.get_running_loop()  # fail here, clearly, when called outside a running loop
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)  # no chatter on the console's screen
+    runner = ReminderRunner(ctx)
+    busy = False
+
+    async def job() -> None:
+        nonlocal busy
+        if busy:
+            return
+        busy = True
+        try:
+            changes = await asyncio.to_thread(runner.tick)
+        except Exception as exc:  # noqa: BLE001 - reported to the console; the next tick tries again
+            if on_error is not None:
+                on_error(exc)
+            else:
+                log.exception("reminder checks failed")
+            return
+        finally:
+            busy = False
+        if changes and on_change is not None:
+            on_change(changes)
+
+    scheduler = AsyncIOScheduler()
+    _add_jobs(scheduler, job, ctx.settings.reminders.check_seconds)
+    scheduler.start()
+    return scheduler
+
+
+def run_blocking(ctx: AppContext, on_change: OnChange, on_error: OnError | None = None,
+                 stop: threading.Event | None = None) -> None:
+    """Run the checks every `reminders.check_seconds` until Ctrl-C (or `stop` is set): `watch`.
+    `on_change` is called from the scheduler's worker thread."""
+
+    def job() -> None:
+        try:
+            changes = runner.tick()
+        except Exception as exc:  # noqa: BLE001 - reported; the next tick tries again
+            if on_error is None:
+                raise
+            on_error(exc)
+            return
+        if changes:
+            on_change(changes)
+
+    runner = ReminderRunner(ctx)
+    scheduler = BlockingScheduler()
+    _add_jobs(scheduler, job, ctx.settings.reminders.check_seconds)
+    if stop is not None:
+        def watcher() -> None:
+            stop.wait()
+            if scheduler.running:
+                scheduler.shutdown(wait=False)
+
+        threading.Thread(target=watcher, daemon=True).start()
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
