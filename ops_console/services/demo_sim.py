@@ -1,0 +1,652 @@
+"""The demo simulator: customers order, stores pick, couriers deliver — through the lifecycle service.
+
+`Simulator(ctx, rng).step()` plays one moment of the field: new orders arrive (a Poisson stream at
+`rate_per_minute`), and every open order whose next field step is due takes it. Every decision
+comes from the injected `random.Random`, every time from the clock, so a test with a ManualClock
+and a fixed seed sees the same city every time. Each action is one `perform(...)` call with the
+version the simulator saw: when a person at the console moved the order first, the simulator's
+step loses the race and lets it be.
+
+Who does what:
+- the system (as intake, the store, the courier, the customer's app): receive, automatic
+  assignment by the matcher, start/finish picking, shortage, dispatch, hand-over, call,
+  release of a held order, deliver / refuse / fail, confirm;
+- the colleague dispatcher (the demo operator `COLLEAGUE_ID`, at "another console"): only what
+  a person decides — orders left in the manual queue, manual review, escalation, redispatch and
+  cancellation — and only after they have waited long (`relief_minutes`), a few per step, so the
+  queue stays for the dispatcher at this console but never explodes.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from ops_console.clock import ManualClock
+from ops_console.demo import district
+from ops_console.demo.catalog import COLLEAGUE_ID, demo_skus, mobile, person_name
+from ops_console.domain.types import (
+    OPEN_STATUSES,
+    Action,
+    CallOutcome,
+    CancelReason,
+    Channel,
+    EscalationReason,
+    NotCompletedReason,
+    PaymentMethod,
+    PaymentStatus,
+    RefusalReason,
+    Role,
+    ShortageResolution,
+    Status,
+    Tier,
+)
+from ops_console.services.context import SYSTEM, Actor, AppContext
+from ops_console.services.errors import Refused, ServiceError
+from ops_console.services.lifecycle import perform, receive_order, store_for_address
+from ops_console.storage.db import read_session, write_session
+from ops_console.storage.models import Courier, Delivery, Meta, Operator, Order, OrderLine, Sku
+
+# The Meta key `demo init` writes: the simulator only ever plays on a demo database.
+DEMO_MARKER = "demo_city"
+
+
+@dataclass(frozen=True)
+class SimSettings:
+    """The simulator's knobs. Durations are minutes of the field; `speed` divides all of them."""
+
+    rate_per_minute: float = 1.0
+    speed: float = 1.0
+    p_anomaly: float = 0.06  # a step violation, a quantity surge or a large COD amount
+    p_review_fail: float = 0.04  # stale platform price, online payment not through, not enough stock
+    p_requested_time: float = 0.03  # the customer asked for a delivery time when ordering
+    p_appointment: float = 0.05  # the customer asks for later when the courier calls
+    p_unreachable: float = 0.06  # the first call goes unanswered
+    p_shortage: float = 0.05
+    p_busy: float = 0.12  # no courier of the tier comes: the order waits on the board
+    p_cannot_supply: float = 0.01  # the store cannot supply: the emergency team takes it
+    p_refuse: float = 0.04
+    p_fail: float = 0.04
+    p_confirm: float = 0.75  # the customer confirms in the app (others wait for the back office)
+    relief_minutes: tuple[float, float] = (20.0, 45.0)  # how long the colleague leaves a case alone
+    relief_per_step: int = 2
+    max_catch_up_minutes: float = 10.0  # after a long pause, do not flood the city with orders
+
+
+@dataclass
+class Plan:
+    """How one order's field life will go, rolled once when the simulator first sees the order."""
+
+    own: bool  # created by this simulator (else: intake, phone entry — only the field is played)
+    store_hint: str | None  # the store a person would choose (the district's label)
+    pick_start: float
+    pick_minutes: float
+    shortage: bool
+    cannot_supply: bool
+    dispatch_wait: float
+    busy: bool
+    handover: float
+    call: CallOutcome
+    appointment_minutes: float
+    travel: float
+    outcome: Action  # DELIVER / REFUSE / FAIL
+    reason: str
+    confirm_after: float | None
+    relief_after: float
+    # Statuses in which the colleague leaves this order to the people at the console (demo init's
+    # showcase orders: a refusal that stays a refusal until someone acts on it).
+    leave: frozenset[Status] = frozenset()
+    match_tried: bool = False
+    calls: int = 0
+    last_call: datetime | None = None
+    shortage_done: bool = False
+
+
+@dataclass
+class StepReport:
+    at: datetime
+    created: list[str] = field(default_factory=list)  # channel:order_no
+    actions: Counter[str] = field(default_factory=Counter)
+    lost: int = 0  # actions a person (or the rules) refused or took first
+
+    @property
+    def total(self) -> int:
+        return sum(self.actions.values())
+
+
+_CHANNELS = (Channel.MEITUAN, Channel.ELEME, Channel.JD, Channel.APP, Channel.PHONE)
+_CHANNEL_WEIGHTS = (35, 25, 10, 22, 8)
+_PREFIX = {Channel.MEITUAN: "MT", Channel.ELEME: "EL", Channel.JD: "JD", Channel.APP: "AP", Channel.PHONE: "DH"}
+_REMARKS = (
+    "请放门口", "到了打电话", "不要香菜", "老人在家,请敲门", "尽快送达,谢谢", "放快递柜", "小孩在睡觉,别按门铃",
+    "发票抬头:个人", "蔬菜挑新鲜的", "鸡蛋小心轻放",
+)
+_REFUSALS = (RefusalReason.LATE, RefusalReason.QUALITY, RefusalReason.WRONG_ITEMS, RefusalReason.SERVICE_ATTITUDE)
+_FAILURES = (NotCompletedReason.CUSTOMER_ABSENT, NotCompletedReason.CUSTOMER_UNREACHABLE,
+             NotCompletedReason.WRONG_ADDRESS, NotCompletedReason.GOODS_DAMAGED, NotCompletedReason.VEHICLE_PROBLEM)
+
+
+@dataclass(frozen=True)
+class _SkuRow:
+    code: str
+    name: str
+    spec: str
+    category: str
+    unit: str
+    step: int
+    price: int
+    stock: int
+    weight_g: int | None
+
+
+@dataclass(frozen=True)
+class _OrderRow:
+    """The columns of an open order that the field decisions read (cheaper than whole ORM rows)."""
+
+    id: int
+    status: str
+    version: int
+    status_entered_at: datetime | None
+    unassigned_at: datetime | None
+    store_id: str | None
+    tier: str | None
+    courier_id: str | None
+    claimed_by: str | None
+    address: str
+    appointment_at: datetime | None
+    review_reason: str | None
+    amount: int
+    suggestions: list[dict[str, object]]
+
+
+_ROW_COLUMNS = tuple(getattr(Order, f) for f in _OrderRow.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    orders: list[_OrderRow]
+    open_delivery: dict[int, Delivery]
+    couriers: list[Courier]
+    load: Counter[str]
+
+
+def is_demo_database(ctx: AppContext) -> bool:
+    with read_session(ctx.engine) as s:
+        meta = s.get(Meta, DEMO_MARKER)
+    return meta is not None
+
+
+def at_clock(ctx: AppContext, when: datetime) -> AppContext:
+    """The same database and settings with the clock pinned at `when` (every event of a step)."""
+    return AppContext(ctx.settings, ManualClock(when), ctx.engine, ctx.cache)
+
+
+class Simulator:
+    """Call `step()` every few seconds (a thread worker is fine: each action is its own transaction)."""
+
+    def __init__(self, ctx: AppContext, rng: random.Random | None = None, settings: SimSettings | None = None,
+                 *, require_demo: bool = True) -> None:
+        if require_demo and not is_demo_database(ctx):
+            raise Refused("demo.not_demo_db", url=ctx.settings.database.url)
+        self.ctx = ctx
+        self.rng = rng or random.Random()
+        self.settings = settings or SimSettings()
+        self.plans: dict[int, Plan] = {}
+        self._last: datetime | None = None
+        specs = {s.code: s.spec for s in demo_skus()}
+        with read_session(ctx.engine) as s:
+            self._skus = [
+                _SkuRow(k.code, k.name, specs.get(k.code, ""), k.category, k.unit, k.step, k.price, k.stock,
+                        k.weight_g)
+                for k in s.exec(select(Sku).order_by(Sku.code))
+            ]
+            colleague = s.get(Operator, COLLEAGUE_ID)
+        self.colleague = (Actor(colleague.id, colleague.name, Role(colleague.role))
+                          if colleague is not None and colleague.active else None)
+        if not self._skus:
+            raise Refused("demo.no_skus")
+
+    # ------------------------------------------------------------------------------------------
+    # One moment of the field
+    # ------------------------------------------------------------------------------------------
+
+    def step(self, now: datetime | None = None) -> StepReport:
+        """Arrivals since the last step, then every field step that is due at `now` (default: the clock)."""
+        now = now or self.ctx.clock.now()
+        ctx = at_clock(self.ctx, now)
+        report = StepReport(now)
+        if self._last is not None and now > self._last:
+            minutes = min((now - self._last).total_seconds() / 60, self.settings.max_catch_up_minutes)
+            for _ in range(self._poisson(self.settings.rate_per_minute * minutes)):
+                self.create_order(now, report=report)
+        self._last = now if self._last is None else max(self._last, now)
+        snap = self._snapshot(ctx)
+        relief_left = self.settings.relief_per_step
+        for order in snap.orders:
+            plan = self.plans.get(order.id) or self._adopt(order)
+            move = self._decide(ctx, order, plan, now, snap)
+            if move is None:
+                continue
+            action, actor, params = move
+            if actor is not SYSTEM:
+                if relief_left <= 0 or order.claimed_by:
+                    continue  # a person is on it, or the colleague has done enough this round
+                relief_left -= 1
+            self._do(ctx, order, action, actor, params, report, snap)
+        return report
+
+    def run_until(self, end: datetime, every: timedelta, clock: ManualClock) -> list[StepReport]:
+        """Drive a ManualClock from its time to `end`, one step every `every` (demo init's morning)."""
+        reports = []
+        while clock.now() < end:
+            clock.set(min(clock.now() + every, end))
+            reports.append(self.step(clock.now()))
+        return reports
+
+    # ------------------------------------------------------------------------------------------
+    # New orders
+    # ------------------------------------------------------------------------------------------
+
+    def create_order(
+        self,
+        now: datetime | None = None,
+        *,
+        address: tuple[str, str | None] | None = None,
+        review_fail: str | None = None,
+        anomaly: str | None = None,
+        report: StepReport | None = None,
+        **plan_overrides: object,
+    ) -> int | None:
+        """One new customer order through `receive_order`, then the matcher. Returns its id.
+
+        `address` is `(text, store a person would choose)`; `review_fail` one of price / payment /
+        stock; `anomaly` one of step / surge / amount; `plan_overrides` fix parts of its field life
+        (e.g. `outcome=Action.REFUSE, leave=frozenset({Status.REFUSED})`). Unset, everything is drawn from the rng.
+        """
+        now = now or self.ctx.clock.now()
+        ctx = at_clock(self.ctx, now)
+        rng, cfg = self.rng, self.settings
+        text, hint = address or district.random_address(rng)
+        channel = rng.choices(_CHANNELS, _CHANNEL_WEIGHTS)[0]
+        if review_fail is None and rng.random() < cfg.p_review_fail:
+            review_fail = rng.choice(("price", "payment", "stock"))
+        if anomaly is None and review_fail is None and rng.random() < cfg.p_anomaly:
+            anomaly = rng.choice(("step", "surge", "amount"))
+        lines = self._basket(review_fail, anomaly)
+        amount = sum(round(li["qty"] * li["unit_price"]) for li in lines)
+        method = rng.choices((PaymentMethod.ONLINE, PaymentMethod.COD, PaymentMethod.INSTALLMENT), (72, 25, 3))[0]
+        if anomaly == "amount" or review_fail == "payment":
+            method = PaymentMethod.COD if anomaly == "amount" else PaymentMethod.ONLINE
+        paid = method == PaymentMethod.ONLINE and review_fail != "payment"
+        status = PaymentStatus.PAID if paid else PaymentStatus.PENDING
+        local = now.astimezone(ctx.settings.tz)
+        appointment = None
+        if rng.random() < cfg.p_requested_time:
+            appointment = now + timedelta(minutes=rng.choice((90, 120, 150, 180)) / cfg.speed)
+        remarks = rng.choice(_REMARKS) if rng.random() < 0.25 else ""
+        fields = dict(
+            channel=channel.value, status=Status.RECEIVED.value, customer_name=self._customer(),
+            phone=self._phone(channel), address=text, payment_method=method.value, payment_status=status.value,
+            paid_amount=amount if paid else 0, remarks=remarks, urgent=rng.random() < 0.04,
+            appointment_at=appointment, placed_at=now - timedelta(seconds=rng.randint(5, 120)),
+            source="demo simulator",
+        )
+        order_id = order_no = None
+        for _ in range(5):
+            number = f"{_PREFIX[channel]}{local:%y%m%d%H%M}{rng.randrange(10000):04d}"
+            try:
+                with write_session(ctx.engine) as s:
+                    taken = s.exec(select(Order.id).where(Order.channel == channel.value,
+                                                          Order.order_no == number)).first()
+                    if taken is None:
+                        order = Order(order_no=number, **fields)
+                        receive_order(s, ctx, order, [OrderLine(order_id=0, **li) for li in lines])
+                        order_id, order_no = order.id, number
+            except IntegrityError:  # another process took the number between our check and insert
+                continue
+            if order_id is not None:
+                break
+        if order_id is None:
+            return None
+        plan = self._roll(own=True, hint=hint)
+        for key, value in plan_overrides.items():
+            setattr(plan, key, value)
+        self.plans[order_id] = plan
+        if report is not None:
+            report.created.append(f"{channel.value}:{order_no}")
+            report.actions[Action.RECEIVE.value] += 1
+        self._auto_assign(ctx, order_id, plan, report)
+        return order_id
+
+    def _auto_assign(self, ctx: AppContext, order_id: int, plan: Plan, report: StepReport | None) -> None:
+        """The matcher's automatic assignment (when intake has not done it already)."""
+        plan.match_tried = True
+        with read_session(ctx.engine) as s:
+            order = s.get(Order, order_id)
+        if order is None or order.status != Status.UNASSIGNED:
+            return
+        store = store_for_address(ctx, order.address)
+        if store is None:
+            return  # left in the manual queue for the dispatcher
+        try:
+            perform(ctx, order_id, Action.ASSIGN, SYSTEM, expected_version=order.version, store_id=store,
+                    method="auto")
+        except ServiceError:
+            if report is not None:
+                report.lost += 1
+            return
+        if report is not None:
+            report.actions[Action.ASSIGN.value] += 1
+
+    def _basket(self, review_fail: str | None, anomaly: str | None) -> list[dict[str, object]]:
+        """The order's lines as OrderLine fields: a few vegetables, some packaged goods."""
+        rng = self.rng
+        produce = [k for k in self._skus if k.category == "produce"] or self._skus
+        others = [k for k in self._skus if k.category != "produce"] or self._skus
+        chosen: dict[str, tuple[_SkuRow, int]] = {}
+        for _ in range(rng.choices((1, 2, 3, 4, 5, 6), (14, 24, 24, 18, 12, 8))[0]):
+            sku = rng.choice(produce if rng.random() < 0.5 else others)
+            qty = rng.choice((1, 1, 2, 2, 3, 4)) if sku.category == "produce" else sku.step * rng.choice((1, 1, 1, 2))
+            chosen[sku.code] = (sku, qty)
+        items = list(chosen.values())
+        if anomaly == "step":
+            stepped = [k for k in self._skus if k.step > 1]
+            if stepped:
+                sku = rng.choice(stepped)
+                items.append((sku, sku.step * rng.randint(1, 2) + rng.randint(1, sku.step - 1)))
+        elif anomaly == "surge":
+            i = rng.randrange(len(items))
+            sku, qty = items[i]
+            items[i] = (sku, max(qty, sku.step) * rng.randint(15, 30))
+        elif anomaly == "amount":
+            dear = sorted(self._skus, key=lambda k: -k.price * k.step)[:5]
+            sku = rng.choice(dear)
+            items.append((sku, sku.step * max(2, math.ceil(120_000 / (sku.price * sku.step)))))
+        if review_fail == "stock":
+            scarce = [k for k in self._skus if 0 < k.stock < 20]
+            if scarce:
+                sku = rng.choice(scarce)
+                items.append((sku, sku.stock + sku.step * rng.randint(1, 3)))
+        lines = []
+        seen: set[str] = set()
+        for sku, qty in items:
+            if sku.code in seen:
+                continue
+            seen.add(sku.code)
+            lines.append(dict(sku=sku.code, name=sku.name, spec=sku.spec, category=sku.category, qty=qty,
+                              unit=sku.unit, unit_price=sku.price, step=sku.step,
+                              weight_g=sku.weight_g * qty if sku.weight_g else None))
+        if review_fail == "price":
+            line = rng.choice(lines)
+            line["unit_price"] = int(line["unit_price"]) + rng.choice((10, 20, 50, 100))  # yesterday's price
+        return lines
+
+    def _customer(self) -> str:
+        rng = self.rng
+        if rng.random() < 0.6:
+            return person_name(rng)[0] + rng.choice(("先生", "女士"))
+        return person_name(rng)
+
+    def _phone(self, channel: Channel) -> str:
+        rng = self.rng
+        if channel in (Channel.MEITUAN, Channel.ELEME) and rng.random() < 0.35:
+            # Platforms hand out privacy numbers with an extension.
+            return f"{mobile(rng)}{rng.choice(('-', '转'))}{rng.randrange(10000):04d}"
+        if channel == Channel.PHONE and rng.random() < 0.3:
+            return f"0527-6{rng.randrange(1000000):06d}"
+        return mobile(rng)
+
+    def _poisson(self, lam: float) -> int:
+        if lam <= 0:
+            return 0
+        if lam > 30:  # long pauses are capped; a normal approximation is plenty here
+            return max(0, round(self.rng.gauss(lam, math.sqrt(lam))))
+        limit, k, p = math.exp(-lam), 0, 1.0
+        while True:
+            p *= self.rng.random()
+            if p <= limit:
+                return k
+            k += 1
+
+    # ------------------------------------------------------------------------------------------
+    # Plans
+    # ------------------------------------------------------------------------------------------
+
+    def _roll(self, *, own: bool, hint: str | None) -> Plan:
+        rng, cfg = self.rng, self.settings
+        r = rng.random()
+        outcome = Action.REFUSE if r < cfg.p_refuse else Action.FAIL if r < cfg.p_refuse + cfg.p_fail else Action.DELIVER
+        reason = ""
+        if outcome == Action.REFUSE:
+            reason = rng.choice(_REFUSALS).value
+        elif outcome == Action.FAIL:
+            reason = rng.choice(_FAILURES).value
+        c = rng.random()
+        call = (CallOutcome.APPOINTMENT if c < cfg.p_appointment
+                else CallOutcome.UNREACHABLE if c < cfg.p_appointment + cfg.p_unreachable else CallOutcome.NOW)
+        return Plan(
+            own=own,
+            store_hint=hint,
+            pick_start=rng.uniform(0.3, 3.0),
+            pick_minutes=rng.uniform(2.0, 9.0),
+            shortage=rng.random() < cfg.p_shortage,
+            cannot_supply=rng.random() < cfg.p_cannot_supply,
+            dispatch_wait=rng.uniform(1.0, 6.0),
+            busy=rng.random() < cfg.p_busy,
+            handover=rng.uniform(1.0, 4.0),
+            call=call,
+            appointment_minutes=rng.choice((60, 90, 120)),
+            travel=rng.triangular(8.0, 55.0, 18.0),
+            outcome=outcome,
+            reason=reason,
+            confirm_after=rng.uniform(5.0, 90.0) if rng.random() < cfg.p_confirm else None,
+            relief_after=rng.uniform(*cfg.relief_minutes),
+        )
+
+    def _adopt(self, order: _OrderRow) -> Plan:
+        """An order the simulator did not create (intake, phone entry, an earlier run): play its field."""
+        plan = self._roll(own=False, hint=None)
+        plan.match_tried = True
+        self.plans[order.id] = plan
+        return plan
+
+    def _due(self, since: datetime | None, minutes: float, now: datetime) -> bool:
+        return since is not None and now >= since + timedelta(minutes=minutes / self.settings.speed)
+
+    def _decide(self, ctx: AppContext, order: _OrderRow, plan: Plan, now: datetime,
+                snap: _Snapshot) -> tuple[Action, Actor, dict[str, object]] | None:
+        """The next field step of this order if it is due now: (action, actor, params), or None."""
+        status = Status(order.status)
+        since = order.status_entered_at
+        mate = self.colleague if Status(order.status) not in plan.leave else None
+        lead = timedelta(minutes=ctx.settings.dispatch.appointment_lead_minutes)
+        match status:
+            case Status.UNASSIGNED:
+                if plan.own and not plan.match_tried:
+                    plan.match_tried = True
+                    store = store_for_address(ctx, order.address)
+                    if store:
+                        return Action.ASSIGN, SYSTEM, {"store_id": store, "method": "auto"}
+                if mate and self._due(order.unassigned_at or since, plan.relief_after, now):
+                    store = plan.store_hint or _first_suggestion(order)
+                    if store:
+                        return Action.ASSIGN, mate, {"store_id": store, "method": "manual"}
+                    if plan.own and self._due(order.unassigned_at or since, plan.relief_after * 2, now):
+                        return Action.CANCEL, mate, {"reason": CancelReason.OUT_OF_AREA.value}
+            case Status.MANUAL_REVIEW:
+                if mate and plan.own and self._due(since, plan.relief_after, now):
+                    if order.review_reason == "stock":
+                        return Action.REJECT, mate, {"reason_text": "库存不足,已电话告知客户"}
+                    plan.match_tried = False  # approved orders meet the matcher like new ones
+                    return Action.APPROVE, mate, {}
+            case Status.ASSIGNED:
+                if plan.cannot_supply and mate and self._due(since, 2, now):
+                    plan.cannot_supply = False
+                    return Action.ESCALATE, mate, {"reason": EscalationReason.STORE_CANNOT_SUPPLY.value}
+                if not plan.cannot_supply and self._due(since, plan.pick_start, now):
+                    return Action.START_PICKING, SYSTEM, {}
+            case Status.PICKING:
+                if plan.shortage and not plan.shortage_done and self._due(since, plan.pick_minutes / 2, now):
+                    plan.shortage_done = True
+                    return Action.REPORT_SHORTAGE, SYSTEM, {"resolution": self.rng.choice(
+                        (ShortageResolution.SUBSTITUTE.value, ShortageResolution.PARTIAL.value))}
+                if self._due(since, plan.pick_minutes, now):
+                    return Action.FINISH_PICKING, SYSTEM, {}
+            case Status.PICKED:
+                tier = Tier(order.tier or Tier.COMPANY)
+                if plan.busy:
+                    wait = ctx.settings.dispatch.wait_minutes_before_escalation + plan.dispatch_wait
+                    if mate and tier != Tier.EMERGENCY and self._due(since, wait, now):
+                        plan.busy = self.rng.random() < 0.15  # now and then the next tier is busy too
+                        return Action.ESCALATE, mate, {"reason": EscalationReason.NO_FREE_COURIER.value}
+                    if not self._due(since, wait * 2.5, now):
+                        return None  # no courier comes; the board waits for a person
+                if self._due(since, plan.dispatch_wait, now):
+                    courier = self._free_courier(order, tier, snap)
+                    if courier is not None:
+                        return Action.DISPATCH, SYSTEM, {"courier_id": courier}
+            case Status.DISPATCHED:
+                delivery = snap.open_delivery.get(order.id)
+                if delivery is None:
+                    return None
+                if delivery.handed_over_at is None:
+                    if self._due(since, plan.handover, now):
+                        params: dict[str, object] = {}
+                        if order.tier != Tier.EMERGENCY:  # the emergency team bypasses the store till
+                            local = now.astimezone(ctx.settings.tz)
+                            params = {"till_receipt": f"{order.store_id}-{local:%m%d}-{self.rng.randrange(10000):04d}",
+                                      "till_amount": order.amount}
+                        return Action.HAND_OVER, SYSTEM, params
+                    return None
+                last = plan.last_call or delivery.handed_over_at
+                if not self._due(last, 1.0 if plan.calls == 0 else 5.0, now):
+                    return None
+                return Action.CALL, SYSTEM, self._call(ctx, order, plan, now)
+            case Status.HELD:
+                if order.appointment_at is not None and now >= order.appointment_at - lead:
+                    return Action.RELEASE_HOLD, SYSTEM, {}
+            case Status.OUT_FOR_DELIVERY:
+                if self._due(since, plan.travel, now):
+                    if plan.outcome == Action.REFUSE:
+                        return Action.REFUSE, SYSTEM, {"reason": plan.reason}
+                    if plan.outcome == Action.FAIL:
+                        return Action.FAIL, SYSTEM, {"reason": plan.reason}
+                    return Action.DELIVER, SYSTEM, {}
+            case Status.DELIVERED:
+                if plan.confirm_after is not None and self._due(since, plan.confirm_after, now):
+                    return Action.CONFIRM, SYSTEM, {}
+            case Status.REFUSED:
+                if mate and plan.own and self._due(since, plan.relief_after, now):
+                    return Action.CANCEL, mate, {"reason": CancelReason.CUSTOMER_CANCELLED.value}
+            case Status.NOT_COMPLETED:
+                if mate and plan.own and self._due(since, plan.relief_after, now):
+                    # The next attempt goes through: a new courier trip, delivered.
+                    plan.outcome, plan.call, plan.calls, plan.last_call = Action.DELIVER, CallOutcome.NOW, 0, None
+                    return Action.REDISPATCH, mate, {}
+        return None
+
+    def _call(self, ctx: AppContext, order: _OrderRow, plan: Plan, now: datetime) -> dict[str, object]:
+        plan.calls += 1
+        plan.last_call = now
+        outcome = plan.call
+        if plan.calls > 1 or order.appointment_at is not None and order.appointment_at <= now + timedelta(
+                minutes=ctx.settings.dispatch.appointment_lead_minutes):
+            outcome = CallOutcome.NOW  # an unanswered customer picks up the second time; a due appointment goes
+        elif order.appointment_at is not None:
+            outcome = CallOutcome.APPOINTMENT  # the time the customer asked for when ordering
+        if outcome == CallOutcome.APPOINTMENT:
+            when = order.appointment_at or now + timedelta(minutes=plan.appointment_minutes / self.settings.speed)
+            return {"outcome": outcome.value, "appointment_at": when}
+        return {"outcome": outcome.value}
+
+    def _free_courier(self, order: _OrderRow, tier: Tier, snap: _Snapshot) -> str | None:
+        """The least-loaded active courier of the tier with room left (the store's own for company)."""
+        pool = [c for c in snap.couriers if c.tier == tier.value]
+        if tier in (Tier.COMPANY, Tier.STORE_STAFF):
+            own = [c for c in pool if c.store_id == order.store_id]
+            pool = own if own or tier == Tier.COMPANY else pool
+        free = [c for c in pool if snap.load[c.id] < c.capacity]
+        if not free:
+            return None
+        least = min(snap.load[c.id] for c in free)
+        return self.rng.choice([c for c in free if snap.load[c.id] == least]).id
+
+    def _do(self, ctx: AppContext, order: _OrderRow, action: Action, actor: Actor, params: dict[str, object],
+            report: StepReport, snap: _Snapshot) -> None:
+        try:
+            perform(ctx, order.id, action, actor, expected_version=order.version, **params)
+        except ServiceError:
+            report.lost += 1  # a person moved it first, or the rules say no: the next step looks again
+            return
+        report.actions[action.value] += 1
+        if action == Action.DISPATCH:
+            snap.load[str(params["courier_id"])] += 1
+        elif action in (Action.DELIVER, Action.REFUSE, Action.FAIL) and order.courier_id:
+            snap.load[order.courier_id] -= 1
+
+    def _snapshot(self, ctx: AppContext) -> _Snapshot:
+        live = [s.value for s in OPEN_STATUSES if s != Status.RECEIVED]
+        with read_session(ctx.engine) as s:
+            orders = [_OrderRow(*row) for row in s.exec(
+                select(*_ROW_COLUMNS).where(Order.status.in_(live)).order_by(Order.id))]  # type: ignore[attr-defined]
+            open_rows = list(s.exec(select(Delivery).where(Delivery.finished_at.is_(None))))  # type: ignore[union-attr]
+            couriers = list(s.exec(select(Courier).where(Courier.active, Courier.on_duty).order_by(Courier.id)))  # type: ignore[arg-type]
+        open_delivery = {d.order_id: d for d in sorted(open_rows, key=lambda d: d.attempt)}
+        load: Counter[str] = Counter(d.courier_id for d in open_rows if d.courier_id)
+        return _Snapshot(orders, open_delivery, couriers, load)
+
+
+def _first_suggestion(order: _OrderRow) -> str | None:
+    for suggestion in order.suggestions or []:
+        store = suggestion.get("store_id") if isinstance(suggestion, dict) else None
+        if store:
+            return str(store)
+    return None
+
+
+@dataclass
+class RunTotals:
+    steps: int = 0
+    created: int = 0
+    actions: Counter[str] = field(default_factory=Counter)
+    lost: int = 0
+
+
+def run_loop(
+    sim: Simulator,
+    *,
+    interval_seconds: float = 2.0,
+    minutes: float | None = None,
+    steps: int | None = None,
+    on_step: Callable[[StepReport], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> RunTotals:
+    """Step the simulator every `interval_seconds` until `minutes` have passed, `steps` were taken,
+    or Ctrl+C (which ends the loop cleanly and still returns the totals)."""
+    totals = RunTotals()
+    deadline = sim.ctx.clock.monotonic() + minutes * 60 if minutes is not None else None
+    try:
+        while True:
+            report = sim.step()
+            totals.steps += 1
+            totals.created += len(report.created)
+            totals.actions.update(report.actions)
+            totals.lost += report.lost
+            if on_step is not None:
+                on_step(report)
+            if steps is not None and totals.steps >= steps:
+                break
+            if deadline is not None and sim.ctx.clock.monotonic() >= deadline:
+                break
+            sleep(interval_seconds)
+    except KeyboardInterrupt:
+        pass
+    return totals
