@@ -1,0 +1,251 @@
+"""The demo city: `init_demo` on an empty database, and the simulator driven by a ManualClock."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import select
+
+from ops_console.clock import ManualClock
+from ops_console.config import Settings
+from ops_console.demo.catalog import COLLEAGUE_ID, OPERATORS
+from ops_console.domain.types import HUMAN_ROLES, TIER_ORDER, Action, Status
+from ops_console.services.context import SYSTEM, AppContext
+from ops_console.services.demo import init_demo
+from ops_console.services.demo_sim import SimSettings, Simulator, StepReport
+from ops_console.services.errors import Refused
+from ops_console.services.lifecycle import perform
+from ops_console.services.operators import sign_in
+from ops_console.storage.db import read_session
+from ops_console.storage.models import Courier, Event, Order, Sku, Store, StoreKeyword
+from tests.conftest import DISPATCHER, T0
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppContext]:
+    """One full demo init for the module's read-only checks (it takes a few seconds)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
+    ctx = AppContext.open(Settings(), ManualClock(T0), url=url)
+    result = init_demo(ctx)
+    assert result.created and result.state == "created"
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def small_demo(tmp_path: Path, clock: ManualClock) -> Iterator[AppContext]:
+    """A demo city with a short morning, for tests that change it."""
+    ctx = AppContext.open(Settings(), clock, url=f"sqlite:///{tmp_path / 'small.db'}")
+    init_demo(ctx, history_hours=0.2)
+    yield ctx
+    ctx.close()
+
+
+def order_events(ctx: AppContext) -> dict[int, list[Event]]:
+    with read_session(ctx.engine) as s:
+        chains: dict[int, list[Event]] = defaultdict(list)
+        for e in s.exec(select(Event).where(Event.subject_type == "order").order_by(Event.id)):  # type: ignore[arg-type]
+            chains[e.order_id or 0].append(e)
+        return chains
+
+
+def assert_consistent_chains(ctx: AppContext) -> dict[int, list[Event]]:
+    """Every order starts with `receive`; each event leaves from where the last one arrived, one
+    version at a time, never back in time; the order's status is where its last event led."""
+    chains = order_events(ctx)
+    with read_session(ctx.engine) as s:
+        orders = {o.id: o for o in s.exec(select(Order))}
+    assert set(chains) == set(orders)
+    for order_id, events in chains.items():
+        assert events[0].action == Action.RECEIVE and events[0].from_status is None
+        for before, after in zip(events, events[1:], strict=False):
+            assert after.from_status == before.to_status, (orders[order_id].order_no, before.action, after.action)
+            assert after.detail["version"] == before.detail["version"] + 1
+            assert after.at >= before.at
+        assert orders[order_id].status == events[-1].to_status
+        assert orders[order_id].version == events[-1].detail["version"]
+    return chains
+
+
+def test_init_builds_the_district_couriers_goods_and_operators(demo: AppContext) -> None:
+    with read_session(demo.engine) as s:
+        stores = list(s.exec(select(Store)))
+        keywords = Counter(k.store_id for k in s.exec(select(StoreKeyword)))
+        couriers = list(s.exec(select(Courier)))
+        skus = list(s.exec(select(Sku)))
+    assert len(stores) >= 20
+    assert all(keywords[store.id] >= 3 for store in stores)
+    assert {c.tier for c in couriers} == {t.value for t in TIER_ORDER}
+    company_stores = {c.store_id for c in couriers if c.tier == "company"}
+    assert company_stores == {store.id for store in stores}  # every store has its own couriers
+    assert len(skus) >= 200
+    produce = [k for k in skus if k.category == "produce"]
+    assert produce and all(k.unit == "500g" and k.step == 1 and k.weight_g == 500 for k in produce)
+    steps = Counter(k.step for k in skus if k.category != "produce")
+    assert steps[6] > 0 and steps[12] > 0
+    assert all(k.price > 0 and k.stock >= 0 for k in skus)
+    assert len({k.name for k in skus}) == len(skus)
+
+
+def test_the_printed_pins_sign_in_for_every_role(demo: AppContext) -> None:
+    roles = set()
+    for op in OPERATORS:
+        actor = sign_in(demo, op.id, op.pin)
+        assert (actor.id, actor.name, actor.role.value) == (op.id, op.name, op.role)
+        roles.add(actor.role)
+    assert roles == set(HUMAN_ROLES)
+    with pytest.raises(Refused):
+        sign_in(demo, "U01", "0000")
+
+
+def test_the_morning_has_orders_in_every_stage_with_consistent_event_chains(demo: AppContext) -> None:
+    now = demo.clock.now()
+    chains = assert_consistent_chains(demo)
+    with read_session(demo.engine) as s:
+        orders = list(s.exec(select(Order)))
+    statuses = Counter(o.status for o in orders)
+    for status in (Status.COMPLETED, Status.DELIVERED, Status.OUT_FOR_DELIVERY, Status.PICKING, Status.PICKED,
+                   Status.HELD, Status.UNASSIGNED, Status.MANUAL_REVIEW, Status.REFUSED, Status.NOT_COMPLETED):
+        assert statuses[status] >= 1, (status, statuses)
+    assert statuses[Status.MANUAL_REVIEW] >= 2
+    assert len(orders) >= 150
+    # Unassigned orders of several ages: fresh, past the 10-minute warning, past the 30-minute limit.
+    ages = sorted((now - o.unassigned_at).total_seconds() / 60 for o in orders
+                  if o.status == Status.UNASSIGNED and o.unassigned_at)
+    assert ages[0] < 10 and any(10 <= a < 30 for a in ages) and ages[-1] >= 30
+    # The morning happened in the three hours before now, and nothing after it.
+    times = [e.at for events in chains.values() for e in events]
+    assert min(times) >= now - timedelta(hours=3, minutes=1) and max(times) <= now
+    actions = Counter(e.action for events in chains.values() for e in events)
+    for action in (Action.ASSIGN, Action.START_PICKING, Action.FINISH_PICKING, Action.DISPATCH, Action.HAND_OVER,
+                   Action.CALL, Action.DELIVER, Action.CONFIRM, Action.REFUSE, Action.FAIL, Action.REVIEW_FAIL,
+                   Action.RELEASE_HOLD, Action.ESCALATE):
+        assert actions[action] >= 1, action
+    # Everything was done by the system or the colleague dispatcher, never by anyone else.
+    assert {e.actor for events in chains.values() for e in events} <= {"system", COLLEAGUE_ID}
+
+
+def test_the_morning_has_realistic_orders(demo: AppContext) -> None:
+    with read_session(demo.engine) as s:
+        orders = list(s.exec(select(Order)))
+    channels = Counter(o.channel for o in orders)
+    assert len(channels) >= 4
+    assert Counter(o.payment_method for o in orders)["cod"] >= 10
+    assert any(any("\u4e00" <= ch <= "\u9fff" for ch in o.address) for o in orders)
+    # Some addresses are in traditional characters (the matcher must fold them).
+    assert any(ch in o.address for o in orders for ch in "區園號樓單門")
+    assert any(o.amount >= 100_000 and o.payment_method == "cod" for o in orders)  # above the COD cap
+
+
+def test_a_second_init_changes_nothing(demo: AppContext) -> None:
+    with read_session(demo.engine) as s:
+        before = (s.exec(select(func.max(Event.id))).one(), s.exec(select(func.count()).select_from(Order)).one())
+    again = init_demo(demo)
+    assert not again.created and again.state == "not_empty"
+    with read_session(demo.engine) as s:
+        after = (s.exec(select(func.max(Event.id))).one(), s.exec(select(func.count()).select_from(Order)).one())
+    assert after == before
+
+
+def test_a_database_that_is_not_empty_is_left_alone_and_the_simulator_refuses_it(city: AppContext) -> None:
+    with read_session(city.engine) as s:
+        stores = s.exec(select(func.count()).select_from(Store)).one()
+    result = init_demo(city)
+    assert result.state == "not_empty"
+    with read_session(city.engine) as s:
+        assert s.exec(select(func.count()).select_from(Store)).one() == stores
+        assert s.exec(select(func.count()).select_from(Event)).one() == 0
+    with pytest.raises(Refused) as refused:
+        Simulator(city, random.Random(1))
+    assert "demo init" in refused.value.message
+
+
+def test_the_simulator_creates_orders_and_plays_the_field(small_demo: AppContext, clock: ManualClock) -> None:
+    with read_session(small_demo.engine) as s:
+        first_new = (s.exec(select(func.max(Order.id))).one() or 0) + 1
+    sim = Simulator(small_demo, random.Random(7), SimSettings(rate_per_minute=1.5))
+    created = 0
+    for _ in range(120):  # one hour in 30-second steps
+        clock.advance(seconds=30)
+        created += len(sim.step().created)
+    assert created >= 60
+    chains = assert_consistent_chains(small_demo)
+    mine = {oid: events for oid, events in chains.items() if oid >= first_new}
+    assert len(mine) == created
+    actions = Counter(e.action for events in mine.values() for e in events)
+    for action in (Action.RECEIVE, Action.START_PICKING, Action.FINISH_PICKING, Action.DISPATCH,
+                   Action.HAND_OVER, Action.CALL, Action.DELIVER, Action.CONFIRM):
+        assert actions[action] >= 1, (action, actions)
+    assert all(e.at <= clock.now() for events in mine.values() for e in events)
+
+
+def test_the_same_seed_plays_the_same_city(tmp_path: Path) -> None:
+    def play(name: str) -> list[tuple[str, str, str | None]]:
+        clock = ManualClock(T0)
+        ctx = AppContext.open(Settings(), clock, url=f"sqlite:///{tmp_path / name}")
+        init_demo(ctx, history_hours=0.1, seed=5)
+        sim = Simulator(ctx, random.Random(11), SimSettings(rate_per_minute=2))
+        for _ in range(30):
+            clock.advance(seconds=30)
+            sim.step()
+        with read_session(ctx.engine) as s:
+            rows = s.exec(select(Order.order_no, Event.action, Event.to_status).join(Order, Event.order_id == Order.id)
+                          .order_by(Event.id)).all()  # type: ignore[arg-type]
+        ctx.close()
+        return [tuple(r) for r in rows]
+
+    first = play("a.db")
+    assert len(first) > 50
+    assert first == play("b.db")
+
+
+def test_the_manual_queue_is_left_to_the_dispatcher_until_it_waits_long(small_demo: AppContext,
+                                                                       clock: ManualClock) -> None:
+    sim = Simulator(small_demo, random.Random(3), SimSettings(rate_per_minute=0, relief_minutes=(20, 20)))
+    order_id = sim.create_order(address=("江苏省淮渚市柳汀区某某路没有关键词的小区8栋", "S05"))
+    assert order_id is not None
+    for _ in range(18):  # 18 minutes: the colleague leaves it alone
+        clock.advance(minutes=1)
+        sim.step()
+    with read_session(small_demo.engine) as s:
+        assert s.get(Order, order_id).status == Status.UNASSIGNED
+    for _ in range(4):
+        clock.advance(minutes=1)
+        sim.step()
+    with read_session(small_demo.engine) as s:
+        order = s.get(Order, order_id)
+        assign = s.exec(select(Event).where(Event.order_id == order_id, Event.action == "assign")).one()
+    assert (order.status, order.store_id, order.assign_method) in {
+        ("assigned", "S05", "manual"), ("picking", "S05", "manual")}
+    assert assign.actor == COLLEAGUE_ID
+
+
+def test_a_person_who_acts_first_wins_over_the_simulator(small_demo: AppContext, clock: ManualClock) -> None:
+    sim = Simulator(small_demo, random.Random(5), SimSettings(rate_per_minute=0))
+    order_id = sim.create_order(address=("梧桐苑3栋2单元501室", "S01"))
+    assert order_id is not None
+    if _status(small_demo, order_id) == Status.UNASSIGNED:  # the matcher may have assigned it already
+        perform(small_demo, order_id, Action.ASSIGN, DISPATCHER, store_id="S01")
+    clock.advance(minutes=5)
+    seen = sim._snapshot(small_demo)  # the simulator looks at the board ...
+    row = next(o for o in seen.orders if o.id == order_id)
+    perform(small_demo, order_id, Action.CANCEL, DISPATCHER, reason="customer_cancelled")  # ... a person acts
+    report = StepReport(clock.now())
+    sim._do(small_demo, row, Action.START_PICKING, SYSTEM, {}, report, seen)  # ... the store's click comes late
+    assert report.lost == 1 and not report.actions
+    assert _status(small_demo, order_id) == Status.CANCELLED
+    sim.step()  # and the next step leaves the cancelled order alone
+    assert _status(small_demo, order_id) == Status.CANCELLED
+
+
+def _status(ctx: AppContext, order_id: int) -> str:
+    with read_session(ctx.engine) as s:
+        order = s.get(Order, order_id)
+        assert order is not None
+        return order.status
