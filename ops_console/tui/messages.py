@@ -1,0 +1,58 @@
+"""Messages the console's thread workers post to the UI (workers never touch widgets)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from textual.message import Message
+
+from ops_console.services.panes import Snapshot
+
+
+class SnapshotLoaded(Message):
+    """A refresh finished: the panes that moved (maybe none) and the header facts."""
+
+    def __init__(self, snapshot: Snapshot | None, mark: int, took_ms: float) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+        self.mark = mark
+        self.took_ms = took_ms
+
+
+class DatabaseTrouble(Message):
+    """A refresh failed; the console shows it in the header and tries again."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__()
+        self.error = error
+
+
+@dataclass(frozen=True)
+class OrderResult:
+    """One order's outcome of an action: done, or the readable reason it was not."""
+
+    order_no: str
+    ok: bool
+    message: str
+
+
+@dataclass
+class ActionReport:
+    title: str
+    results: list[OrderResult] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[OrderResult]:
+        return [r for r in self.results if not r.ok]
+
+
+class ActionsDone(Message):
+    def __init__(self, report: ActionReport) -> None:
+        super().__init__()
+        self.report = report
+
+
+class SimulatorStepped(Message):
+    def __init__(self, error: str | None = None) -> None:
+        super().__init__()
+        self.error = error

@@ -1,0 +1,378 @@
+"""The live table every pane is built on: rows updated in place by key, never cleared and refilled.
+
+A pane gets a `PaneData` snapshot, turns each row into cells, and diffs them into its DataTable:
+new rows are added, changed cells updated, stale rows removed, and the order fixed with one
+`sort` — so the cursor stays on the same order while the data moves under it (Memray's live
+table does the same). Ages and timers tick every second from the timestamps already held,
+touching only the visible rows whose text changed. Filtering (`/`), column sorting (`<` `>`) and
+tags (Space) are view state kept here, applied on every render.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from ops_console.i18n import has, t
+from ops_console.services.panes import PaneData
+
+
+class RowText(Text):
+    """The first cell of a row: carries the row key so that `DataTable.sort` can order rows by it."""
+
+    __slots__ = ("row_key",)
+
+    def __init__(self, text: str, row_key: str, style: str = "") -> None:
+        super().__init__(text, style=style, no_wrap=True, overflow="ellipsis")
+        self.row_key = row_key
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str  # catalog key
+    width: int
+    sort: Callable[[Any], Any] | None = None
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A section heading row (a store, a tier, the manual-review queue)."""
+
+    group: str
+    label: str
+    rows: tuple[Any, ...]
+    total: int | None = None
+
+    @property
+    def key(self) -> str:
+        return f"h:{self.group}"
+
+
+def cell(text: str, style: str = "", justify: str = "left") -> Text:
+    return Text(text, style=style, no_wrap=True, overflow="ellipsis", justify=justify)  # type: ignore[arg-type]
+
+
+def label(prefix: str, value: str | None) -> str:
+    """A code shown through the catalog when it has a name there, else as it is."""
+    if not value:
+        return ""
+    key = f"{prefix}.{value}"
+    return t(key) if has(key) else value
+
+
+def duration(seconds: float) -> str:
+    """12:05 under an hour, 1h05 above, 2d03h above a day; negative values keep their sign."""
+    sign = "-" if seconds < 0 else ""
+    s = int(abs(seconds))
+    if s < 3600:
+        return f"{sign}{s // 60:02d}:{s % 60:02d}"
+    if s < 86400:
+        return f"{sign}{s // 3600}h{(s % 3600) // 60:02d}"
+    return f"{sign}{s // 86400}d{(s % 86400) // 3600:02d}h"
+
+
+def minutes_text(seconds: float) -> str:
+    m = int(max(0, seconds) // 60)
+    return f"{m}m" if m < 60 else f"{m // 60}h{m % 60:02d}"
+
+
+class LiveTable(DataTable[Any]):
+    """A pane: a DataTable kept in step with snapshots by row key."""
+
+    pane_id: ClassVar[str] = ""
+    title_key: ClassVar[str] = ""
+    number: ClassVar[int] = 0
+    filters_by_store: ClassVar[bool] = True
+
+    def __init__(self, tz: Any) -> None:
+        super().__init__(id=f"pane-{self.pane_id}", cursor_type="row", zebra_stripes=False,
+                         cursor_foreground_priority="renderable")
+        self.tz = tz
+        self.data_rows: list[Any] = []  # the rows of the last snapshot, in the service's order
+        self.items: dict[str, Any] = {}  # row key -> data row or Heading, as shown
+        self.shown: dict[str, tuple[Text, ...]] = {}
+        self.total = 0
+        self.sections: dict[str, int] = {}
+        self.filter_text = ""
+        self._filter: Callable[[str], bool] | None = None
+        self.sort_index: int | None = None
+        self.tagged: set[str] = set()
+        self.store_filter: str | None = None
+        self.now: datetime | None = None
+        self.loaded = False
+
+    # -- what a pane defines ------------------------------------------------------------------
+    def columns_spec(self) -> Sequence[Column]:
+        raise NotImplementedError
+
+    def cells(self, row: Any, now: datetime) -> list[Text]:
+        raise NotImplementedError
+
+    def group_of(self, row: Any) -> tuple[Any, str, str] | None:
+        """(group order, group id, heading label) or None for a pane without sections."""
+        return None
+
+    def heading_cells(self, heading: Heading, now: datetime) -> list[Text]:
+        text = f"{heading.label} · {len(heading.rows)}"
+        if heading.total is not None and heading.total > len(heading.rows):
+            text = f"{heading.label} · {t('console.window', shown=len(heading.rows), total=heading.total)}"
+        return [RowText(text, heading.key, "bold reverse")] + [cell("") for _ in self.columns_spec()[1:]]
+
+    def default_order(self, rows: list[Any]) -> list[Any]:
+        return rows
+
+    def row_store(self, row: Any) -> str | None:
+        return getattr(row, "store_id", None)
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self._add_columns()
+        self.update_titles()
+
+    def _add_columns(self) -> None:
+        for col in self.columns_spec():
+            self.add_column(Text(t(col.label), style="bold", no_wrap=True), width=col.width, key=col.key)
+
+    def update_titles(self) -> None:
+        title = f"{self.number} {t(self.title_key)}"
+        if self.total > len(self.data_rows):
+            title += " · " + t("console.window", shown=len(self.data_rows), total=self.total)
+        else:
+            title += f" · {self.total}"
+        self.border_title = title
+        notes = []
+        if self.store_filter and self.filters_by_store:
+            notes.append(t("console.store_filter", store=self.store_filter))
+        if self.filter_text:
+            notes.append(t("console.filter_on", text=self.filter_text))
+        if self.sort_index is not None:
+            col = self.columns_spec()[self.sort_index]
+            notes.append(t("console.sorted_by", column=t(col.label)))
+        if self.tagged:
+            notes.append(t("console.tagged_count", n=len(self.tagged)))
+        self.border_subtitle = " · ".join(notes)
+
+    def relabel(self) -> None:
+        """After a language switch: rebuild columns and cells in the new language, cursor kept."""
+        key = self.current_key()
+        self.clear(columns=True)
+        self.shown.clear()
+        self._add_columns()
+        if self.now is not None:
+            self.render_rows(self.now)
+        self._restore_cursor(key, 0)
+        self.update_titles()
+
+    # -- data in ---------------------------------------------------------------------------------
+    def set_data(self, data: PaneData, now: datetime) -> None:
+        self.data_rows = list(data.rows)
+        self.total = data.total
+        self.sections = dict(data.sections)
+        present = {r.key for r in self.data_rows}
+        self.tagged &= present
+        self.loaded = True
+        self.render_rows(now)
+        self.update_titles()
+
+    def _ordered(self, now: datetime) -> list[tuple[str, Any]]:
+        rows = self.data_rows
+        if self.store_filter and self.filters_by_store:
+            rows = [r for r in rows if self.row_store(r) == self.store_filter]
+        if self._filter is not None:
+            keep = self._filter
+            rows = [r for r in rows if keep(" ".join(c.plain for c in self.cells(r, now)))]
+        if self.sort_index is not None:
+            col = self.columns_spec()[self.sort_index]
+            sort = col.sort or (lambda r, i=self.sort_index: self.cells(r, now)[i].plain)
+            rows = sorted(rows, key=lambda r: _sortable(sort(r)))
+        else:
+            rows = self.default_order(list(rows))
+        groups: dict[str, list[Any]] = {}
+        meta: dict[str, tuple[Any, str]] = {}
+        out: list[tuple[str, Any]] = []
+        if not rows or self.group_of(rows[0]) is None:
+            return [(r.key, r) for r in rows]
+        for r in rows:
+            order, gid, glabel = self.group_of(r)  # type: ignore[misc]
+            groups.setdefault(gid, []).append(r)
+            meta.setdefault(gid, (order, glabel))
+        for gid in sorted(groups, key=lambda g: _sortable(meta[g][0])):
+            heading = Heading(gid, meta[gid][1], tuple(groups[gid]), self.sections.get(gid))
+            out.append((heading.key, heading))
+            out.extend((r.key, r) for r in groups[gid])
+        return out
+
+    def _cells_of(self, item: Any, now: datetime) -> tuple[Text, ...]:
+        if isinstance(item, Heading):
+            return tuple(self.heading_cells(item, now))
+        cells = self.cells(item, now)
+        if item.key in self.tagged:
+            first = cells[0]
+            cells[0] = RowText("● " + first.plain, item.key, "bold magenta")
+        return tuple(cells)
+
+    def render_rows(self, now: datetime) -> None:
+        """Diff the desired rows into the table: add new, update changed cells, remove stale."""
+        self.now = now
+        desired = self._ordered(now)
+        key = self.current_key()
+        index = self.cursor_row
+        wanted = {k for k, _ in desired}
+        stale = [k for k in self.shown if k not in wanted]
+        col_keys = [c.key for c in self.columns_spec()]
+        if stale and len(stale) > 100 and len(stale) > len(self.shown) // 2:
+            self.clear()  # most rows went: one clear beats many relayouts
+            self.shown.clear()
+        else:
+            for k in stale:
+                self.remove_row(k)
+                del self.shown[k]
+        self.items = {}
+        for k, item in desired:
+            self.items[k] = item
+            cells = self._cells_of(item, now)
+            old = self.shown.get(k)
+            if old is None:
+                self.add_row(*cells, key=k)
+            elif old != cells:
+                for ck, a, b in zip(col_keys, old, cells, strict=False):
+                    if a != b:
+                        self.update_cell(k, ck, b)
+            self.shown[k] = cells
+        order = [k for k, _ in desired]
+        if [r.key.value for r in self.ordered_rows] != order:
+            pos = {k: i for i, k in enumerate(order)}
+            self.sort(key=lambda values: pos.get(getattr(values[0], "row_key", ""), 0))
+        self._restore_cursor(key, index)
+
+    def tick(self, now: datetime) -> None:
+        """Ages and timers: recompute the visible rows' cells, touch only those that changed."""
+        self.now = now
+        if not self.row_count:
+            return
+        start = max(0, int(self.scroll_y))
+        end = start + max(1, self.size.height)
+        col_keys = [c.key for c in self.columns_spec()]
+        for row in self.ordered_rows[start:end]:
+            k = row.key.value
+            item = self.items.get(k)
+            if item is None or k not in self.shown:
+                continue
+            cells = self._cells_of(item, now)
+            old = self.shown[k]
+            if old != cells:
+                for ck, a, b in zip(col_keys, old, cells, strict=False):
+                    if a != b:
+                        self.update_cell(k, ck, b)
+                self.shown[k] = cells
+
+    # -- cursor, selection, tags -----------------------------------------------------------------
+    def current_key(self) -> str | None:
+        if not self.row_count:
+            return None
+        try:
+            return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        except Exception:  # the cursor is past the last row
+            return None
+
+    def _restore_cursor(self, key: str | None, index: int) -> None:
+        if not self.row_count:
+            return
+        if key is not None and key in self.shown:
+            target = self.get_row_index(key)
+        else:
+            target = min(index, self.row_count - 1)
+        if target != self.cursor_row:
+            self.move_cursor(row=target, animate=False)
+
+    def selected(self) -> Any | None:
+        key = self.current_key()
+        item = self.items.get(key) if key else None
+        return None if item is None or isinstance(item, Heading) else item
+
+    def targets(self) -> list[Any]:
+        """The tagged rows (in screen order), or the row under the cursor."""
+        if self.tagged:
+            return [self.items[k] for k in self.shown if k in self.tagged and k in self.items]
+        row = self.selected()
+        return [row] if row is not None else []
+
+    def toggle_tag(self) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        self.tagged ^= {row.key}
+        if self.now is not None:
+            self.render_rows(self.now)
+        if self.cursor_row < self.row_count - 1:
+            self.move_cursor(row=self.cursor_row + 1, animate=False)
+        self.update_titles()
+
+    def clear_tags(self) -> None:
+        if self.tagged:
+            self.tagged.clear()
+            if self.now is not None:
+                self.render_rows(self.now)
+            self.update_titles()
+
+    def goto(self, key: str) -> bool:
+        if key in self.shown:
+            self.move_cursor(row=self.get_row_index(key), animate=False)
+            return True
+        return False
+
+    # -- filter and sort ---------------------------------------------------------------------------
+    def set_filter(self, text: str) -> None:
+        self.filter_text = text.strip()
+        self._filter = make_filter(self.filter_text) if self.filter_text else None
+        if self.now is not None:
+            self.render_rows(self.now)
+        self.update_titles()
+
+    def set_store_filter(self, store_id: str | None) -> None:
+        self.store_filter = store_id
+        if self.now is not None:
+            self.render_rows(self.now)
+        self.update_titles()
+
+    def cycle_sort(self, step: int) -> None:
+        n = len(self.columns_spec())
+        positions: list[int | None] = [None, *range(n)]
+        i = positions.index(self.sort_index)
+        self.sort_index = positions[(i + step) % len(positions)]
+        if self.now is not None:
+            self.render_rows(self.now)
+        self.update_titles()
+
+
+def make_filter(text: str) -> Callable[[str], bool]:
+    """Text or regex, case-insensitive; a leading `!` keeps the rows that do *not* match."""
+    invert = text.startswith("!")
+    pattern = text[1:] if invert else text
+    try:
+        rx = re.compile(pattern, re.IGNORECASE)
+    except re.error:
+        rx = re.compile(re.escape(pattern), re.IGNORECASE)
+    if invert:
+        return lambda s: rx.search(s) is None
+    return lambda s: rx.search(s) is not None
+
+
+def _sortable(value: Any) -> tuple[int, Any]:
+    """None sorts last; mixed types never raise."""
+    if value is None:
+        return (2, "")
+    if isinstance(value, int | float):
+        return (0, value)
+    if isinstance(value, datetime):
+        return (0, value.timestamp())
+    if isinstance(value, tuple):
+        return (0, tuple(_sortable(v) for v in value))
+    return (1, str(value))

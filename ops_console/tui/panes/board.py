@@ -1,0 +1,66 @@
+"""Pane 3: the delivery escalation board, grouped by tier: picked orders waiting for a courier,
+dispatched, held and out for delivery, refused or failed (back on the board with `b`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from rich.text import Text
+
+from ops_console.domain.types import TIER_ORDER
+from ops_console.i18n import t
+from ops_console.services.panes import BoardRow
+from ops_console.tui.panes.base import Column, LiveTable, RowText, cell, duration, label
+
+STAGES = ("picked", "refused", "not_completed", "dispatched", "held", "out_for_delivery")
+STATUS_STYLE = {
+    "picked": "yellow",
+    "dispatched": "cyan",
+    "held": "blue",
+    "out_for_delivery": "green",
+    "refused": "bold red",
+    "not_completed": "bold red",
+}
+
+
+class BoardPane(LiveTable):
+    pane_id = "board"
+    title_key = "console.pane.board"
+    number = 3
+    wait_minutes = 10
+    delivery_minutes = 45
+
+    def columns_spec(self) -> Sequence[Column]:
+        return (
+            Column("order", "console.col.order", 18, lambda r: (r.channel, r.order_no)),
+            Column("status", "console.col.status", 8, lambda r: STAGES.index(r.status) if r.status in STAGES else 9),
+            Column("time", "console.col.waiting", 7, lambda r: r.since),
+            Column("store", "console.col.store", 8, lambda r: r.store_name or ""),
+            Column("courier", "console.col.courier", 8, lambda r: r.courier_name or ""),
+            Column("appointment", "console.col.appointment", 5, lambda r: r.appointment_at),
+        )
+
+    def group_of(self, row: Any) -> tuple[Any, str, str]:
+        tiers = [t_.value for t_ in TIER_ORDER]
+        rank = tiers.index(row.tier) if row.tier in tiers else len(tiers)
+        return (rank, f"tier:{row.tier}", t(f"tier.{row.tier}") if row.tier in tiers else row.tier)
+
+    def default_order(self, rows: list[Any]) -> list[Any]:
+        return sorted(rows, key=lambda r: (STAGES.index(r.status) if r.status in STAGES else 9,
+                                           r.since.timestamp() if r.since else 0, r.id))
+
+    def cells(self, row: BoardRow, now: datetime) -> list[Text]:
+        waited = (now - row.since).total_seconds() if row.since else 0
+        limit = self.delivery_minutes if row.status == "out_for_delivery" else self.wait_minutes
+        style = "bold red" if waited >= limit * 60 and row.status in ("picked", "out_for_delivery") else ""
+        appointment = row.appointment_at.astimezone(self.tz).strftime("%H:%M") if row.appointment_at else ""
+        return [
+            RowText(f"{label('channel', row.channel)}:{row.order_no}", row.key, "bold" if row.urgent else ""),
+            cell(label("console.short_status", row.status), STATUS_STYLE.get(row.status, "")),
+            cell(duration(waited), style, "right"),
+            cell(row.store_name or row.store_id or ""),
+            cell(row.courier_name or "", "cyan"),
+            cell(appointment, "blue"),
+        ]

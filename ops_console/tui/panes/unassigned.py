@@ -1,0 +1,81 @@
+"""Pane 1: orders waiting for a store (urgent first, then oldest) and, under their own heading,
+orders waiting for manual review."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from rich.text import Text
+
+from ops_console.domain.money import fen_to_yuan
+from ops_console.i18n import t
+from ops_console.services.panes import QueueRow
+from ops_console.tui.panes.base import Column, LiveTable, RowText, cell, label, minutes_text
+
+
+class UnassignedPane(LiveTable):
+    pane_id = "unassigned"
+    title_key = "console.pane.unassigned"
+    number = 1
+    warn_minutes = 10
+    critical_minutes = 30
+    review_minutes = 120.0
+
+    def columns_spec(self) -> Sequence[Column]:
+        return (
+            Column("order", "console.col.order", 20, lambda r: (r.channel, r.order_no)),
+            Column("age", "console.col.age", 6, lambda r: -(r.since.timestamp() if r.since else 0)),
+            Column("address", "console.col.address", 30, lambda r: r.address),
+            Column("amount", "console.col.amount", 9, lambda r: r.amount),
+            Column("flags", "console.col.flags", 12, lambda r: (not r.urgent, r.appointment_at is None)),
+            Column("why", "console.col.why", 16, lambda r: r.review_reason or r.match_reason or ""),
+            Column("suggestion", "console.col.suggestion", 16, lambda r: -(r.top_score or -1)),
+            Column("claimed", "console.col.claimed", 8, lambda r: r.claimer_name or ""),
+        )
+
+    def row_store(self, row: Any) -> str | None:
+        return row.top_store_id
+
+    def group_of(self, row: Any) -> tuple[Any, str, str]:
+        if row.status == "manual_review":
+            return (1, "manual_review", t("console.section.manual_review"))
+        return (0, "unassigned", t("console.section.unassigned"))
+
+    def cells(self, row: QueueRow, now: datetime) -> list[Text]:
+        waited = (now - row.since).total_seconds() if row.since else 0
+        minutes = waited / 60
+        if row.status == "manual_review":
+            style = "bold red" if minutes >= self.review_minutes else ""
+        else:
+            style = ("bold white on red" if minutes >= self.critical_minutes
+                     else "bold black on yellow" if minutes >= self.warn_minutes else "")
+        flags = []
+        if row.urgent:
+            flags.append(t("console.flag.urgent"))
+        if row.custom:
+            flags.append(t("console.flag.custom"))
+        if row.cod:
+            flags.append(t("console.flag.cod"))
+        if row.appointment_at:
+            flags.append(t("console.flag.appointment", time=row.appointment_at.astimezone(self.tz).strftime("%H:%M")))
+        if row.status == "manual_review":
+            why = label("reason", row.review_reason)
+        else:
+            why = label("match.reason", row.match_reason)
+        suggestion = ""
+        if row.top_store_id:
+            score = f" {row.top_score:.2f}" if row.top_score is not None else ""
+            suggestion = f"{row.top_store_name or row.top_store_id}{score}"
+        first_style = "bold" if row.urgent else ""
+        return [
+            RowText(f"{label('channel', row.channel)}:{row.order_no}", row.key, first_style),
+            cell(minutes_text(waited), style, "right"),
+            cell(row.address),
+            cell(fen_to_yuan(row.amount), "", "right"),
+            cell(" ".join(flags), "bold red" if row.urgent else ""),
+            cell(why, "yellow" if row.status == "manual_review" else "dim"),
+            cell(suggestion, "cyan"),
+            cell(row.claimer_name or row.claimed_by or "", "magenta"),
+        ]
