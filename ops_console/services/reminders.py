@@ -142,13 +142,18 @@ def _view(row: Reminder, ack_name: str | None = None, status: str | None = None)
 
 
 def _payload(cond: Condition) -> dict[str, Any]:
-    return {
+    payload: dict[str, Any] = {
         "message": cond.message,
         "params": dict(cond.params),
         "refs": list(cond.refs),
         "episode": cond.episode.isoformat(),
         "detail": dict(cond.detail),
     }
+    # The order a reminder is about (the alert feed opens it on Enter).
+    if isinstance(cond.detail.get("order_id"), int):
+        payload["order_id"] = cond.detail["order_id"]
+        payload["order_no"] = str(cond.params.get("order", ""))
+    return payload
 
 
 # ------------------------------------------------------------------------------------ the checks

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
 from ops_console.domain.reminders import AnomalyDeadline, LiveReminder, OrderClock
@@ -77,8 +77,9 @@ def picking_clocks(session: Session, cutoff: datetime) -> tuple[OrderClock, ...]
     rows = list(session.exec(
         select(Order.id, Order.order_no, Order.status_entered_at, Order.assigned_at, Store.name)
         .join(Store, col(Store.id) == Order.store_id, isouter=True)
-        .where(col(Order.status).in_(("assigned", "picking")), col(Order.status_entered_at) <= cutoff,
-               or_(col(Order.assigned_at).is_(None), col(Order.assigned_at) <= cutoff))
+        .where(col(Order.status).in_(("assigned", "picking")),
+               or_(col(Order.assigned_at) <= cutoff,
+                   and_(col(Order.assigned_at).is_(None), col(Order.status_entered_at) <= cutoff)))
         .order_by(Order.id)
     ))
     if not rows:
@@ -203,6 +204,7 @@ def reminder_events_after(session: Session, after_id: int, limit: int) -> list[t
     ids = {int(e.subject_id) for e in events}
     reminders = {r.id: r for r in session.exec(select(Reminder).where(col(Reminder.id).in_(ids)))}
     actors = {e.actor for e in events if e.actor != "system"}
-    names = dict(session.exec(select(Operator.id, Operator.name).where(col(Operator.id).in_(actors)))) if actors else {}
+    names = {i: n for i, n in session.exec(select(Operator.id, Operator.name).where(col(Operator.id).in_(actors)))} \
+        if actors else {}
     return [(e, reminders[int(e.subject_id)], names.get(e.actor)) for e in events
             if int(e.subject_id) in reminders]
