@@ -229,6 +229,8 @@ class Simulator:
                 self.create_order(now, report=report)
         self._last = now if self._last is None else max(self._last, now)
         snap = self._snapshot(ctx)
+        live = {o.id for o in snap.orders}
+        self.plans = {k: v for k, v in self.plans.items() if k in live}  # closed orders need no plan
         relief_left = self.settings.relief_per_step
         for order in snap.orders:
             plan = self.plans.get(order.id) or self._adopt(order)
@@ -299,7 +301,7 @@ class Simulator:
             appointment_at=appointment, placed_at=now - timedelta(seconds=rng.randint(5, 120)),
             source="demo simulator",
         )
-        order_id = order_no = None
+        order_id = order_no = last = None
         for _ in range(5):
             number = f"{_PREFIX[channel]}{local:%y%m%d%H%M}{rng.randrange(10000):04d}"
             try:
@@ -308,7 +310,7 @@ class Simulator:
                                                           Order.order_no == number)).first()
                     if taken is None:
                         order = Order(order_no=number, **fields)
-                        receive_order(s, ctx, order, [OrderLine(order_id=0, **li) for li in lines])
+                        last = receive_order(s, ctx, order, [OrderLine(order_id=0, **li) for li in lines])
                         order_id, order_no = order.id, number
             except IntegrityError:  # another process took the number between our check and insert
                 continue
@@ -323,15 +325,18 @@ class Simulator:
         if report is not None:
             report.created.append(f"{channel.value}:{order_no}")
             report.actions[Action.RECEIVE.value] += 1
+            if last is not None and last.action == Action.ASSIGN:  # intake's matcher assigned it at once
+                report.actions[Action.ASSIGN.value] += 1
         self._auto_assign(ctx, order_id, plan, report)
         return order_id
 
     def _auto_assign(self, ctx: AppContext, order_id: int, plan: Plan, report: StepReport | None) -> None:
-        """The matcher's automatic assignment (when intake has not done it already)."""
+        """The matcher's automatic assignment, unless `receive_order` has matched the address already
+        (it leaves a `match_reason` on every order it could not assign)."""
         plan.match_tried = True
         with read_session(ctx.engine) as s:
             order = s.get(Order, order_id)
-        if order is None or order.status != Status.UNASSIGNED:
+        if order is None or order.status != Status.UNASSIGNED or order.match_reason:
             return
         store = store_for_address(ctx, order.address)
         if store is None:
