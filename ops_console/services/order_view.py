@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from ops_console.domain.phone import mask_phone
 from ops_console.domain.types import Action, Tier
+from ops_console.i18n import Ref, t
 from ops_console.services.context import Actor, AppContext
 from ops_console.services.errors import NotFound
 from ops_console.services.lifecycle import find_order, perform
@@ -93,6 +93,15 @@ class AlertView:
     owner: str | None = None
     deadline: datetime | None = None  # local
     note: str = ""
+    message_key: str = ""  # a reminder's message (catalog key) and its parameters
+    params: dict[str, Any] = field(default_factory=dict)
+    refs: tuple[str, ...] = ()  # parameters that are catalog keys themselves
+
+    def message(self) -> str:
+        if not self.message_key:
+            return self.note
+        params = {k: Ref(v) if k in self.refs and isinstance(v, str) else v for k, v in self.params.items()}
+        return t(self.message_key, **params)
 
 
 @dataclass(frozen=True)
@@ -213,23 +222,20 @@ def order_snapshot(ctx: AppContext, order_ref: int | str) -> OrderSnapshot:
 
 
 def _alerts(ctx: AppContext, s: Session, o: Order) -> tuple[AlertView, ...]:
-    """The order's anomalies (by order id) and reminders (whose subject names the order).
-
-    Reminder subjects are written by the reminders issue; the forms accepted here are the order id
-    (`order:12`, `12`), its number (`MT9001`) and `channel:order_no`, and a payload `order_id`.
-    """
+    """The order's anomalies (by order id) and reminders: subject `order:<id>` (the reminders
+    service's form) or `anomaly:<id>` of one of its anomalies (an alert past its deadline)."""
     out: list[AlertView] = []
-    for a in s.exec(select(Anomaly).where(Anomaly.order_id == o.id).order_by(Anomaly.id)):  # type: ignore[arg-type]
+    anomalies = list(s.exec(select(Anomaly).where(Anomaly.order_id == o.id).order_by(Anomaly.id)))  # type: ignore[arg-type]
+    for a in anomalies:
         out.append(AlertView("anomaly", a.rule, a.severity, a.status, _local(ctx, a.first_seen), a.count,
                              a.owner, _local(ctx, a.deadline), a.resolution or str(a.detail.get("text", "") or "")))
-    subjects = [f"order:{o.id}", str(o.id), o.order_no, f"{o.channel}:{o.order_no}"]
-    reminders = s.exec(
-        select(Reminder).where(or_(Reminder.subject.in_(subjects), Reminder.dedup_key.contains(f"order:{o.id}:")))  # type: ignore[attr-defined]
-        .order_by(Reminder.id)  # type: ignore[arg-type]
-    )
+    subjects = [f"order:{o.id}"] + [f"anomaly:{a.id}" for a in anomalies]
+    reminders = s.exec(select(Reminder).where(Reminder.subject.in_(subjects)).order_by(Reminder.id))  # type: ignore[attr-defined,arg-type]
     for r in reminders:
+        payload = r.payload or {}
         out.append(AlertView("reminder", r.kind, r.severity, r.status, _local(ctx, r.raised_at), r.raise_count,
-                             r.acknowledged_by))
+                             r.acknowledged_by, message_key=str(payload.get("message") or ""),
+                             params=dict(payload.get("params") or {}), refs=tuple(payload.get("refs") or ())))
     return tuple(out)
 
 
@@ -343,9 +349,8 @@ def courier_choices(ctx: AppContext, order_id: int) -> tuple[str, list[CourierCh
         ids = [c.id for c in couriers]
         if ids:
             rows = s.exec(
-                select(Delivery.courier_id).join(Order, Order.id == Delivery.order_id).where(  # type: ignore[arg-type]
-                    Delivery.courier_id.in_(ids),  # type: ignore[union-attr]
-                    Delivery.finished_at.is_(None),  # type: ignore[union-attr]
+                select(Order.courier_id).where(
+                    Order.courier_id.in_(ids),  # type: ignore[union-attr]
                     Order.status.in_(ACTIVE_DELIVERY_STATUSES),  # type: ignore[attr-defined]
                 )
             )

@@ -21,7 +21,15 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from ops_console.domain.intake import OrderDraft, Problem, SourceRecord, Unit, drafts_from_json
+from ops_console.domain.intake import (
+    FieldError,
+    OrderDraft,
+    Problem,
+    SourceRecord,
+    Unit,
+    drafts_from_json,
+    parse_datetime,
+)
 from ops_console.domain.money import fen_to_yuan
 from ops_console.domain.types import Channel, PaymentMethod
 from ops_console.i18n import t
@@ -162,6 +170,26 @@ def resolve_sku(text: str, catalogue: list[SkuChoice]) -> SkuChoice | None:
     return named[0] if len(named) == 1 else None
 
 
+def time_input(ctx: AppContext, text: str) -> str:
+    """A typed time as intake reads it: a time alone (`15:30`) is today in the local time zone."""
+    m = _TIME_ONLY.match(text)
+    if m:
+        today = ctx.clock.now().astimezone(ctx.settings.tz).date().isoformat()
+        return f"{today} {int(m.group(1)):02d}:{m.group(2)}"
+    return text.strip()
+
+
+def parse_time_input(ctx: AppContext, text: str) -> datetime:
+    """`15:30` (today), `2026-11-24 15:30`, `2026/11/24 15:30` … in the local time zone → aware UTC.
+
+    Raises ServiceError with the intake message when it is not a time.
+    """
+    try:
+        return parse_datetime(time_input(ctx, text), ctx.settings.tz)
+    except FieldError as exc:
+        raise ServiceError(exc.key, **exc.params) from None
+
+
 def check_phone_order(
     ctx: AppContext, form: PhoneOrderForm, catalogue: list[SkuChoice] | None = None, order_no: str = PLACEHOLDER_NO
 ) -> tuple[CheckedOrder | None, list[FieldProblem]]:
@@ -182,12 +210,8 @@ def check_phone_order(
         "urgent": bool(form.urgent),
         "remarks": form.remarks,
     }
-    appointment = form.appointment.strip()
-    if appointment:
-        m = _TIME_ONLY.match(appointment)
-        if m:  # a time alone is today, in the local time zone
-            appointment = f"{now.astimezone(tz).date().isoformat()} {int(m.group(1)):02d}:{m.group(2)}"
-        record["appointment_at"] = appointment
+    if form.appointment.strip():
+        record["appointment_at"] = time_input(ctx, form.appointment)
     rows: list[int] = []  # record line index -> form row
     items: list[dict[str, Any]] = []
     skus: list[SkuChoice | None] = []

@@ -47,11 +47,14 @@ def test_snapshot_shows_the_orders_anomalies_and_reminders_only(city) -> None:
         s.add(Anomaly(rule="duplicate", severity="critical", order_id=a.order_id, fingerprint="dup:1",
                       first_seen=now, last_seen=now, count=2))
         s.add(Anomaly(rule="duplicate", order_id=b.order_id, fingerprint="dup:2", first_seen=now))
-        s.add(Reminder(kind="backlog_warn", dedup_key=f"backlog_warn:order:{a.order_id}:1",
-                       subject=f"order:{a.order_id}", raised_at=now, raise_count=3))
-        s.add(Reminder(kind="backlog_count", dedup_key="backlog_count::1", subject="", raised_at=now))
+        s.add(Reminder(kind="picking_overdue", dedup_key=f"picking_overdue|order:{a.order_id}|1",
+                       subject=f"order:{a.order_id}", raised_at=now, raise_count=3,
+                       payload={"message": "reminders.msg.picking_overdue",
+                                "params": {"order": "MT1", "store": "阳光店", "since": "10:00", "minutes": 7, "sla": 5}}))
+        s.add(Reminder(kind="backlog_count", dedup_key="backlog_count|queue|1", subject="queue", raised_at=now))
     alerts = order_snapshot(city, a.order_id).alerts
-    assert [(x.source, x.kind, x.count) for x in alerts] == [("anomaly", "duplicate", 2), ("reminder", "backlog_warn", 3)]
+    assert [(x.source, x.kind, x.count) for x in alerts] == [("anomaly", "duplicate", 2), ("reminder", "picking_overdue", 3)]
+    assert "MT1" in alerts[1].message() and "7" in alerts[1].message()
 
 
 def test_reveal_phone_returns_the_number_and_logs_who_looked(city) -> None:
