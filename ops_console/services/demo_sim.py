@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
@@ -201,10 +202,11 @@ class Simulator:
         self.settings = settings or SimSettings()
         self.plans: dict[int, Plan] = {}
         self._last: datetime | None = None
-        specs = {s.code: s.spec for s in demo_skus()}
+        # Order lines carry the bare name and the spec apart, as the platforms send them.
+        known = {k.code: (k.name, k.spec) for k in demo_skus()}
         with read_session(ctx.engine) as s:
             self._skus = [
-                _SkuRow(k.code, k.name, specs.get(k.code, ""), k.category, k.unit, k.step, k.price, k.stock,
+                _SkuRow(k.code, *known.get(k.code, (k.name, "")), k.category, k.unit, k.step, k.price, k.stock,
                         k.weight_g)
                 for k in s.exec(select(Sku).order_by(Sku.code))
             ]
@@ -244,14 +246,6 @@ class Simulator:
                 relief_left -= 1
             self._do(ctx, order, action, actor, params, report, snap)
         return report
-
-    def run_until(self, end: datetime, every: timedelta, clock: ManualClock) -> list[StepReport]:
-        """Drive a ManualClock from its time to `end`, one step every `every` (demo init's morning)."""
-        reports = []
-        while clock.now() < end:
-            clock.set(min(clock.now() + every, end))
-            reports.append(self.step(clock.now()))
-        return reports
 
     # ------------------------------------------------------------------------------------------
     # New orders
@@ -351,7 +345,7 @@ class Simulator:
         if report is not None:
             report.actions[Action.ASSIGN.value] += 1
 
-    def _basket(self, review_fail: str | None, anomaly: str | None) -> list[dict[str, object]]:
+    def _basket(self, review_fail: str | None, anomaly: str | None) -> list[dict[str, Any]]:
         """The order's lines as OrderLine fields: a few vegetables, some packaged goods."""
         rng = self.rng
         produce = [k for k in self._skus if k.category == "produce"] or self._skus
