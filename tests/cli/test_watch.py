@@ -1,0 +1,170 @@
+"""`ops-console watch` and `ops-console reminders` as separate processes on one database, the clock
+set per step with OPS_NOW: what a wall screen, a cron job or a supervisor's terminal sees."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from ops_console.clock import ManualClock
+from ops_console.config import Settings
+from ops_console.domain.types import Action
+from ops_console.services.context import AppContext
+from ops_console.services.lifecycle import perform
+from ops_console.storage.db import read_session
+from ops_console.storage.models import Event, Reminder
+from tests.conftest import DISPATCHER, T0
+from tests.factories import new_order, seed_city
+
+NOWHERE = "无名路1号"
+
+
+def local(minutes: float) -> str:
+    """OPS_NOW for T0 (10:00 Shanghai) plus `minutes`."""
+    return (T0 + timedelta(minutes=minutes)).astimezone(Settings().tz).isoformat()
+
+
+@pytest.fixture
+def city_db(tmp_path: Path, clock: ManualClock) -> tuple[str, AppContext]:
+    url = f"sqlite:///{tmp_path / 'ops.db'}"
+    ctx = AppContext.open(Settings(), clock, url=url)
+    seed_city(ctx)
+    return url, ctx
+
+
+def env_for(url: str, tmp_path: Path, now: str | None, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPS_")}
+    # The checks "run" every 10 minutes here, so steps of up to 30 minutes are not stale.
+    env.update({"OPS_CONFIG": str(tmp_path / "none.toml"), "OPS_DATABASE__URL": url, "OPS_UI__LANGUAGE": "en",
+                "OPS_REMINDERS__CHECK_SECONDS": "600", **extra})
+    if now:
+        env["OPS_NOW"] = now
+    return env
+
+
+def cli(url: str, tmp_path: Path, now: str | None, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "ops_console", *args], env=env_for(url, tmp_path, now, **extra),
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+
+
+def watch_once(url: str, tmp_path: Path, minutes: float) -> list[dict[str, Any]]:
+    out = cli(url, tmp_path, local(minutes), "watch", "--once", "--json")
+    assert out.returncode == 0, out.stderr
+    return [json.loads(line) for line in out.stdout.splitlines()]
+
+
+def brief(lines: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    return sorted((x["change"], x["kind"], x["status"]) for x in lines)
+
+
+def test_watch_once_step_by_step_raises_once_repeats_and_closes(city_db: tuple[str, AppContext], tmp_path: Path,
+                                                                 clock: ManualClock) -> None:
+    url, ctx = city_db
+    order = new_order(ctx, "MT001", address=NOWHERE)
+    assert watch_once(url, tmp_path, 5) == []
+    ten = watch_once(url, tmp_path, 10)
+    assert brief(ten) == [("raised", "backlog_warn", "open")]
+    line = ten[0]
+    assert {"kind", "severity", "subject", "status", "raised_at", "message"} <= set(line)
+    assert line["severity"] == "warning" and line["subject"] == "queue"
+    assert "MT001" in line["message"] and "10 min" in line["message"]
+    assert datetime.fromisoformat(line["raised_at"]) - (T0 + timedelta(minutes=10)) < timedelta(seconds=5)
+    assert watch_once(url, tmp_path, 15) == []
+    assert brief(watch_once(url, tmp_path, 30)) == [("raised", "backlog_critical", "open"),
+                                                     ("re_raised", "backlog_warn", "open")]
+    clock.set(T0 + timedelta(minutes=31))
+    perform(ctx, order.order_id, Action.ASSIGN, DISPATCHER, store_id="S01")
+    assert brief(watch_once(url, tmp_path, 32)) == [("closed", "backlog_critical", "closed"),
+                                                     ("closed", "backlog_warn", "closed")]
+    with read_session(ctx.engine) as s:
+        assert sorted(r.kind for r in s.exec(select(Reminder))) == ["backlog_critical", "backlog_warn"]
+
+
+def test_two_watch_processes_on_one_database_raise_each_reminder_once(city_db: tuple[str, AppContext],
+                                                                      tmp_path: Path) -> None:
+    url, ctx = city_db
+    new_order(ctx, "MT001", address=NOWHERE)
+    printed: list[dict[str, Any]] = []
+    for minutes in (10, 30, 40):
+        procs = [subprocess.Popen([sys.executable, "-m", "ops_console", "watch", "--once", "--json"],
+                                  env=env_for(url, tmp_path, local(minutes)), cwd=tmp_path,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        for p in procs:
+            out, err = p.communicate(timeout=60)
+            assert p.returncode == 0, err
+            printed += [json.loads(line) for line in out.splitlines()]
+    # 10:10 the warning; 10:30 the critical, the warning again; 10:40 both again: each printed by one process.
+    assert brief(printed) == [("raised", "backlog_critical", "open"), ("raised", "backlog_warn", "open"),
+                              ("re_raised", "backlog_critical", "open"), ("re_raised", "backlog_warn", "open"),
+                              ("re_raised", "backlog_warn", "open")]
+    with read_session(ctx.engine) as s:
+        rows = list(s.exec(select(Reminder)))
+        assert sorted((r.kind, r.raise_count) for r in rows) == [("backlog_critical", 2), ("backlog_warn", 3)]
+        raised = s.exec(select(Event).where(Event.subject_type == "reminder", Event.action == "raised")).all()
+        assert len(raised) == 2
+
+
+def test_reminders_list_and_ack_as_an_operator(city_db: tuple[str, AppContext], tmp_path: Path) -> None:
+    url, ctx = city_db
+    new_order(ctx, "MT001", address=NOWHERE)
+    human = cli(url, tmp_path, local(31), "watch", "--once")
+    assert human.returncode == 0, human.stderr
+    lines = human.stdout.splitlines()
+    assert len(lines) == 2 and all("MT001" in x for x in lines)
+    assert any("critical" in x and "raised" in x for x in lines)
+
+    listed = json.loads(cli(url, tmp_path, local(32), "reminders", "list", "--json").stdout)
+    assert [r["kind"] for r in listed] == ["backlog_critical", "backlog_warn"]  # critical first
+    crit = listed[0]["id"]
+
+    nobody = cli(url, tmp_path, local(33), "reminders", "ack", str(crit))
+    assert nobody.returncode != 0 and "operator" in nobody.stderr
+    done = cli(url, tmp_path, local(33), "--operator", "U01", "reminders", "ack", str(crit))
+    assert done.returncode == 0, done.stderr
+    assert f"#{crit}" in done.stdout
+    twice = cli(url, tmp_path, local(34), "--operator", "U03", "reminders", "ack", str(crit))
+    assert twice.returncode == 1 and "王丽" in twice.stderr and "10:33" in twice.stderr
+
+    after = {r["id"]: r for r in json.loads(cli(url, tmp_path, local(35), "reminders", "list", "--json").stdout)}
+    assert after[crit]["status"] == "acknowledged" and after[crit]["acknowledged_by"] == "U01"
+    assert after[crit]["acknowledged_at"].startswith("2026-11-24T02:33")
+    # The acknowledged critical stays quiet; the open warning is repeated.
+    assert brief(watch_once(url, tmp_path, 45)) == [("re_raised", "backlog_warn", "open")]
+    table = cli(url, tmp_path, local(46), "reminders", "list", "--all", COLUMNS="200")
+    assert table.returncode == 0 and "acknowledged" in table.stdout and "王丽 10:33" in table.stdout
+
+
+def test_watch_runs_until_interrupted(city_db: tuple[str, AppContext], tmp_path: Path) -> None:
+    url, ctx = city_db
+    new_order(ctx, "MT001", address=NOWHERE)
+    proc = subprocess.Popen([sys.executable, "-m", "ops_console", "watch", "--json"],
+                            env=env_for(url, tmp_path, local(12), OPS_REMINDERS__CHECK_SECONDS="1"),
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        first = json.loads(proc.stdout.readline())
+        assert (first["change"], first["kind"]) == ("raised", "backlog_warn")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+
+
+def test_stale_checks_are_said_once_checks_resume(city_db: tuple[str, AppContext], tmp_path: Path) -> None:
+    url, _ctx = city_db
+    assert watch_once(url, tmp_path, 0) == []
+    stale = watch_once(url, tmp_path, 45)  # three intervals of 10 minutes passed without a run
+    assert brief(stale) == [("raised", "scheduler_stale", "open")]
+    assert "since 10:00" in stale[0]["message"]
+    assert brief(watch_once(url, tmp_path, 46)) == [("closed", "scheduler_stale", "closed")]
+
