@@ -502,10 +502,7 @@ class MainScreen(Screen[None]):
         if cls is None:
             self.notify(t("console.not_available", what=name), severity="warning")
             return
-        try:
-            screen = cls(self.ctx, self.actor, *args)
-        except TypeError:
-            screen = cls(*args)
+        screen = cls(self.ctx, self.actor, *args)
         self.app.push_screen(screen, callback or self._after_dialog)
 
     def _after_dialog(self, result: Any) -> None:

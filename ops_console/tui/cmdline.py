@@ -83,7 +83,7 @@ class CommandLine(Input):
 
     BINDINGS = [
         Binding("escape", "cancel", "console.key.cancel", show=False),
-        Binding("tab", "accept", "console.key.complete", show=False, priority=True),
+        Binding("tab", "accept", "console.key.complete", show=False),
     ]
 
     class Submitted(Message):

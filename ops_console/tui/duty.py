@@ -67,6 +67,10 @@ class DutyScreen(ModalScreen[bool]):
         on_duty = next((c.on_duty for c in couriers.roster(self.ctx) if c.id == courier_id), False)
         self._toggle(courier_id or "", not on_duty)
 
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_toggle()
+
     @work(thread=True, exclusive=True, group="duty")
     def _toggle(self, courier_id: str, on_duty: bool) -> None:
         try:

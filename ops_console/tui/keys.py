@@ -83,7 +83,7 @@ PANE_GROUPS = {
 def bindings() -> list[Binding]:
     """The main screen's bindings. ctrl+p is the App's own palette binding; Enter is the table's."""
     return [
-        Binding(k.key, k.action, k.desc, show=False, priority=k.key == "tab")
+        Binding(k.key, k.action, k.desc, show=False)
         for k in KEYS
         if k.key not in ("ctrl+p", "enter")
     ]

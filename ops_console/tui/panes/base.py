@@ -67,6 +67,11 @@ def label(prefix: str, value: str | None) -> str:
     return t(key) if has(key) else value
 
 
+def order_label(channel: str, order_no: str) -> str:
+    """`美团:MT9001`: the channel's short name and the order number."""
+    return f"{label('console.channel_short', channel)}:{order_no}"
+
+
 def duration(seconds: float) -> str:
     """12:05 under an hour, 1h05 above, 2d03h above a day; negative values keep their sign."""
     sign = "-" if seconds < 0 else ""
@@ -119,11 +124,16 @@ class LiveTable(DataTable[Any]):
         """(group order, group id, heading label) or None for a pane without sections."""
         return None
 
-    def heading_cells(self, heading: Heading, now: datetime) -> list[Text]:
-        text = f"{heading.label} · {len(heading.rows)}"
+    def heading_cells(self, heading: Heading, now: datetime, *notes: Text) -> list[Text]:
+        """The group's name in the first column, its count (and notes) in the next ones."""
+        count = str(len(heading.rows))
         if heading.total is not None and heading.total > len(heading.rows):
-            text = f"{heading.label} · {t('console.window', shown=len(heading.rows), total=heading.total)}"
-        return [RowText(text, heading.key, "bold reverse")] + [cell("") for _ in self.columns_spec()[1:]]
+            count = t("console.window", shown=len(heading.rows), total=heading.total)
+        cells: list[Text] = [RowText(heading.label, heading.key, "bold reverse"), cell(count, "bold")]
+        cells += list(notes)
+        width = len(self.columns_spec())
+        cells += [cell("") for _ in range(width - len(cells))]
+        return cells[:width]
 
     def default_order(self, rows: list[Any]) -> list[Any]:
         return rows

@@ -12,7 +12,7 @@ from rich.text import Text
 from ops_console.domain.types import TIER_ORDER
 from ops_console.i18n import t
 from ops_console.services.panes import BoardRow
-from ops_console.tui.panes.base import Column, LiveTable, RowText, cell, duration, label
+from ops_console.tui.panes.base import Column, LiveTable, RowText, cell, duration, label, order_label
 
 STAGES = ("picked", "refused", "not_completed", "dispatched", "held", "out_for_delivery")
 STATUS_STYLE = {
@@ -34,9 +34,9 @@ class BoardPane(LiveTable):
 
     def columns_spec(self) -> Sequence[Column]:
         return (
-            Column("order", "console.col.order", 18, lambda r: (r.channel, r.order_no)),
-            Column("status", "console.col.status", 8, lambda r: STAGES.index(r.status) if r.status in STAGES else 9),
-            Column("time", "console.col.waiting", 7, lambda r: r.since),
+            Column("order", "console.col.order", 22, lambda r: (r.channel, r.order_no)),
+            Column("status", "console.col.status", 6, lambda r: STAGES.index(r.status) if r.status in STAGES else 9),
+            Column("time", "console.col.waiting", 6, lambda r: r.since),
             Column("store", "console.col.store", 8, lambda r: r.store_name or ""),
             Column("courier", "console.col.courier", 8, lambda r: r.courier_name or ""),
             Column("appointment", "console.col.appointment", 5, lambda r: r.appointment_at),
@@ -57,7 +57,7 @@ class BoardPane(LiveTable):
         style = "bold red" if waited >= limit * 60 and row.status in ("picked", "out_for_delivery") else ""
         appointment = row.appointment_at.astimezone(self.tz).strftime("%H:%M") if row.appointment_at else ""
         return [
-            RowText(f"{label('channel', row.channel)}:{row.order_no}", row.key, "bold" if row.urgent else ""),
+            RowText(order_label(row.channel, row.order_no), row.key, "bold" if row.urgent else ""),
             cell(label("console.short_status", row.status), STATUS_STYLE.get(row.status, "")),
             cell(duration(waited), style, "right"),
             cell(row.store_name or row.store_id or ""),

@@ -11,9 +11,9 @@ from rich.text import Text
 
 from ops_console.i18n import t
 from ops_console.services.panes import PickingRow
-from ops_console.tui.panes.base import Column, LiveTable, RowText, cell, duration, label
+from ops_console.tui.panes.base import Column, LiveTable, RowText, cell, duration, label, order_label
 
-BAR_WIDTH = 10
+BAR_WIDTH = 8
 NEAR = 0.8  # share of the SLA after which the bar turns amber
 
 
@@ -40,7 +40,7 @@ class PickingPane(LiveTable):
 
     def columns_spec(self) -> Sequence[Column]:
         return (
-            Column("order", "console.col.order", 18, lambda r: (r.channel, r.order_no)),
+            Column("order", "console.col.order", 22, lambda r: (r.channel, r.order_no)),
             Column("status", "console.col.status", 6, lambda r: r.status),
             Column("elapsed", "console.col.elapsed", 11, lambda r: r.deadline),
             Column("bar", "console.col.sla", BAR_WIDTH, lambda r: r.deadline),
@@ -64,17 +64,15 @@ class PickingPane(LiveTable):
 
     def heading_cells(self, heading: Any, now: datetime) -> list[Text]:
         late = sum(1 for r in heading.rows if r.deadline and r.deadline <= now)
-        text = f"{heading.label} · {len(heading.rows)}"
-        if late:
-            text += " · " + t("console.late_count", n=late)
-        return [RowText(text, heading.key, "bold reverse")] + [cell("") for _ in self.columns_spec()[1:]]
+        note = cell(t("console.late_count", n=late), "bold red", "right") if late else cell("")
+        return super().heading_cells(heading, now, note)
 
     def cells(self, row: PickingRow, now: datetime) -> list[Text]:
         elapsed = (now - row.assigned_at).total_seconds() if row.assigned_at else 0
         sla = row.sla_minutes * 60
         ratio = elapsed / sla if sla else 0
         return [
-            RowText(f"{label('channel', row.channel)}:{row.order_no}", row.key, "bold" if row.urgent else ""),
+            RowText(order_label(row.channel, row.order_no), row.key, "bold" if row.urgent else ""),
             cell(label("console.short_status", row.status)),
             cell(f"{duration(elapsed)}/{row.sla_minutes}m", timer_style(ratio), "right"),
             bar(ratio),

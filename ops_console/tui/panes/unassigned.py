@@ -12,7 +12,7 @@ from rich.text import Text
 from ops_console.domain.money import fen_to_yuan
 from ops_console.i18n import t
 from ops_console.services.panes import QueueRow
-from ops_console.tui.panes.base import Column, LiveTable, RowText, cell, label, minutes_text
+from ops_console.tui.panes.base import Column, LiveTable, RowText, cell, label, minutes_text, order_label
 
 
 class UnassignedPane(LiveTable):
@@ -25,13 +25,13 @@ class UnassignedPane(LiveTable):
 
     def columns_spec(self) -> Sequence[Column]:
         return (
-            Column("order", "console.col.order", 20, lambda r: (r.channel, r.order_no)),
-            Column("age", "console.col.age", 6, lambda r: -(r.since.timestamp() if r.since else 0)),
-            Column("address", "console.col.address", 30, lambda r: r.address),
+            Column("order", "console.col.order", 24, lambda r: (r.channel, r.order_no)),
+            Column("age", "console.col.age", 6, lambda r: r.since),
+            Column("address", "console.col.address", 40, lambda r: r.address),
             Column("amount", "console.col.amount", 9, lambda r: r.amount),
             Column("flags", "console.col.flags", 12, lambda r: (not r.urgent, r.appointment_at is None)),
-            Column("why", "console.col.why", 16, lambda r: r.review_reason or r.match_reason or ""),
-            Column("suggestion", "console.col.suggestion", 16, lambda r: -(r.top_score or -1)),
+            Column("why", "console.col.why", 20, lambda r: r.review_reason or r.match_reason or ""),
+            Column("suggestion", "console.col.suggestion", 20, lambda r: -(r.top_score or -1)),
             Column("claimed", "console.col.claimed", 8, lambda r: r.claimer_name or ""),
         )
 
@@ -70,7 +70,7 @@ class UnassignedPane(LiveTable):
             suggestion = f"{row.top_store_name or row.top_store_id}{score}"
         first_style = "bold" if row.urgent else ""
         return [
-            RowText(f"{label('channel', row.channel)}:{row.order_no}", row.key, first_style),
+            RowText(order_label(row.channel, row.order_no), row.key, first_style),
             cell(minutes_text(waited), style, "right"),
             cell(row.address),
             cell(fen_to_yuan(row.amount), "", "right"),
