@@ -30,7 +30,12 @@ def _build_table() -> dict[int, int | None]:
     for cp in (*range(0x0041, 0x0250), *range(0x1E00, 0x1F00), *range(0x2C60, 0x2C80), *range(0xA720, 0xA800)):
         ch = chr(cp)
         low = ch.lower()
-        if low != ch and len(low) == 1 and "LATIN" in unicodedata.name(ch, ""):
+        if (
+            low != ch
+            and len(low) == 1
+            and unicodedata.category(ch).startswith("L")
+            and "LATIN" in unicodedata.name(ch, "").split()
+        ):
             table[cp] = ord(low)
     # Full-width ASCII variants -> half-width (then lower-cased when a Latin capital).
     for cp in range(0xFF01, 0xFF5F):
@@ -204,6 +209,8 @@ def propose_keyword(address: str) -> str | None:
     segments = [s for s in _SEPARATORS.split(text) if s]
     # A segment starting with a negation or "used to live" is never where the parcel goes.
     wanted = [s for s in segments if not _NEGATED_SEGMENT.match(s)] or segments
+    # "..., 送到B3栋": the segment that says where the parcel goes comes first.
+    wanted.sort(key=lambda s: not _DELIVER_SEGMENT.match(s))
     for i, seg in enumerate(wanted):
         cands = _segment_candidates(seg, wanted[i - 1] if i else None)
         if cands:
@@ -223,6 +230,7 @@ def propose_keyword(address: str) -> str | None:
     return None
 
 
+_DELIVER_SEGMENT = re.compile(r"^(?:现在送|现住|送到|送至|送货到|改送|改到|改为|寄到|寄至|请送|收货地址|新地址)")
 _NEGATED_SEGMENT = re.compile(r"^(?:不是|别送|不要|以前|原来|之前|曾经)")
 
 

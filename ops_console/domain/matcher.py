@@ -24,14 +24,17 @@ reason, and never applies them itself:
 
 from __future__ import annotations
 
+import copy
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import chain
 from typing import NamedTuple
 
 import ahocorasick
+from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from ops_console.domain.address import keyword_variants, normalize, normalize_keyword, propose_keyword
@@ -50,6 +53,7 @@ class MatchReason(StrEnum):
 
 
 class SuggestionReason(StrEnum):
+    KEYWORD = "keyword"  # the rules find exactly this store (an order queued before its keyword existed)
     CONTEXT = "context"
     CHOSEN_BEFORE = "chosen_before"
     ALTERNATIVE = "alternative"
@@ -220,17 +224,14 @@ class Matcher:
         self._empty = not self._stores_of
         if not self._empty:
             self._automaton.make_automaton()
-        learned_norm: dict[str, dict[str, int]] = {}
-        for compound, choices in (learned or {}).items():
-            key = normalize_keyword(compound)
-            if not key:
-                continue
-            slot = learned_norm.setdefault(key, {})
-            for store_id, count in choices.items():
-                if count > 0:
-                    slot[store_id] = slot.get(store_id, 0) + int(count)
-        self.learned: dict[str, dict[str, int]] = {k: v for k, v in learned_norm.items() if v}
-        self._suggester: _Suggester | None = None
+        self._learned = _LearnedIndex(learned or {})
+        # The suggestion indexes, built on the first manual row and shared with with_learned() copies.
+        self._suggester_box: list[_Suggester] = []
+
+    @property
+    def learned(self) -> dict[str, dict[str, int]]:
+        """Normalized compound name -> {store: times dispatchers chose it}."""
+        return self._learned.choices
 
     @property
     def keyword_count(self) -> int:
@@ -281,19 +282,43 @@ class Matcher:
     # -- suggestions --------------------------------------------------------------------------
     def suggest(self, normalized: str, hits: tuple[KeywordHit, ...] | None = None) -> tuple[Suggestion, ...]:
         """Up to three stores for a manual row of an already normalized address, best first."""
-        if self._suggester is None:
-            self._suggester = _Suggester(self)
+        if not self._suggester_box:
+            self._suggester_box.append(_Suggester(self))
         if hits is None:
             hits = self.find(normalized)
         try:
-            return self._suggester.suggest(normalized, hits)
+            return self._suggester_box[0].suggest(normalized, hits, self._learned)
         except Exception:  # pragma: no cover - a suggestion must never break intake
             return ()
 
     def with_learned(self, learned: Mapping[str, Mapping[str, int]]) -> Matcher:
-        """A matcher with the same keywords and these learned compound choices."""
-        pairs = [(kw, s) for kw, stores in self._stores_of.items() for s in stores]
-        return Matcher(pairs, store_names=self.store_names, learned=learned)
+        """A matcher with the same keywords and these learned compound choices (cheap: the
+        automaton and the suggestion indexes are shared)."""
+        twin = copy.copy(self)
+        twin._learned = _LearnedIndex(learned)
+        return twin
+
+
+class _LearnedIndex:
+    """Dispatchers' choices per normalized compound name, and an automaton to find the names."""
+
+    def __init__(self, learned: Mapping[str, Mapping[str, int]]) -> None:
+        choices: dict[str, dict[str, int]] = {}
+        for compound, per_store in learned.items():
+            key = normalize_keyword(compound)
+            if not key:
+                continue
+            slot = choices.setdefault(key, {})
+            for store_id, count in per_store.items():
+                if count > 0:
+                    slot[store_id] = slot.get(store_id, 0) + int(count)
+        self.choices: dict[str, dict[str, int]] = {k: v for k, v in choices.items() if v}
+        self.automaton: ahocorasick.Automaton | None = None
+        if self.choices:
+            self.automaton = ahocorasick.Automaton()
+            for key in self.choices:
+                self.automaton.add_word(key, key)
+            self.automaton.make_automaton()
 
 
 class _Suggester:
@@ -328,22 +353,18 @@ class _Suggester:
             if len(text) >= 4 and all(rule not in ("core", "store_name") for _, _, rule in entries):
                 stores = tuple(sorted({s for s, _, _ in entries}))
                 self.fuzzy.append(_Alt(text, stores, entries[0][1], entries[0][2]))
-        self.char_index: dict[str, list[int]] = defaultdict(list)
-        self.distinct: list[int] = []
+        char_index: dict[str, list[int]] = defaultdict(list)
+        # A candidate within edit distance d of a window shares all but d of its distinct characters.
+        self.need: list[int] = []
         for i, cand in enumerate(self.fuzzy):
             chars = set(cand.text)
-            self.distinct.append(len(chars))
+            self.need.append(max(2, len(chars) - (1 if len(cand.text) < 8 else 2)))
             for ch in chars:
-                self.char_index[ch].append(i)
-        self.learned_automaton: ahocorasick.Automaton | None = None
-        if matcher.learned:
-            self.learned_automaton = ahocorasick.Automaton()
-            for key in matcher.learned:
-                self.learned_automaton.add_word(key, key)
-            self.learned_automaton.make_automaton()
+                char_index[ch].append(i)
+        self.char_index: dict[str, list[int]] = dict(char_index)
 
     # Each source proposes (store, score, reason, detail); the best per store is kept.
-    def suggest(self, text: str, hits: tuple[KeywordHit, ...]) -> tuple[Suggestion, ...]:
+    def suggest(self, text: str, hits: tuple[KeywordHit, ...], learned: _LearnedIndex) -> tuple[Suggestion, ...]:
         if not text:
             return ()
         best: dict[str, Suggestion] = {}
@@ -357,7 +378,7 @@ class _Suggester:
 
         if hits:
             self._from_context(text, hits, offer)
-        self._from_learned(text, offer)
+        self._from_learned(text, learned, offer)
         if not hits:
             evidence = self._from_alternatives(text) + self._from_fuzzy(text)
             for e in _outermost(evidence):
@@ -388,16 +409,16 @@ class _Suggester:
             detail = f"{kw}" + (f" ({note})" if note else "")
             offer(store_id, score + 0.01 * rank, SuggestionReason.CONTEXT, detail)
 
-    def _from_learned(self, text: str, offer: _Offer) -> None:
-        learned = self.m.learned
+    def _from_learned(self, text: str, index: _LearnedIndex, offer: _Offer) -> None:
+        learned = index.choices
         if not learned:
             return
         seen: set[str] = set()
         compound = propose_keyword(text)
         if compound and compound in learned:
             seen.add(compound)
-        if self.learned_automaton is not None:
-            for _, key in self.learned_automaton.iter(text):
+        if index.automaton is not None:
+            for _, key in index.automaton.iter(text):
                 seen.add(key)
         for key in seen:
             choices = learned[key]
@@ -438,30 +459,32 @@ class _Suggester:
         if not self.fuzzy:
             return []
         text = text[:FUZZY_MAX_CHARS]
-        counts: dict[int, int] = defaultdict(int)
-        for ch in set(text):
-            for i in self.char_index.get(ch, ()):
-                counts[i] += 1
+        index = self.char_index
+        # How many distinct characters each candidate shares with the address (counted in C).
+        counts = Counter(chain.from_iterable(index[ch] for ch in set(text) if ch in index))
+        need = self.need
         n = len(text)
+        windows: dict[int, list[str]] = {}
         out: list[_Evidence] = []
-        for i, shared in counts.items():
+        for i in [i for i, shared in counts.items() if shared >= need[i]]:
             cand = self.fuzzy[i]
             length = len(cand.text)
             max_d = 1 if length < 8 else 2
-            if shared < self.distinct[i] - max_d or shared < 2:
-                continue
             best_d, best_start, best_w = max_d + 1, 0, 0
             # Same length first: a substituted character reads better than a dropped one.
             widths = sorted(range(max(2, length - max_d), length + max_d + 1), key=lambda w: (abs(w - length), w))
             for w in widths:
-                for start in range(0, n - w + 1):
-                    d = Levenshtein.distance(cand.text, text[start : start + w], score_cutoff=best_d - 1)
-                    if d < best_d:
-                        best_d, best_start, best_w = d, start, w
-                        if d == 0:
-                            break
-                if best_d == 0:
-                    break
+                if w > n:
+                    continue
+                if w not in windows:
+                    windows[w] = [text[start : start + w] for start in range(n - w + 1)]
+                found = process.extractOne(
+                    cand.text, windows[w], scorer=Levenshtein.distance, score_cutoff=best_d - 1
+                )
+                if found is not None and found[1] < best_d:
+                    best_d, best_start, best_w = int(found[1]), found[2], w
+                    if best_d == 0:
+                        break
             if best_d > max_d or best_d == 0:
                 continue  # an exact keyword is the rule's business, an exact alternative is found above
             window = text[best_start : best_start + best_w]

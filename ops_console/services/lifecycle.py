@@ -402,10 +402,14 @@ def receive_order(
     order: Order,
     lines: list[OrderLine],
     actor: Actor = SYSTEM,
+    *,
+    match_address: bool = True,
 ) -> Outcome:
     """Create an order (`receive`) and run the automatic review at once (`review_pass` / `review_fail`).
 
-    The one way in for a single order: phone entry, the simulator and intake all end here.
+    The one way in for a single order: phone entry, the simulator and intake all end here. After
+    `review_pass` the address matcher assigns the store in the same transaction when the rules find
+    exactly one (services/matching.py); otherwise the reason and suggestions stay on the order.
     """
     now = ctx.clock.now()
     try:
@@ -435,7 +439,12 @@ def receive_order(
     )
     verdict = review_order(session, order, lines)
     if verdict.passed:
-        return apply(session, ctx, order, Action.REVIEW_PASS, SYSTEM)
+        passed = apply(session, ctx, order, Action.REVIEW_PASS, SYSTEM)
+        if match_address:
+            from ops_console.services.matching import match_new_order
+
+            return match_new_order(session, ctx, order) or passed
+        return passed
     return apply(session, ctx, order, Action.REVIEW_FAIL, SYSTEM, reason=verdict.reason, reason_text=verdict.detail)
 
 

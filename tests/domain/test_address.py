@@ -25,16 +25,16 @@ def reference_normalize(text: str) -> str:
             ch = " "
         if ch.isspace():
             continue
-        if "LATIN" in _name(ch) and len(ch.lower()) == 1:
+        if _is_latin_letter(ch) and len(ch.lower()) == 1:
             ch = ch.lower()
         out.append(ch)
     return "".join(out)
 
 
-def _name(ch: str) -> str:
+def _is_latin_letter(ch: str) -> bool:
     import unicodedata
 
-    return unicodedata.name(ch, "")
+    return unicodedata.category(ch).startswith("L") and "LATIN" in unicodedata.name(ch, "").split()
 
 
 @pytest.mark.parametrize(

@@ -80,6 +80,52 @@ def test_scores_on_labelled_sets(data_set: Path, tmp_path: Path) -> None:
     assert_scores(score(data_set, predictions))
 
 
+@pytest.mark.parametrize("data_set", DATA_SETS, ids=lambda p: p.name)
+def test_scores_of_the_match_command(data_set: Path, tmp_path: Path) -> None:
+    """The real `ops-console match --stores … --input …`, as a supervisor runs it, scored."""
+    predictions = tmp_path / "predictions.jsonl"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ops_console",
+            "match",
+            "--stores",
+            str(data_set / "stores.csv"),
+            "--input",
+            str(data_set / "addresses.jsonl"),
+            "--output",
+            str(predictions),
+        ],
+        cwd=tmp_path,  # --stores needs no database: nothing may be created here
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert list(tmp_path.iterdir()) == [predictions]
+    rows = load_rows(predictions)
+    assert len(rows) == len(load_rows(data_set / "addresses.jsonl"))
+    assert set(rows[0]) >= {"id", "store_id", "auto", "suggestion", "reason", "keywords"}
+    assert_scores(score(data_set, predictions))
+
+
+def test_match_command_takes_plain_lines_and_arguments(tmp_path: Path) -> None:
+    lines = tmp_path / "addresses.txt"
+    lines.write_text("金棠花园二期3栋\n\n伴山花园3栋401\n", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "ops_console", "match", "--stores", str(DATA / "address_dev" / "stores.csv"),
+         "--input", str(lines), "海棠湾/晴川家园"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    got = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [(r["id"], r["store_id"], r["auto"]) for r in got] == [(1, None, False), (1, "S04", True), (3, None, False)]
+    assert got[0]["reason"] == "ambiguous: S08, S10" and got[0]["keywords"] == ["海棠湾", "晴川家园"]
+    assert got[1]["reason"] == "auto" and got[1]["keywords"] == ["金棠花园二期"] and got[1]["suggestion"] is None
+    assert got[2]["reason"] == "no keyword" and got[2]["suggestion"] == "S21"
+
+
 def test_demo_data_set_is_what_the_generator_writes(tmp_path: Path) -> None:
     """tests/data/demo_district is reproducible from the demo district with its seed."""
     sys.path.insert(0, str(DATA / "demo_district"))
