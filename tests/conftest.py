@@ -11,9 +11,9 @@ import pytest
 
 from ops_console.clock import ManualClock
 from ops_console.config import Settings
-from ops_console.i18n import set_language
-from ops_console.services.context import AppContext, Actor
 from ops_console.domain.types import Role
+from ops_console.i18n import set_language
+from ops_console.services.context import Actor, AppContext
 
 # 2026-11-24 10:00 in Shanghai.
 T0 = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)

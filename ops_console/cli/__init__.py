@@ -3,6 +3,7 @@ configured language, so the app is built after the settings are read."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -53,10 +54,8 @@ def _early_language(argv: list[str]) -> None:
     if "--config" in argv:
         i = argv.index("--config")
         config = argv[i + 1] if i + 1 < len(argv) else None
-    try:
+    with contextlib.suppress(SettingsError, OSError):
         set_language(load_settings(config).ui.language)
-    except (SettingsError, OSError):
-        pass
 
 
 def main() -> None:

@@ -54,7 +54,7 @@ def register(app: typer.Typer) -> None:
     @order.command("show", help=t("cli.order.show.help"))
     @guarded
     def show(ref: Ref, as_json: Annotated[bool, typer.Option("--json", help=t("cli.opt.json"))] = False) -> None:
-        from ops_console.services.lifecycle import order_lines, order_history
+        from ops_console.services.lifecycle import order_history, order_lines
 
         ctx = state.ctx()
         o, events = order_history(ctx, ref)
