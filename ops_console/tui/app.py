@@ -155,7 +155,7 @@ class MainScreen(Screen[None]):
         self._timer = None
         if self._loading:
             return
-        if self.paused or not self.is_current:
+        if self.paused or self.app.screen is not self:
             self._arm(self.poll_seconds)  # skipped, not lost: the mark stays, the next poll catches up
             return
         force = self._force or self.mark < 0 or time.monotonic() >= self._next_full
@@ -225,7 +225,7 @@ class MainScreen(Screen[None]):
         now = self.ctx.clock.now()
         self.header.paused = self.paused
         self.header.tick(now)
-        if self.paused or not self.is_current:
+        if self.paused or self.app.screen is not self:
             return
         with self.app.batch_update():
             for pane in self.panes.values():
@@ -719,7 +719,7 @@ class OpsConsoleApp(App[None]):
 
     def __init__(self, ctx: AppContext, *, actor: Actor | None = None, operator_id: str | None = None,
                  demo: bool = False, database: str | None = None, window: int = pane_service.DEFAULT_WINDOW,
-                 poll_seconds: float = POLL_SECONDS, simulator: Any | None = None) -> None:
+                 poll_seconds: float = POLL_SECONDS, simulator: Any | None = None, scheduler: bool = True) -> None:
         super().__init__()
         self.ctx = ctx
         self.actor = actor
@@ -730,15 +730,30 @@ class OpsConsoleApp(App[None]):
         self.poll_seconds = poll_seconds
         self.simulator = simulator
         self.main: MainScreen | None = None
+        self.scheduler_enabled = scheduler  # the reminder checks on this loop; tests switch them off
+        self.reminder_alerts: Any | None = None
 
     def on_mount(self) -> None:
         self.title = t("console.app_title")
+        if self.scheduler_enabled:
+            self._start_reminders()
         if self.actor is not None:
             self._open_main(self.actor)
         else:
             self.push_screen(SignInScreen(self.ctx, self.operator_id, self.database), self._signed_in)
         if self.demo:
             self._start_simulator()
+
+    # -- reminders: the scheduler runs the checks on this loop (tui/reminders.py) -----------------------
+    def _start_reminders(self) -> None:
+        from ops_console.tui.reminders import ReminderAlerts
+
+        self.reminder_alerts = ReminderAlerts(self)
+        self.reminder_alerts.start()
+
+    def on_unmount(self) -> None:
+        if self.reminder_alerts is not None:
+            self.reminder_alerts.stop()
 
     def _signed_in(self, actor: Actor | None) -> None:
         if actor is None:
