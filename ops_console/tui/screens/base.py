@@ -210,6 +210,11 @@ class ActionDialog(OpsModal):
     """A dialog that performs one lifecycle action on one or more orders."""
 
     action: ClassVar[Action]
+    # Enter confirms when the focused widget does not take it itself (a list selects, an input submits).
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "confirm", show=False)]
+
+    def action_confirm(self) -> None:
+        self.confirm()
 
     def __init__(self, ctx: AppContext, actor: Actor, order_ids: list[int]) -> None:
         super().__init__()

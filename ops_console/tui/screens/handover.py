@@ -50,6 +50,8 @@ class HandOverScreen(ActionDialog):
         self.query_one("#orders", Static).update(self.orders_heading(briefs))
         self.emergency = b.tier == Tier.EMERGENCY
         self.query_one("#till").display = not self.emergency
+        if self.emergency:
+            self.set_focus(None)  # nothing to type: Enter confirms
         note = t("screens.handover.emergency") if self.emergency else t("screens.handover.order_amount",
                                                                             amount=yuan(b.amount))
         self.query_one("#note", Static).update(note)

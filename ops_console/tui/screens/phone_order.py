@@ -196,17 +196,21 @@ class PhoneOrderScreen(OpsModal):
             self.line_count = START_LINES
             yield Static(t("screens.phone.add_line"), classes="hint")
             yield Static("", id="err-lines", classes="field-error")
-            yield self._field("payment_method", RadioSet(
-                *(RadioButton(label("payment", m), value=(m == PaymentMethod.COD.value), id=f"pay-{m}")
-                  for m in PAYMENT_METHODS),
-                id="payment_method",
-            ))
+            with Horizontal(classes="row"):
+                yield self._field("payment_method", RadioSet(
+                    *(RadioButton(label("payment", m), value=(m == PaymentMethod.COD.value), id=f"pay-{m}")
+                      for m in PAYMENT_METHODS),
+                    id="payment_method",
+                ))
+                yield Vertical(
+                    Checkbox(t("screens.phone.urgent"), id="urgent"),
+                    Static("", id="err-urgent", classes="field-error"),
+                    classes="field urgent",
+                )
             with Horizontal(classes="row"):
                 yield self._field("appointment", Input(id="appointment", placeholder=t("screens.time_placeholder")),
                                   error="appointment_at")
                 yield self._field("remarks", Input(id="remarks"))
-            yield Checkbox(t("screens.phone.urgent"), id="urgent")
-            yield Static("", id="err-urgent", classes="field-error")
 
     def on_mount(self) -> None:
         self.query_one("#customer_name").focus()
@@ -227,11 +231,11 @@ class PhoneOrderScreen(OpsModal):
             self.update_line_info(i)
 
     # ---- lines
-    def action_add_line(self) -> None:
+    async def action_add_line(self) -> None:
         i = self.line_count
         self.line_count += 1
-        self.query_one("#lines").mount(self._line_row(i))
-        self.call_after_refresh(lambda: self.query_one(f"#sku-{i}").focus())
+        await self.query_one("#lines").mount(self._line_row(i))
+        self.query_one(f"#sku-{i}").focus()
 
     def update_line_info(self, i: int) -> None:
         sku_text = self.query_one(f"#sku-{i}", Input).value
@@ -323,7 +327,7 @@ class PhoneOrderScreen(OpsModal):
             if error_id is None:
                 unplaced.append(p.message)
                 continue
-            by_error.setdefault(error_id, []).append(p.message)
+            by_error.setdefault(error_id, []).append(self.labelled(p))
             first_focus = first_focus or focus_id
         for error_id, messages in by_error.items():
             widget = self.query_one(f"#{error_id}", Static)
@@ -335,12 +339,20 @@ class PhoneOrderScreen(OpsModal):
         if first_focus:
             self.query_one(f"#{first_focus}").focus()
 
+    @staticmethod
+    def labelled(p: FieldProblem) -> str:
+        """A line's problem names its column: `数量: 必填`."""
+        if p.field.startswith("lines."):
+            part = p.field.rsplit(".", 1)[1]
+            return f"{t('screens.col.qty' if part == 'qty' else 'screens.col.sku')}: {p.message}"
+        return p.message
+
     def show_warnings(self, warnings: tuple[FieldProblem, ...]) -> None:
         for w in warnings:
             error_id, _ = self.where(w.field)
             if error_id:
                 widget = self.query_one(f"#{error_id}", Static)
-                widget.update(Text("⚠ " + w.message, style="yellow"))
+                widget.update(Text("⚠ " + self.labelled(w), style="yellow"))
                 widget.add_class("shown")
 
     def where(self, field: str) -> tuple[str | None, str | None]:

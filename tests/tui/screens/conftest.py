@@ -14,7 +14,7 @@ from rich.text import Text
 from textual.app import App
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Input, Static
+from textual.widgets import Input, OptionList, Static
 
 from ops_console.services.context import AppContext
 
@@ -79,6 +79,18 @@ def screen_text(screen: Screen[Any]) -> str:
     """Every visible Static's text on the dialog, joined."""
     return "\n".join(plain(w.content) for w in screen.query(Static)
                      if all(node.display for node in w.ancestors_with_self if node is not screen.app))
+
+
+def options(screen: Screen[Any], selector: str) -> list[str]:
+    """An OptionList's lines as read, top to bottom."""
+    ol = screen.query_one(selector, OptionList)
+    return [plain(ol.get_option_at_index(i).prompt) for i in range(ol.option_count)]
+
+
+def highlighted(screen: Screen[Any], selector: str) -> str | None:
+    """The OptionList line the cursor is on."""
+    ol = screen.query_one(selector, OptionList)
+    return None if ol.highlighted is None else plain(ol.get_option_at_index(ol.highlighted).prompt)
 
 
 def type_into(screen: Screen[Any], selector: str, value: str) -> None:
