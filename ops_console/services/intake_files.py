@@ -17,6 +17,7 @@ the reason columns are ignored, and a `_raw` text is parsed as the record.
 from __future__ import annotations
 
 import csv
+import glob
 import io
 import json
 import os
@@ -265,12 +266,24 @@ def write_quarantine(
         for pos, probs in batch.problems_by_position().items()
     }
     if file.fmt == "csv":
-        path = quarantine_path(directory, file.path, now, ".csv")
-        _atomic_write(path, _quarantine_csv(file, batch, reasons).encode("utf-8-sig"))
+        suffix, data = ".csv", _quarantine_csv(file, batch, reasons).encode("utf-8-sig")
     else:
-        path = quarantine_path(directory, file.path, now, ".jsonl")
-        _atomic_write(path, _quarantine_jsonl(file, batch, reasons).encode("utf-8"))
+        suffix, data = ".jsonl", _quarantine_jsonl(file, batch, reasons).encode("utf-8")
+    same = _same_content(directory, file.path, suffix, data)
+    if same is not None:  # the same file set aside the same way before: one copy is enough
+        return same
+    path = quarantine_path(directory, file.path, now, suffix)
+    _atomic_write(path, data)
     return path
+
+
+def _same_content(directory: Path, source: Path, suffix: str, data: bytes) -> Path | None:
+    stem = _STAMPED.sub("", source.stem)
+    for candidate in directory.glob(f"{glob.escape(stem)}.*.rejected{suffix}"):
+        if _STAMPED.sub("", candidate.stem) == stem and candidate.stat().st_size == len(data) \
+                and candidate.read_bytes() == data:
+            return candidate
+    return None
 
 
 def _quarantine_csv(file: IntakeFile, batch: IntakeBatch, reasons: dict[int, str]) -> str:

@@ -1,0 +1,358 @@
+"""Intake of platform files: drafts → orders, idempotent, in one transaction per file.
+
+- Each file is read and checked (services/intake_files.py, domain/intake.py). Orders with a
+  problem are set aside whole in `intake.quarantine_dir` (written before the transaction, so a
+  retry never writes twice); the others go on.
+- Idempotence: an order is known by (channel, order_no). Arriving again with the same content
+  fingerprint it is a `duplicate` and adds nothing; with different content it is a `conflict`:
+  reported, never overwritten, and noted on the stored order's history (`intake_conflict`).
+  The same holds inside one file: the first arrival wins.
+- New orders go through `lifecycle.receive_orders` — the lifecycle's own bulk entry point:
+  `receive`, the automatic review, the address matcher — on SQLAlchemy Core executemany.
+- A line whose SKU is not in the catalogue is kept, with a warning; its category and step then
+  come from the file (else `default` / 1).
+- Every file leaves one `ingest` Event (subject `intake`) with its counts.
+- `watch` takes the files of a folder as they arrive and moves each to `done/` when everything
+  in it was taken in, or `rejected/` when anything was set aside, in conflict or unreadable.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import tuple_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from ops_console.domain.intake import IntakeBatch, OrderDraft, Problem, line_category, unknown_sku_warnings
+from ops_console.domain.types import Category, SubjectType
+from ops_console.services.context import SYSTEM, AppContext
+from ops_console.services.events import record
+from ops_console.services.intake_files import (
+    INTAKE_SUFFIXES,
+    IntakeFile,
+    IntakeFileError,
+    describe,
+    load_batch,
+    quarantine_path,
+    write_quarantine,
+)
+from ops_console.services.lifecycle import receive_orders
+from ops_console.storage.db import write_session
+from ops_console.storage.models import Order, Sku
+
+COUNTS = ("received", "new", "duplicate", "conflict", "rejected", "rejected_rows")
+INGEST_ACTION = "ingest"
+CONFLICT_ACTION = "intake_conflict"
+DONE_DIR, REJECTED_DIR = "done", "rejected"
+_CHUNK = 500  # keys per IN (...) query
+
+
+@dataclass
+class FileReport:
+    """What one file gave. Counts are orders, except `rejected_rows` (rows / lines / records)."""
+
+    path: str
+    received: int = 0
+    new: int = 0
+    duplicate: int = 0
+    conflict: int = 0
+    rejected: int = 0
+    rejected_rows: int = 0
+    quarantine: str | None = None
+    statuses: dict[str, int] = field(default_factory=dict)  # of the new orders: unassigned, manual_review, …
+    problems: list[str] = field(default_factory=list)  # why orders were set aside
+    conflicts: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None  # the file could not be read at all
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.rejected and not self.conflict
+
+
+@dataclass
+class IngestSummary:
+    files: list[FileReport] = field(default_factory=list)
+
+    def total(self, name: str) -> int:
+        return sum(getattr(f, name) for f in self.files)
+
+    @property
+    def quarantine(self) -> list[str]:
+        return [f.quarantine for f in self.files if f.quarantine]
+
+    @property
+    def ok(self) -> bool:
+        return all(f.ok for f in self.files)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The one JSON object of `ingest --json` (the counts of CONTRACTS, then the messages)."""
+        out: dict[str, Any] = {name: self.total(name) for name in COUNTS}
+        out["quarantine"] = self.quarantine
+        out["errors"] = [f"{f.error}" for f in self.files if f.error]
+        out["problems"] = [p for f in self.files for p in f.problems]
+        out["conflicts"] = [c for f in self.files for c in f.conflicts]
+        out["warnings"] = [w for f in self.files for w in f.warnings]
+        return out
+
+
+def ingest(
+    ctx: AppContext, paths: Iterable[Path | str], *, lang: str | None = None, match_address: bool = True
+) -> IngestSummary:
+    """Take in platform files (CSV / JSON / JSON Lines), each in its own transaction."""
+    return IngestSummary([ingest_file(ctx, p, lang=lang, match_address=match_address) for p in paths])
+
+
+def ingest_file(
+    ctx: AppContext, path: Path | str, *, lang: str | None = None, match_address: bool = True
+) -> FileReport:
+    path = Path(path)
+    report = FileReport(str(path))
+    quarantine_dir = Path(ctx.settings.intake.quarantine_dir)
+    try:
+        file, batch = load_batch(path, ctx.settings.tz)
+    except IntakeFileError as exc:
+        report.error = exc.message(lang)
+        if path.is_file():  # keep the bytes for whoever sorts it out
+            target = quarantine_path(quarantine_dir, path, ctx.clock.now(), path.suffix)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+            report.quarantine = str(target)
+        return report
+    _set_aside(report, file, batch, quarantine_dir, ctx, lang)
+    drafts = _first_arrivals(report, batch, lang)
+    for attempt in range(3):
+        try:
+            with write_session(ctx.engine) as session:
+                stored = _store(session, ctx, report, batch, drafts, lang, match_address)
+            break
+        except IntegrityError:
+            # Another process took some of these orders in meanwhile (PostgreSQL; on SQLite the
+            # write lock is held from the start): look again, they are duplicates or conflicts now.
+            if attempt == 2:
+                raise
+    report.new = stored.new
+    report.duplicate += stored.duplicate
+    report.conflict += stored.conflict
+    report.conflicts += stored.conflicts
+    report.warnings += stored.warnings
+    report.statuses = stored.statuses
+    return report
+
+
+@dataclass
+class _Stored:
+    """What the database said about a file's orders (applied to the report after the commit)."""
+
+    new: int = 0
+    duplicate: int = 0
+    conflict: int = 0
+    conflicts: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    statuses: dict[str, int] = field(default_factory=dict)
+
+
+def _set_aside(
+    report: FileReport, file: IntakeFile, batch: IntakeBatch, directory: Path, ctx: AppContext, lang: str | None
+) -> None:
+    report.rejected = len(batch.rejected)
+    report.rejected_rows = len(batch.rejected_positions)
+    report.received = len(batch.drafts) + len(batch.rejected)
+    report.problems = [
+        describe(p, batch.source, batch.unit, lang)
+        for p in sorted((p for r in batch.rejected for p in r.problems), key=lambda p: p.position or 0)
+    ]
+    report.warnings = [describe(w, batch.source, batch.unit, lang) for w in batch.warnings]
+    written = write_quarantine(file, batch, directory, ctx.clock.now(), lang)
+    report.quarantine = str(written) if written else None
+
+
+def _first_arrivals(report: FileReport, batch: IntakeBatch, lang: str | None) -> list[OrderDraft]:
+    """One draft per order key: a repeat with the same content is a duplicate, else a conflict."""
+    first: dict[tuple[str, str], OrderDraft] = {}
+    for draft in batch.drafts:
+        seen = first.get(draft.key)
+        if seen is None:
+            first[draft.key] = draft
+        elif seen.fingerprint == draft.fingerprint:
+            report.duplicate += 1
+        else:
+            report.conflict += 1
+            problem = Problem("intake.conflict.in_file", draft.positions[0], "order_no", None,
+                              {"order_no": draft.order_no, "first": seen.where()})  # fmt: skip
+            report.conflicts.append(describe(problem, batch.source, batch.unit, lang))
+    return list(first.values())
+
+
+def _store(
+    session: Session,
+    ctx: AppContext,
+    report: FileReport,
+    batch: IntakeBatch,
+    drafts: Sequence[OrderDraft],
+    lang: str | None,
+    match_address: bool,
+) -> _Stored:
+    now = ctx.clock.now()
+    out = _Stored()
+    existing = _existing(session, [d.key for d in drafts])
+    new: list[OrderDraft] = []
+    for draft in drafts:
+        known = existing.get(draft.key)
+        if known is None:
+            new.append(draft)
+        elif known[1] == draft.fingerprint:
+            out.duplicate += 1
+        else:
+            out.conflict += 1
+            problem = Problem("intake.conflict.stored", draft.positions[0], "order_no", None,
+                              {"order_no": draft.order_no, "channel": draft.channel.value})  # fmt: skip
+            out.conflicts.append(describe(problem, batch.source, batch.unit, lang))
+            record(session, now, SYSTEM, SubjectType.INTAKE, batch.source, CONFLICT_ACTION, order_id=known[0],
+                   detail={"source": draft.where(), "fingerprint": draft.fingerprint, "stored": known[1]})  # fmt: skip
+
+    skus = _catalogue(session, {line.sku for d in new for line in d.lines})
+    categories = {code: cat for code, (cat, _step) in skus.items()}
+    orders: list[dict[str, Any]] = []
+    lines: list[list[dict[str, Any]]] = []
+    for draft in new:
+        for warning in unknown_sku_warnings(draft, skus):
+            out.warnings.append(describe(warning, batch.source, batch.unit, lang))
+        orders.append(_order_values(draft))
+        lines.append([
+            {"sku": li.sku, "name": li.name, "spec": li.spec, "category": line_category(li, categories).value,
+             "qty": li.qty, "unit": li.unit, "unit_price": li.unit_price,
+             "step": skus[li.sku][1] if li.sku in skus else 1, "weight_g": li.weight_g}
+            for li in draft.lines
+        ])  # fmt: skip
+    results = receive_orders(session, ctx, orders, lines, SYSTEM, match_address=match_address)
+    out.new = len(results)
+    for result in results:
+        out.statuses[result.status.value] = out.statuses.get(result.status.value, 0) + 1
+    counts = {"received": report.received, "new": out.new, "duplicate": report.duplicate + out.duplicate,
+              "conflict": report.conflict + out.conflict, "rejected": report.rejected,
+              "rejected_rows": report.rejected_rows}  # fmt: skip
+    record(session, now, SYSTEM, SubjectType.INTAKE, batch.source, INGEST_ACTION,
+           detail={**counts, "quarantine": report.quarantine, "file": report.path, "statuses": out.statuses})
+    return out
+
+
+def _order_values(draft: OrderDraft) -> dict[str, Any]:
+    return {
+        "channel": draft.channel.value,
+        "order_no": draft.order_no,
+        "kind": draft.kind,
+        "customer_name": draft.customer_name,
+        "phone": draft.phone,
+        "address": draft.address,
+        "payment_method": draft.payment_method.value,
+        "payment_status": draft.payment_status.value,
+        "paid_amount": draft.paid_amount,
+        "remarks": draft.remarks,
+        "urgent": draft.urgent,
+        "custom": draft.custom,
+        "appointment_at": draft.appointment_at,
+        "placed_at": draft.placed_at,
+        "fingerprint": draft.fingerprint,
+        "source": draft.where()[:500],
+    }
+
+
+def _existing(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, str]]:
+    """(channel, order_no) → (id, fingerprint) of the orders already stored."""
+    found: dict[tuple[str, str], tuple[int, str]] = {}
+    for i in range(0, len(keys), _CHUNK):
+        chunk = keys[i : i + _CHUNK]
+        rows = session.exec(
+            select(Order.channel, Order.order_no, Order.id, Order.fingerprint).where(
+                tuple_(Order.channel, Order.order_no).in_(chunk)
+            )
+        )
+        for channel, order_no, order_id, fp in rows:
+            found[(channel, order_no)] = (order_id or 0, fp)
+    return found
+
+
+def _catalogue(session: Session, codes: set[str]) -> dict[str, tuple[Category, int]]:
+    """SKU → (category, order step) for the known ones."""
+    out: dict[str, tuple[Category, int]] = {}
+    ordered = sorted(codes)
+    for i in range(0, len(ordered), _CHUNK):
+        for code, category, step in session.exec(
+            select(Sku.code, Sku.category, Sku.step).where(Sku.code.in_(ordered[i : i + _CHUNK]))  # type: ignore[attr-defined]
+        ):
+            try:
+                cat = Category(category)
+            except ValueError:
+                cat = Category.DEFAULT
+            out[code] = (cat, step or 1)
+    return out
+
+
+# --------------------------------------------------------------------------- watching a folder
+
+
+def _candidates(directory: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in directory.iterdir()
+        if p.is_file() and p.suffix.lower() in INTAKE_SUFFIXES and not p.name.startswith((".", "~"))
+    )
+
+
+def _move(path: Path, folder: Path) -> Path:
+    folder.mkdir(exist_ok=True)
+    target = folder / path.name
+    n = 1
+    while target.exists():
+        target = folder / f"{path.stem}-{n}{path.suffix}"
+        n += 1
+    return Path(shutil.move(str(path), str(target)))
+
+
+def watch(
+    ctx: AppContext,
+    directory: Path | str,
+    *,
+    once: bool = False,
+    poll_seconds: float = 2.0,
+    should_stop: Callable[[], bool] | None = None,
+    on_report: Callable[[FileReport, Path], None] | None = None,
+    lang: str | None = None,
+    match_address: bool = True,
+) -> list[FileReport]:
+    """Take in the files of `directory`: each to `done/` or `rejected/` beside them afterwards.
+
+    A file is taken once its size and modification time stayed the same between two looks (it
+    is no longer being written); with `once`, what is there is taken at once and the call returns.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise IntakeFileError(directory, "intake.watch.not_a_folder")
+    reports: list[FileReport] = []
+    seen: dict[Path, tuple[int, int]] = {}
+    while True:
+        for path in _candidates(directory):
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                continue
+            signature = (stat.st_size, stat.st_mtime_ns)
+            if not once and seen.get(path) != signature:
+                seen[path] = signature  # look again next round: still being written?
+                continue
+            seen.pop(path, None)
+            report = ingest_file(ctx, path, lang=lang, match_address=match_address)
+            moved = _move(path, directory / (DONE_DIR if report.ok else REJECTED_DIR))
+            reports.append(report)
+            if on_report is not None:
+                on_report(report, moved)
+        if once or (should_stop is not None and should_stop()):
+            return reports
+        time.sleep(poll_seconds)
