@@ -277,3 +277,18 @@ def test_csv_positions_count_records_with_the_header_as_row_1(tmp_path: Path) ->
     _, batch = load_batch(src, SH)
     assert batch.rejected_positions == [2, 3]  # records, as a spreadsheet numbers them
     assert describe(batch.rejected[1].problems[0], batch.source, batch.unit, "en").startswith("multi.csv row 3, field phone")
+
+
+def test_every_message_key_of_intake_and_master_data_exists() -> None:
+    import re
+
+    from ops_console.i18n import catalog
+
+    root = Path(__file__).resolve().parents[2] / "ops_console"
+    used: set[str] = set()
+    for rel in ("domain/intake.py", "services/intake_files.py", "services/intake.py", "services/masterdata.py",
+                "cli/intake.py", "cli/masterdata.py"):  # fmt: skip
+        used |= set(re.findall(r"""["']((?:intake|masterdata|review|cli\.ingest|cli\.masterdata)\.[a-z0-9_.]+)["']""",
+                               (root / rel).read_text(encoding="utf-8")))  # fmt: skip
+    used = {k for k in used if not k.endswith(".")}
+    assert used and sorted(k for k in used if k not in catalog()) == []
