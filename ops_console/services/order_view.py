@@ -239,6 +239,12 @@ def _alerts(ctx: AppContext, s: Session, o: Order) -> tuple[AlertView, ...]:
     return tuple(out)
 
 
+def order_version(ctx: AppContext, order_id: int) -> int | None:
+    """The order's version (one indexed read): a dialog that shows it can tell it moved."""
+    with read_session(ctx.engine) as s:
+        return s.exec(select(Order.version).where(Order.id == order_id)).first()
+
+
 def reveal_phone(ctx: AppContext, actor: Actor, order_id: int) -> str:
     """The full phone number, after logging who looked (`reveal_phone` lifecycle action)."""
     perform(ctx, order_id, Action.REVEAL_PHONE, actor)

@@ -21,7 +21,13 @@ from textual.widgets import Static
 
 from ops_console.i18n import t
 from ops_console.services.context import Actor, AppContext
-from ops_console.services.order_view import EventView, OrderSnapshot, order_snapshot, reveal_phone
+from ops_console.services.order_view import (
+    EventView,
+    OrderSnapshot,
+    order_snapshot,
+    order_version,
+    reveal_phone,
+)
 from ops_console.tui.screens.base import OpsModal, error_text, first_label, label, local, yuan
 
 
@@ -43,6 +49,8 @@ class PhoneRevealed(Message):
         self.phone = phone
         self.snapshot = snapshot
 
+
+POLL_SECONDS = 2.0
 
 # Where the anomalies issue may name its rules; the rule id itself is shown otherwise.
 ANOMALY_PREFIXES = ("anomalies.rule", "anomaly.rule", "anomaly")
@@ -135,6 +143,20 @@ class OrderDetailScreen(OpsModal):
     def on_mount(self) -> None:
         self.query_one("#body").focus()
         self.run_worker(self._load, thread=True, exclusive=True, group="load")
+        # The order may move while it is open (another console, the simulator): look every few seconds.
+        self.set_interval(POLL_SECONDS, self._poll)
+
+    def _poll(self) -> None:
+        if self.snapshot is not None and not self._revealing:
+            self.run_worker(self._check_version, thread=True, exclusive=True, group="poll")
+
+    def _check_version(self) -> None:
+        try:
+            version = order_version(self.ctx, self.order_id)
+        except Exception:  # the next poll tries again; the last good snapshot stays on screen
+            return
+        if self.snapshot is not None and version is not None and version != self.snapshot.version:
+            self._load()
 
     def _load(self) -> None:
         try:

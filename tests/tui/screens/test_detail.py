@@ -11,7 +11,7 @@ from ops_console.storage.models import Event
 from ops_console.tui.screens import OrderDetailScreen
 from tests.conftest import DISPATCHER
 from tests.factories import new_order
-from tests.tui.screens.conftest import SIZE, Harness, done, screen_text, settle, shown
+from tests.tui.screens.conftest import SIZE, Harness, done, screen_text, settle, shown, wait_until
 
 
 async def test_detail_shows_lines_customer_and_history_with_the_phone_masked(city) -> None:
@@ -58,3 +58,14 @@ async def test_a_missing_order_is_a_message_not_a_traceback(city) -> None:
         await pilot.press("v")  # nothing to reveal: no crash
         await settle(pilot)
         assert app.screen is app.dialog
+
+
+async def test_the_detail_follows_the_order_while_it_is_open(city) -> None:
+    out = new_order(city, "MT1")
+    app = Harness(lambda: OrderDetailScreen(city, DISPATCHER, out.order_id))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "待分配" in screen_text(app.screen)
+        perform(city, out.order_id, Action.ASSIGN, DISPATCHER, store_id="S02")  # another console
+        await wait_until(pilot, lambda: "S02 河畔店" in screen_text(app.screen), timeout=6)
+        assert "已分配" in screen_text(app.screen)
