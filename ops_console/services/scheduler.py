@@ -14,6 +14,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable
+from datetime import datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import BaseScheduler
@@ -21,12 +22,14 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from ops_console.services.context import AppContext
-from ops_console.services.reminders import ReminderChange, changes_since, feed_cursor, run_checks
+from ops_console.services.reminders import ReminderChange, changes_since, feed_cursor, last_run, run_checks
 
 JOB_ID = "reminders.checks"
+FEED_SECONDS = 1.0
 
 OnChange = Callable[[list[ReminderChange]], None]
 OnError = Callable[[Exception], None]
+OnRun = Callable[[datetime | None], None]
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +40,9 @@ class ReminderRunner:
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
         self.cursor: int | None = None
+        self.ran_at: datetime | None = None  # the checks' last run as recorded in the database
         self._lock = threading.Lock()
+        self._feed_lock = threading.Lock()
 
     def tick(self) -> list[ReminderChange]:
         """Run the checks once; return the reminder changes since the previous tick (all processes).
@@ -46,13 +51,25 @@ class ReminderRunner:
         if not self._lock.acquire(blocking=False):
             return []
         try:
-            if self.cursor is None:
-                self.cursor = feed_cursor(self.ctx)
+            with self._feed_lock:
+                if self.cursor is None:
+                    self.cursor = feed_cursor(self.ctx)
             run_checks(self.ctx)
-            changes, self.cursor = changes_since(self.ctx, self.cursor)
+            changes = self.feed()
+            self.ran_at = last_run(self.ctx)
             return changes
         finally:
             self._lock.release()
+
+    def feed(self) -> list[ReminderChange]:
+        """Only the reminder changes since the last look (raised, acknowledged… by any process): a
+        cheap read, for noticing others' changes between two runs of the checks."""
+        with self._feed_lock:
+            if self.cursor is None:
+                self.cursor = feed_cursor(self.ctx)
+                return []
+            changes, self.cursor = changes_since(self.ctx, self.cursor)
+            return changes
 
 
 def _add_jobs(scheduler: BaseScheduler, job: Callable[[], object], seconds: int) -> None:
@@ -72,12 +89,15 @@ def run_soon(scheduler: BaseScheduler) -> None:
 
 
 def start_scheduler(ctx: AppContext, on_change: OnChange | None = None, on_error: OnError | None = None,
-                    ) -> AsyncIOScheduler:
+                    on_run: OnRun | None = None, feed_seconds: float = FEED_SECONDS) -> AsyncIOScheduler:
     """Start the checks on the running event loop (call it from the console's `on_mount`).
 
     Every `reminders.check_seconds` the checks run in a worker thread (`asyncio.to_thread`), so the
-    UI loop never waits on the database; `on_change(changes)` and `on_error(exc)` are then called
-    back on the loop. Stop it with `scheduler.shutdown(wait=False)`.
+    UI loop never waits on the database; `on_change(changes)` (when something changed, here or in
+    another process), `on_run(last_run)` (after every run: for the header) and `on_error(exc)` are
+    then called back on the loop. Between runs, every `feed_seconds` a cheap read of the event log
+    reports changes made elsewhere (an acknowledgement in another console, a reminder raised by
+    `watch`) without waiting for the next run. Stop it with `scheduler.shutdown(wait=False)`.
     """
     asyncio.get_running_loop()  # fail here, clearly, when called outside a running loop
     logging.getLogger("apscheduler").setLevel(logging.ERROR)  # no chatter on the console's screen
@@ -99,11 +119,32 @@ def start_scheduler(ctx: AppContext, on_change: OnChange | None = None, on_error
             return
         finally:
             busy = False
+        if on_run is not None:
+            on_run(runner.ran_at)
+        if changes and on_change is not None:
+            on_change(changes)
+
+    feeding = False
+
+    async def feed_job() -> None:
+        nonlocal feeding
+        if feeding or busy:
+            return
+        feeding = True
+        try:
+            changes = await asyncio.to_thread(runner.feed)
+        except Exception:  # noqa: BLE001 - the next run of the checks reports database trouble
+            return
+        finally:
+            feeding = False
         if changes and on_change is not None:
             on_change(changes)
 
     scheduler = AsyncIOScheduler()
     _add_jobs(scheduler, job, ctx.settings.reminders.check_seconds)
+    if feed_seconds:
+        scheduler.add_job(feed_job, IntervalTrigger(seconds=feed_seconds), id=f"{JOB_ID}.feed", coalesce=True,
+                          max_instances=1, misfire_grace_time=None, replace_existing=True)
     scheduler.start()
     return scheduler
 

@@ -94,7 +94,7 @@ def test_two_watch_processes_on_one_database_raise_each_reminder_once(city_db: t
     url, ctx = city_db
     new_order(ctx, "MT001", address=NOWHERE)
     printed: list[dict[str, Any]] = []
-    for minutes in (10, 30, 40):
+    for minutes in (10, 30, 45):  # steps well clear of the 10-minute repeat: processes start a little late
         procs = [subprocess.Popen([sys.executable, "-m", "ops_console", "watch", "--once", "--json"],
                                   env=env_for(url, tmp_path, local(minutes)), cwd=tmp_path,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
@@ -102,7 +102,7 @@ def test_two_watch_processes_on_one_database_raise_each_reminder_once(city_db: t
             out, err = p.communicate(timeout=60)
             assert p.returncode == 0, err
             printed += [json.loads(line) for line in out.splitlines()]
-    # 10:10 the warning; 10:30 the critical, the warning again; 10:40 both again: each printed by one process.
+    # 10:10 the warning; 10:30 the critical, the warning again; 10:45 both again: each printed by one process.
     assert brief(printed) == [("raised", "backlog_critical", "open"), ("raised", "backlog_warn", "open"),
                               ("re_raised", "backlog_critical", "open"), ("re_raised", "backlog_warn", "open"),
                               ("re_raised", "backlog_warn", "open")]

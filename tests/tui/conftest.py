@@ -93,6 +93,7 @@ def make_app(ctx: AppContext) -> Callable[..., OpsConsoleApp]:
         kw.setdefault("actor", DISPATCHER)
         kw.setdefault("database", "ops.db")
         kw.setdefault("poll_seconds", 0.05)
+        kw.setdefault("scheduler", False)  # no reminder checks unless a test asks for them
         return OpsConsoleApp(ctx, **kw)
 
     return make

@@ -33,7 +33,7 @@ class AlertsPane(LiveTable):
 
     def cells(self, row: AlertRow, now: datetime) -> list[Text]:
         sev_style = SEVERITY_STYLE.get(row.severity, "")
-        prefix = "reminder.kind" if row.source == "reminder" else "anomaly.rule"
+        prefix = "reminders.kind" if row.source == "reminder" else "anomaly.rule"
         subject = row.order_no or row.subject
         at = row.at.astimezone(self.tz).strftime("%H:%M") if row.at else ""
         dim = "dim" if row.status in ("acknowledged", "silenced") else ""

@@ -1,0 +1,94 @@
+"""The reminder checks inside the console: the scheduler on the app's loop, a notification for every
+reminder raised (by this console or any other process on the database), the bell for critical
+ones, which stay on screen until someone acknowledges them (`k` in the alert pane), and the
+checks' last run in the header."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from datetime import datetime
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from rich.markup import escape
+from textual.notifications import Notification, Notify
+
+from ops_console.i18n import t
+from ops_console.services.reminders import ACKNOWLEDGED, CLOSED, RAISED, RE_RAISED, ReminderChange
+from ops_console.services.scheduler import start_scheduler
+
+STICKY_SECONDS = 24 * 3600.0  # a critical reminder's notification stays until acknowledged
+NOTE_SECONDS = 10.0
+
+
+class ReminderAlerts:
+    """Glue between the scheduler and one console app (`OpsConsoleApp`)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.scheduler: AsyncIOScheduler | None = None
+        self.sticky: dict[int, Notification] = {}  # reminder id → its critical notification
+        self.bells = 0
+        self.runs = 0
+        self.last_run: datetime | None = None
+
+    def start(self) -> None:
+        self.scheduler = start_scheduler(self.app.ctx, self.on_change, self.on_error, self.on_run)
+
+    def stop(self) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        self.scheduler = None
+
+    # -- callbacks on the app's loop ---------------------------------------------------------------
+    def on_change(self, changes: list[ReminderChange]) -> None:
+        for change in changes:
+            r = change.reminder
+            if change.change in (RAISED, RE_RAISED):
+                self._unstick(r.id)
+                title = r.title()
+                if change.change == RE_RAISED:
+                    title += " " + t("reminders.times_raised", count=r.raise_count)
+                note = Notification(escape(r.message()), title,
+                                    "error" if r.critical else ("warning" if r.severity == "warning" else "information"),
+                                    STICKY_SECONDS if r.critical else NOTE_SECONDS, markup=True)
+                self.app.post_message(Notify(note))
+                if r.critical:
+                    self.sticky[r.id] = note
+                    self.bells += 1
+                    self.app.bell()
+            elif change.change in (ACKNOWLEDGED, CLOSED):
+                self._unstick(r.id)
+        main = getattr(self.app, "main", None)
+        if main is not None:
+            main.refresh_now()
+
+    def on_run(self, ran_at: datetime | None) -> None:
+        self.runs += 1
+        self.last_run = ran_at
+        main = getattr(self.app, "main", None)
+        if main is None or ran_at is None:
+            return
+        header = main.header
+        if header.facts is not None:
+            header.facts = dataclasses.replace(header.facts, scheduler_last_run=ran_at.isoformat())
+        header.tick(self.app.ctx.clock.now())
+
+    def on_error(self, exc: Exception) -> None:
+        text = str(exc).strip().splitlines()
+        message = t("reminders.run_failed", error=(text[0] if text else type(exc).__name__)[:160])
+        main = getattr(self.app, "main", None)
+        if main is not None:
+            main.header.error = message
+            main.header.tick(self.app.ctx.clock.now())
+        else:
+            self.app.notify(escape(message), severity="error")
+
+    def _unstick(self, reminder_id: int) -> None:
+        note = self.sticky.pop(reminder_id, None)
+        if note is None:
+            return
+        # Textual has no public call to withdraw one notification; KeyError: dismissed already.
+        with contextlib.suppress(KeyError):
+            self.app._unnotify(note)

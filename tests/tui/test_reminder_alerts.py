@@ -1,0 +1,67 @@
+"""The reminder checks inside the console (Pilot): the scheduler runs on the app's loop, a critical
+backlog reminder rings the bell, shows in the alert feed, in a notification that stays, and in the
+header; `k` acknowledges it (who and when) and the notification goes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import select
+
+from ops_console.clock import ManualClock
+from ops_console.services.context import AppContext
+from ops_console.storage.db import read_session
+from ops_console.storage.models import Reminder
+from tests.conftest import T0
+from tests.factories import new_order, seed_city
+from tests.tui.conftest import SIZE, row_of, settle, texts, wait_until
+
+NOWHERE = "无名路1号"
+
+
+def notes(app: Any) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+async def test_a_critical_backlog_reminder_reaches_the_feed_and_header_and_k_acknowledges_it(
+        ctx: AppContext, clock: ManualClock, make_app: Any) -> None:
+    seed_city(ctx)
+    clock.set(T0 - timedelta(minutes=31))
+    new_order(ctx, "MT001", address=NOWHERE)
+    clock.set(T0)
+    app = make_app(scheduler=True)
+    bells: list[int] = []
+    app.bell = lambda: bells.append(1)
+    async with app.run_test(size=SIZE) as pilot:
+        main = await settle(pilot)
+        await wait_until(pilot, lambda: app.reminder_alerts.runs > 0 and len(notes(app)) >= 2, timeout=10)
+        main = await settle(pilot)
+        pane = main.panes["alerts"]
+        row = row_of(pane, "待分配严重积压")
+        assert "严重" in texts(pane)[row]
+        assert bells == [1]  # the critical one rings; the warning does not
+        assert any("MT001" in n and "31" in n for n in notes(app))
+        header = main.header.render_text(T0).plain
+        assert "检查上次运行 10:00:00" in header
+        assert "未确认提醒 2" in header
+
+        await pilot.press("4")
+        pane.move_cursor(row=row)
+        await pilot.press("k")
+        main = await settle(pilot)
+        with read_session(ctx.engine) as s:
+            crit = s.exec(select(Reminder).where(Reminder.kind == "backlog_critical")).one()
+        assert (crit.status, crit.acknowledged_by, crit.acknowledged_at) == ("acknowledged", "U01", T0)
+        assert "已确认" in texts(pane)[row_of(pane, "待分配严重积压")]
+        assert "未确认提醒 1" in main.header.render_text(T0).plain
+        await wait_until(pilot, lambda: 1 not in app.reminder_alerts.sticky and not app.reminder_alerts.sticky)
+        assert not any("超过 30 分钟上限" in n for n in notes(app))  # the sticky notification went
+
+
+async def test_tests_can_switch_the_scheduler_off(ctx: AppContext, clock: ManualClock, make_app: Any) -> None:
+    seed_city(ctx)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.reminder_alerts is None
