@@ -28,7 +28,7 @@ PANE_STATUSES: dict[str, frozenset[str]] = {
     PICKING: frozenset({"assigned", "picking"}),
     BOARD: frozenset(BOARD_STATUSES),
 }
-DEFAULT_WINDOW = 300  # rows per pane section: the oldest/most urgent N, with the total beside them
+DEFAULT_WINDOW = 150  # rows per pane section: the oldest/most urgent N, with the total beside them
 SCHEDULER_META_KEY = "scheduler.last_run"
 APPOINTMENT_HORIZON_MINUTES = 30
 _MAX_EVENTS_SCANNED = 2000
@@ -263,15 +263,21 @@ def _queue(s: Any, counts: Mapping[str, int], window: int) -> PaneData:
 
 
 def _picking(s: Any, ctx: AppContext, window: int) -> tuple[PaneData, tuple[datetime, ...]]:
+    """Deadlines of every picking order (for the header), details of the `window` most urgent."""
+    sla = ctx.settings.picking.sla_minutes
+    clocks = sorted(
+        (r.assigned_at + timedelta(minutes=int(r.sla_minutes)), r.id)
+        for r in q.picking_clocks(s, sla) if r.assigned_at is not None
+    )
+    ids = [oid for _, oid in clocks[:window]]
     rows = [
         PickingRow(r.id, r.version, r.status, r.channel, r.order_no, bool(r.urgent), r.store_id, r.store_name,
                    r.assigned_at or r.status_entered_at, int(r.sla_minutes), r.claimed_by, r.claimer_name)
-        for r in q.picking_rows(s, ctx.settings.picking.sla_minutes)
-    ]
-    far = datetime.max.replace(tzinfo=ctx.clock.now().tzinfo)
-    rows.sort(key=lambda r: (r.deadline or far, r.id))
-    deadlines = tuple(r.deadline for r in rows if r.deadline is not None)
-    return PaneData(tuple(rows[:window]), len(rows)), deadlines
+        for r in q.picking_rows(s, sla, ids)
+    ] if ids else []
+    rank = {oid: i for i, oid in enumerate(ids)}
+    rows.sort(key=lambda r: rank.get(r.id, len(rank)))
+    return PaneData(tuple(rows), len(clocks)), tuple(d for d, _ in clocks)
 
 
 def _board_row(r: Any) -> BoardRow:

@@ -94,9 +94,19 @@ def sla_expression(sla: Mapping[str, int]) -> Any:
     )
 
 
-def picking_rows(session: Session, sla: Mapping[str, int]) -> Sequence[Row[Any]]:
-    """Every order assigned to a store and not yet picked, with its SLA; the caller windows them."""
+def picking_clocks(session: Session, sla: Mapping[str, int]) -> Sequence[Row[Any]]:
+    """(id, clock start, SLA minutes) of every order assigned and not yet picked: lean, for deadlines."""
+    return session.execute(
+        select(O.id, func.coalesce(O.assigned_at, O.status_entered_at).label("assigned_at"),
+               sla_expression(sla).label("sla_minutes"))
+        .where(O.status.in_(["assigned", "picking"]))
+    ).all()
+
+
+def picking_rows(session: Session, sla: Mapping[str, int], ids: Sequence[int] | None = None) -> Sequence[Row[Any]]:
+    """Orders assigned to a store and not yet picked, with their SLA (only `ids` when given)."""
     claimer = _claimer()
+    cond = O.id.in_(list(ids)) if ids is not None else O.status.in_(["assigned", "picking"])
     return session.execute(
         select(
             O.id, O.version, O.status, O.channel, O.order_no, O.urgent, O.store_id, S.name.label("store_name"),
@@ -107,7 +117,7 @@ def picking_rows(session: Session, sla: Mapping[str, int]) -> Sequence[Row[Any]]
             Order.__table__.outerjoin(Store.__table__, S.id == O.store_id)
             .outerjoin(claimer, claimer.c.id == O.claimed_by)
         )
-        .where(O.status.in_(["assigned", "picking"]))
+        .where(cond)
     ).all()
 
 

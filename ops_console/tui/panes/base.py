@@ -112,6 +112,7 @@ class LiveTable(DataTable[Any]):
         self.store_filter: str | None = None
         self.now: datetime | None = None
         self.loaded = False
+        self._cache: dict[str, tuple[Any, bool, tuple[Text, ...]]] = {}  # key -> (row, tagged, cells)
 
     # -- what a pane defines ------------------------------------------------------------------
     def columns_spec(self) -> Sequence[Column]:
@@ -174,6 +175,7 @@ class LiveTable(DataTable[Any]):
         key = self.current_key()
         self.clear(columns=True)
         self.shown.clear()
+        self._cache.clear()
         self._add_columns()
         if self.now is not None:
             self.render_rows(self.now)
@@ -187,6 +189,8 @@ class LiveTable(DataTable[Any]):
         self.sections = dict(data.sections)
         present = {r.key for r in self.data_rows}
         self.tagged &= present
+        for key in [k for k in self._cache if k not in present]:
+            del self._cache[key]
         self.loaded = True
         self.render_rows(now)
         self.update_titles()
@@ -197,10 +201,10 @@ class LiveTable(DataTable[Any]):
             rows = [r for r in rows if self.row_store(r) == self.store_filter]
         if self._filter is not None:
             keep = self._filter
-            rows = [r for r in rows if keep(" ".join(c.plain for c in self.cells(r, now)))]
+            rows = [r for r in rows if keep(" ".join(c.plain for c in self._row_cells(r, now)))]
         if self.sort_index is not None:
             col = self.columns_spec()[self.sort_index]
-            sort = col.sort or (lambda r, i=self.sort_index: self.cells(r, now)[i].plain)
+            sort = col.sort or (lambda r, i=self.sort_index: self._row_cells(r, now)[i].plain)
             rows = sorted(rows, key=lambda r: _sortable(sort(r)))
         else:
             rows = self.default_order(list(rows))
@@ -219,14 +223,24 @@ class LiveTable(DataTable[Any]):
             out.extend((r.key, r) for r in groups[gid])
         return out
 
-    def _cells_of(self, item: Any, now: datetime) -> tuple[Text, ...]:
+    def _cells_of(self, item: Any, now: datetime, fresh: bool = False) -> tuple[Text, ...]:
         if isinstance(item, Heading):
             return tuple(self.heading_cells(item, now))
-        cells = self.cells(item, now)
-        if item.key in self.tagged:
-            first = cells[0]
-            cells[0] = RowText("● " + first.plain, item.key, "bold magenta")
-        return tuple(cells)
+        return self._row_cells(item, now, fresh)
+
+    def _row_cells(self, row: Any, now: datetime, fresh: bool = False) -> tuple[Text, ...]:
+        """A row's cells; unchanged rows reuse the cells they had (the tick refreshes their ages), so a
+        reload after a few changes builds cells for those few only."""
+        tagged = row.key in self.tagged
+        hit = self._cache.get(row.key)
+        if not fresh and hit is not None and hit[1] == tagged and hit[0] == row:
+            return hit[2]
+        cells = self.cells(row, now)
+        if tagged:
+            cells[0] = RowText("● " + cells[0].plain, row.key, "bold magenta")
+        result = tuple(cells)
+        self._cache[row.key] = (row, tagged, result)
+        return result
 
     def render_rows(self, now: datetime) -> None:
         """Diff the desired rows into the table: add new, update changed cells, remove stale."""
@@ -275,7 +289,7 @@ class LiveTable(DataTable[Any]):
             item = self.items.get(k)
             if item is None or k not in self.shown:
                 continue
-            cells = self._cells_of(item, now)
+            cells = self._cells_of(item, now, fresh=True)
             old = self.shown[k]
             if old != cells:
                 for ck, a, b in zip(col_keys, old, cells, strict=False):
