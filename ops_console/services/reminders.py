@@ -374,21 +374,18 @@ def feed_cursor(ctx: AppContext) -> int:
         return last_event_id(s)
 
 
-def changes_since(ctx: AppContext, cursor: int, limit: int = 500) -> tuple[list[ReminderChange], int]:
+def changes_since(ctx: AppContext, cursor: int, limit: int = 5000) -> tuple[list[ReminderChange], int]:
     """Reminder changes made by any process after `cursor`, oldest first, and the new cursor: how every
     console and `watch` learns of reminders raised or acknowledged elsewhere."""
     with read_session(ctx.engine) as s:
-        rows = q.reminder_events_after(s, cursor, limit)
-        out = []
-        for ev, row, name in rows:
-            if ev.action not in CHANGES:
-                continue
-            view = _view(row, name if ev.action == ACKNOWLEDGED else None, status=ev.to_status or row.status)
-            if ev.action in (RAISED, RE_RAISED):
-                view = replace(view, raise_count=int(ev.detail.get("raise_count", view.raise_count)),
-                               last_raised_at=ev.at)
-            out.append(ReminderChange(ev.action, ev.at, view, ev.id))
-        new_cursor = rows[-1][0].id if rows else cursor
-        if not rows:
-            new_cursor = max(cursor, last_event_id(s))
-    return out, new_cursor or cursor
+        rows, new_cursor = q.reminder_events_after(s, cursor, limit)
+    out = []
+    for ev, row, name in rows:
+        if ev.action not in CHANGES:
+            continue
+        view = _view(row, name if ev.action == ACKNOWLEDGED else None, status=ev.to_status or row.status)
+        if ev.action in (RAISED, RE_RAISED):
+            view = replace(view, raise_count=int(ev.detail.get("raise_count", view.raise_count)),
+                           last_raised_at=ev.at)
+        out.append(ReminderChange(ev.action, ev.at, view, ev.id))
+    return out, new_cursor

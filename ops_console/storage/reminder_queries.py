@@ -193,18 +193,24 @@ def reminder_rows(session: Session, *, include_closed: bool, limit: int) -> list
     return [(r, n) for r, n in session.exec(q.order_by(col(Reminder.id).desc()).limit(limit))]
 
 
-def reminder_events_after(session: Session, after_id: int, limit: int) -> list[tuple[Event, Reminder, str | None]]:
-    """Reminder events after an event id, oldest first, with the reminder and the actor's name."""
+def reminder_events_after(session: Session, after_id: int, limit: int
+                          ) -> tuple[list[tuple[Event, Reminder, str | None]], int]:
+    """Reminder events after an event id, oldest first, with the reminder and the actor's name, and
+    the id of the last event looked at. It walks the log by id (the primary key) rather than the
+    subject index, so a look costs what happened since the last one, not the whole history."""
     events = list(session.exec(
-        select(Event).where(col(Event.id) > after_id, Event.subject_type == "reminder")
-        .order_by(col(Event.id)).limit(limit)
+        select(Event).where(col(Event.id) > after_id).order_by(col(Event.id)).limit(limit)
     ))
     if not events:
-        return []
+        return [], after_id
+    last = events[-1].id or after_id
+    events = [e for e in events if e.subject_type == "reminder"]
+    if not events:
+        return [], last
     ids = {int(e.subject_id) for e in events}
     reminders = {r.id: r for r in session.exec(select(Reminder).where(col(Reminder.id).in_(ids)))}
     actors = {e.actor for e in events if e.actor != "system"}
     names = {i: n for i, n in session.exec(select(Operator.id, Operator.name).where(col(Operator.id).in_(actors)))} \
         if actors else {}
     return [(e, reminders[int(e.subject_id)], names.get(e.actor)) for e in events
-            if int(e.subject_id) in reminders]
+            if int(e.subject_id) in reminders], last
