@@ -8,6 +8,7 @@ import asyncio
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlmodel import select
@@ -506,3 +507,50 @@ def test_an_episode_that_ended_is_not_reopened_when_its_key_comes_back(db_url: s
     assert first.status == "closed" and second.status == "open"
     assert second.dedup_key == first.dedup_key + "#2"
     slower.close()
+
+
+# --------------------------------------------------------------------------------- PostgreSQL
+
+
+def _pg_worker(url: str, steps: list[datetime], barrier: Any, queue: Any) -> None:
+    clock = ManualClock(steps[0])
+    ctx = AppContext.open(SETTINGS, clock, url=url, migrate=False)
+    raised = []
+    for when in steps:
+        clock.set(when)
+        barrier.wait(timeout=60)
+        raised += [c.reminder.id for c in run_checks(ctx) if c.change == "raised"]
+    ctx.close()
+    queue.put(raised)
+
+
+@pytest.mark.postgres
+def test_two_processes_on_postgres_raise_each_reminder_once() -> None:
+    import multiprocessing as mp
+
+    from tests.pg import postgres_url
+
+    url = postgres_url()
+    ctx = AppContext.open(SETTINGS, ManualClock(T0), url=url)
+    seed_city(ctx)
+    new_order(ctx, "MT001", address=NOWHERE)
+    o2 = new_order(ctx, "MT002", address=NOWHERE)
+    perform(ctx, o2.order_id, Action.ASSIGN, DISPATCHER, store_id="S01")
+    steps = [T0 + timedelta(seconds=20 * i) for i in range(1, 100)]
+    mpc = mp.get_context("spawn")
+    barrier = mpc.Barrier(2)
+    queue = mpc.Queue()
+    procs = [mpc.Process(target=_pg_worker, args=(url, steps, barrier, queue)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    results = [queue.get(timeout=300) for _ in procs]
+    for p in procs:
+        p.join(timeout=30)
+        assert p.exitcode == 0
+    raised = [rid for r in results for rid in r]
+    all_rows = rows(ctx)
+    assert sorted(r.kind for r in all_rows) == ["backlog_critical", "backlog_warn", "picking_overdue"]
+    assert sorted(raised) == sorted(r.id for r in all_rows)
+    for r in all_rows:
+        assert events(ctx, r.id or 0).count("raised") == 1
+    ctx.close()
