@@ -20,6 +20,7 @@ from ops_console.services.scheduler import start_scheduler
 
 STICKY_SECONDS = 24 * 3600.0  # a critical reminder's notification stays until acknowledged
 NOTE_SECONDS = 10.0
+BATCH = 3  # more non-critical reminders than this in one look: one summary note instead
 
 
 class ReminderAlerts:
@@ -43,9 +44,15 @@ class ReminderAlerts:
 
     # -- callbacks on the app's loop ---------------------------------------------------------------
     def on_change(self, changes: list[ReminderChange]) -> None:
+        raised = [c for c in changes if c.change in (RAISED, RE_RAISED)]
+        quiet = [c for c in raised if not c.reminder.critical]
+        if len(quiet) > BATCH:  # many at once (a restart, a busy hour): one note, the pane has them all
+            self.app.notify(escape(t("reminders.batch", n=len(quiet))), severity="warning", timeout=NOTE_SECONDS)
         for change in changes:
             r = change.reminder
             if change.change in (RAISED, RE_RAISED):
+                if len(quiet) > BATCH and not r.critical:
+                    continue
                 self._unstick(r.id)
                 title = r.title()
                 if change.change == RE_RAISED:

@@ -65,3 +65,47 @@ async def test_tests_can_switch_the_scheduler_off(ctx: AppContext, clock: Manual
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert app.reminder_alerts is None
+
+
+class _FakeApp:
+    """Just what ReminderAlerts calls on an app."""
+
+    def __init__(self) -> None:
+        self.posted: list[Any] = []
+        self.notes: list[str] = []
+        self.bells = 0
+        self.withdrawn: list[Any] = []
+        self.main = None
+
+    def post_message(self, message: Any) -> None:
+        self.posted.append(message.notification)
+
+    def notify(self, message: str, **_: Any) -> None:
+        self.notes.append(message)
+
+    def bell(self) -> None:
+        self.bells += 1
+
+    def _unnotify(self, note: Any) -> None:
+        self.withdrawn.append(note)
+
+
+def _change(change: str, rid: int, severity: str = "warning") -> Any:
+    from ops_console.services.reminders import ReminderChange, ReminderView
+
+    view = ReminderView(rid, "picking_overdue", severity, f"order:{rid}", "open", T0, T0, 1, None, None, None, None,
+                        "reminders.msg.backlog_count", {"count": rid, "limit": 20})
+    return ReminderChange(change, T0, view)
+
+
+def test_many_reminders_at_once_make_one_note_but_every_critical_rings() -> None:
+    from ops_console.tui.reminders import ReminderAlerts
+
+    app = _FakeApp()
+    alerts = ReminderAlerts(app)
+    alerts.on_change([_change("raised", i) for i in range(1, 6)] + [_change("raised", 9, "critical")])
+    assert len(app.notes) == 1 and "5" in app.notes[0]  # one summary for the five warnings
+    assert len(app.posted) == 1 and app.posted[0].severity == "error"  # the critical one, on its own
+    assert app.bells == 1 and set(alerts.sticky) == {9}
+    alerts.on_change([_change("closed", 9, "critical")])  # its condition ended: the note goes
+    assert app.withdrawn == app.posted and alerts.sticky == {}
