@@ -14,7 +14,6 @@ import importlib
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import make_url
@@ -816,7 +815,5 @@ def run_console(state: Any) -> None:
     settings = ctx.settings
     set_language(settings.ui.language)
     database = database_label(settings.database.url)
-    if state.demo and not Path(make_url(settings.database.url).database or "").exists():
-        pass  # an empty demo database opens empty; `ops-console --demo demo init` fills it
     app = OpsConsoleApp(ctx, operator_id=state.operator, demo=state.demo, database=database)
     app.run()

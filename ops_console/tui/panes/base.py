@@ -313,6 +313,9 @@ class LiveTable(DataTable[Any]):
             target = self.get_row_index(key)
         else:
             target = min(index, self.row_count - 1)
+            if key is None and isinstance(self.items.get(self.ordered_rows[target].key.value), Heading) \
+                    and target + 1 < self.row_count:
+                target += 1  # the first time: on the first order, not on its section heading
         if target != self.cursor_row:
             self.move_cursor(row=target, animate=False)
 
