@@ -265,10 +265,17 @@ def _queue(s: Any, counts: Mapping[str, int], window: int) -> PaneData:
 def _picking(s: Any, ctx: AppContext, window: int) -> tuple[PaneData, tuple[datetime, ...]]:
     """Deadlines of every picking order (for the header), details of the `window` most urgent."""
     sla = ctx.settings.picking.sla_minutes
-    clocks = sorted(
-        (r.assigned_at + timedelta(minutes=int(r.sla_minutes)), r.id)
-        for r in q.picking_clocks(s, sla) if r.assigned_at is not None
-    )
+    starts = [(r.id, r.assigned_at) for r in q.picking_starts(s) if r.assigned_at is not None]
+    # An order's SLA depends on its lines only: kept per process, asked only for orders new to the pane.
+    known: dict[int, int] = ctx.cache.setdefault("panes.picking_sla", {})  # type: ignore[assignment]
+    missing = [oid for oid, _ in starts if oid not in known]
+    if missing:
+        known.update(q.order_slas(s, sla, missing))
+    if len(known) > 2 * len(starts) + 1000:
+        current = {oid for oid, _ in starts}
+        for oid in [k for k in known if k not in current]:
+            del known[oid]
+    clocks = sorted((at + timedelta(minutes=known[oid]), oid) for oid, at in starts)
     ids = [oid for _, oid in clocks[:window]]
     rows = [
         PickingRow(r.id, r.version, r.status, r.channel, r.order_no, bool(r.urgent), r.store_id, r.store_name,

@@ -94,13 +94,28 @@ def sla_expression(sla: Mapping[str, int]) -> Any:
     )
 
 
-def picking_clocks(session: Session, sla: Mapping[str, int]) -> Sequence[Row[Any]]:
-    """(id, clock start, SLA minutes) of every order assigned and not yet picked: lean, for deadlines."""
+def picking_starts(session: Session) -> Sequence[Row[Any]]:
+    """(id, clock start) of every order assigned and not yet picked."""
     return session.execute(
-        select(O.id, func.coalesce(O.assigned_at, O.status_entered_at).label("assigned_at"),
-               sla_expression(sla).label("sla_minutes"))
+        select(O.id, func.coalesce(O.assigned_at, O.status_entered_at).label("assigned_at"))
         .where(O.status.in_(["assigned", "picking"]))
     ).all()
+
+
+def order_slas(session: Session, sla: Mapping[str, int], ids: Sequence[int]) -> dict[int, int]:
+    """The picking SLA (strictest line) of a few orders, in minutes."""
+    default = int(sla["default"])
+    per_line = case({k: int(v) for k, v in sla.items() if k != "default"}, value=L.category, else_=default) \
+        if len(sla) > 1 else literal(default)
+    out: dict[int, int] = {}
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start:start + 500])
+        rows = session.execute(
+            select(L.order_id, func.min(per_line)).where(L.order_id.in_(chunk)).group_by(L.order_id)
+        ).all()
+        out.update({oid: int(m) for oid, m in rows})
+        out.update({oid: default for oid in chunk if oid not in out})
+    return out
 
 
 def picking_rows(session: Session, sla: Mapping[str, int], ids: Sequence[int] | None = None) -> Sequence[Row[Any]]:
