@@ -546,6 +546,11 @@ class MainScreen(Screen[None]):
         if row is None:
             return
         order_id = getattr(row, "order_id", None) if pane.pane_id == "alerts" else row.id
+        if order_id is None and getattr(row, "subject", ""):
+            try:  # a reminder about one order names it as its subject
+                order_id = pane_service.find_order(self.ctx, row.subject).id
+            except Exception:
+                order_id = None
         if order_id is None:
             self.notify(getattr(row, "subject", "") or t("console.no_order_for_alert"))
             return
