@@ -26,7 +26,7 @@ from tests.tui.conftest import SIZE, row_of, settle, texts, wait_until
 
 async def test_another_console_sees_an_action_within_two_seconds(ctx: AppContext, db_url: str, clock: ManualClock,
                                                                  shift: dict[str, int]) -> None:
-    app = OpsConsoleApp(ctx, actor=DISPATCHER, database="ops.db")  # the real one-second poll
+    app = OpsConsoleApp(ctx, actor=DISPATCHER, database="ops.db", scheduler=False)  # the real one-second poll
     other = AppContext.open(Settings(), clock, url=db_url)  # another process on the same file
     try:
         async with app.run_test(size=SIZE) as pilot:
@@ -43,8 +43,8 @@ async def test_another_console_sees_an_action_within_two_seconds(ctx: AppContext
 async def test_two_consoles_race_for_one_order(ctx: AppContext, db_url: str, clock: ManualClock,
                                                shift: dict[str, int]) -> None:
     other_ctx = AppContext.open(Settings(), clock, url=db_url)
-    first = OpsConsoleApp(ctx, actor=DISPATCHER, database="ops.db", poll_seconds=0.05)
-    second = OpsConsoleApp(other_ctx, actor=SUPERVISOR, database="ops.db", poll_seconds=0.05)
+    first = OpsConsoleApp(ctx, actor=DISPATCHER, database="ops.db", poll_seconds=0.05, scheduler=False)
+    second = OpsConsoleApp(other_ctx, actor=SUPERVISOR, database="ops.db", poll_seconds=0.05, scheduler=False)
     try:
         async with first.run_test(size=SIZE) as p1, second.run_test(size=SIZE) as p2:
             m1, m2 = await settle(p1), await settle(p2)
