@@ -105,6 +105,7 @@ class MainScreen(Screen[None]):
         self._last_pane: LiveTable | None = None
         self._vocabulary: pane_service.Vocabulary | None = None
         self._store_filter: str | None = None
+        self._mounted_at = time.monotonic()
 
     # -- layout ------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -128,6 +129,7 @@ class MainScreen(Screen[None]):
         return self.query_one(ConsoleHeader)
 
     def on_mount(self) -> None:
+        self._mounted_at = time.monotonic()
         s = self.ctx.settings
         unassigned = self.query_one(UnassignedPane)
         unassigned.warn_minutes = s.reminders.backlog_warn_minutes
@@ -559,6 +561,8 @@ class MainScreen(Screen[None]):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if isinstance(event.data_table, LiveTable):
             event.stop()
+            if time.monotonic() - self._mounted_at < 0.5:
+                return  # the Enter that signed in can reach the fresh table under load: not a selection
             self.action_open_detail()
 
     def action_claim(self) -> None:
