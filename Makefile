@@ -23,7 +23,7 @@ run: install
 
 lint: install
 	$(BIN)/ruff check ops_console tests bench
-	$(BIN)/lint-imports
+	$(BIN)/lint-imports --no-cache
 
 test: install lint
 	$(BIN)/pytest -q -p no:cacheprovider
