@@ -81,6 +81,7 @@ REQUIRED_ORDER_FIELDS: tuple[str, ...] = (
     "payment_method",
 )
 REQUIRED_LINE_FIELDS: tuple[str, ...] = ("sku", "name", "qty", "unit_price")
+_REQUIRED_LINE_SET = frozenset(REQUIRED_LINE_FIELDS)
 KEY_FIELDS = ("channel", "order_no")
 
 # Header / key texts (Chinese or English) → field. Matching ignores case, spaces, "_" and "-",
@@ -205,7 +206,8 @@ def category_of(value: str | None) -> Category:
     """蔬果/生鲜/produce, 冷藏/chilled, 冷冻/frozen; anything else is `default`."""
     if not value:
         return Category.DEFAULT
-    return _CATEGORIES.get(_norm_value(value), Category.DEFAULT)
+    found = _CATEGORIES.get(value)
+    return found if found is not None else _CATEGORIES.get(_norm_value(value), Category.DEFAULT)
 
 
 # --------------------------------------------------------------------------- problems
@@ -259,12 +261,6 @@ def is_blank(value: Any) -> bool:
     return False
 
 
-def _maybe_blank(text: str) -> bool:
-    """Cheap pre-check before is_blank: most values are plainly not blank."""
-    return not text or text[0] in _BLANK_STARTS or text[-1].isspace()
-
-
-_BLANK_STARTS = frozenset(' \t\r\n\u3000\xa0="')
 
 
 def _unwrap(text: str) -> str:
@@ -357,7 +353,9 @@ def parse_bool(value: Any) -> bool:
     if isinstance(value, int) and value in (0, 1):
         return bool(value)
     if isinstance(value, str):
-        found = _BOOLS.get(_norm_value(_unwrap(value)))
+        found = _BOOLS.get(value)
+        if found is None:
+            found = _BOOLS.get(_norm_value(_unwrap(value)))
         if found is not None:
             return found
     raise FieldError("intake.bool.invalid", value=_show(value))
@@ -416,18 +414,17 @@ def _offset(text: str) -> timezone:
     return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 
-_PLAIN_YUAN = re.compile(r"(\d{1,12})(?:\.(\d{1,2}))?")
-
-
 def parse_amount(value: Any) -> int:
     """Yuan (two decimals at most) → fen, ≥ 0."""
     fen: int | None = None
     kind = type(value)
     if kind is str:
-        m = _PLAIN_YUAN.fullmatch(value)
-        if m is not None:
-            cents = m.group(2)
-            fen = int(m.group(1)) * 100 + (int(cents) * (10 if len(cents) == 1 else 1) if cents else 0)
+        whole, _dot, cents = value.partition(".")
+        if (
+            whole.isdigit() and whole.isascii() and len(whole) <= 12
+            and (not cents or (len(cents) <= 2 and cents.isdigit() and cents.isascii()))
+        ):  # fmt: skip
+            fen = int(whole) * 100 + (int(cents) * (10 if len(cents) == 1 else 1) if cents else 0)
     elif kind is int:
         fen = value * 100
     elif kind is float and math.isfinite(value):
@@ -507,30 +504,51 @@ def _show(value: Any) -> str:
     return f"“{text}”"
 
 
-_ORDER_PARSERS: dict[str, Callable[[Any, ZoneInfo], Any]] = {
-    "channel": lambda v, tz: parse_channel(v),
-    "order_no": lambda v, tz: parse_order_no(v),
-    "kind": lambda v, tz: parse_kind(v),
+def _text_parser(name: str) -> Callable[[Any], str]:
+    """parse_text for one field, with its length limit bound (the hot path of every file)."""
+    limit = MAX_LENGTH.get(name, 1_000_000)
+
+    def parse(value: Any) -> str:
+        if type(value) is str:
+            text = value.strip()
+            if text[:2] == '="':
+                text = _unwrap(text)
+            if len(text) > limit:
+                raise FieldError("intake.value.too_long", limit=limit, length=len(text))
+            return text
+        return parse_text(value, name)
+
+    return parse
+
+
+_NAME, _ADDRESS, _STORE = _text_parser("customer_name"), _text_parser("address"), _text_parser("store_id")
+_SKU, _LINE_NAME, _SPEC, _UNIT = _text_parser("sku"), _text_parser("name"), _text_parser("spec"), _text_parser("unit")
+
+# Order-level parsers take the value; parse_datetime also takes the time zone (see _parse_order).
+_ORDER_PARSERS: dict[str, Callable[..., Any]] = {
+    "channel": parse_channel,
+    "order_no": parse_order_no,
+    "kind": parse_kind,
     "placed_at": parse_datetime,
-    "customer_name": lambda v, tz: parse_text(v, "customer_name"),
-    "phone": lambda v, tz: parse_phone_field(v),
-    "address": lambda v, tz: parse_text(v, "address"),
-    "payment_method": lambda v, tz: parse_payment_method(v),
-    "paid_amount": lambda v, tz: parse_amount(v),
-    "payment_status": lambda v, tz: parse_payment_status(v),
-    "urgent": lambda v, tz: parse_bool(v),
-    "custom": lambda v, tz: parse_bool(v),
+    "customer_name": _NAME,
+    "phone": parse_phone_field,
+    "address": _ADDRESS,
+    "payment_method": parse_payment_method,
+    "paid_amount": parse_amount,
+    "payment_status": parse_payment_status,
+    "urgent": parse_bool,
+    "custom": parse_bool,
     "appointment_at": parse_datetime,
-    "remarks": lambda v, tz: parse_remarks(v),
-    "store_id": lambda v, tz: parse_text(v, "store_id"),
+    "remarks": parse_remarks,
+    "store_id": _STORE,
 }
 _LINE_PARSERS: dict[str, Callable[[Any], Any]] = {
-    "sku": lambda v: parse_text(v, "sku"),
-    "name": lambda v: parse_text(v, "name"),
-    "spec": lambda v: parse_text(v, "spec"),
+    "sku": _SKU,
+    "name": _LINE_NAME,
+    "spec": _SPEC,
     "category": parse_category,
     "qty": parse_qty,
-    "unit": lambda v: parse_text(v, "unit"),
+    "unit": _UNIT,
     "unit_price": parse_amount,
     "weight_g": parse_weight,
 }
@@ -583,10 +601,7 @@ class OrderDraft:
     remarks: str = ""
     store_id: str | None = None
     fingerprint: str = ""
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.channel.value, self.order_no)
+    key: tuple[str, str] = ("", "")  # (channel, order_no): set with the fingerprint
 
     @property
     def amount(self) -> int:
@@ -616,20 +631,24 @@ def fingerprint(draft: OrderDraft) -> str:
     Line order does not matter; the same order from a CSV and from a JSON file gives the same
     fingerprint; a time without offset depends on the configured time zone.
     """
-    lines = sorted(
-        (ln.sku, ln.name, ln.spec, ln.category.value if ln.category else "", ln.qty, ln.unit, ln.unit_price, ln.weight_g or 0)
+    plain = _PLAIN
+    lines = [
+        (ln.sku, ln.name, ln.spec, plain[ln.category] if ln.category else "", ln.qty, ln.unit, ln.unit_price,
+         ln.weight_g or 0)
         for ln in draft.lines
-    )
+    ]  # fmt: skip
+    if len(lines) > 1:
+        lines.sort()
     content = [
         draft.kind,
-        draft.channel.value,
+        plain[draft.channel],
         draft.order_no,
         draft.placed_at.isoformat() if draft.placed_at else None,
         draft.customer_name,
         draft.phone,
         draft.address,
-        draft.payment_method.value,
-        draft.payment_status.value,
+        plain[draft.payment_method],
+        plain[draft.payment_status],
         draft.paid_amount,
         draft.urgent,
         draft.custom,
@@ -674,7 +693,7 @@ class IntakeBatch:
         return out
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class SourceRecord:
     """One JSON / JSON Lines record: the object, or the verbatim text when it did not parse."""
 
@@ -697,7 +716,8 @@ class _Collector:
 
     def parse_order_field(self, name: str, value: Any, position: int, column: str) -> Any:
         try:
-            return _ORDER_PARSERS[name](value, self.tz)
+            parser = _ORDER_PARSERS[name]
+            return parser(value, self.tz) if parser is parse_datetime else parser(value)
         except FieldError as exc:
             self.problems.append(Problem(exc.key, position, name, column, exc.params))
             return _INVALID
@@ -720,6 +740,8 @@ class _Invalid:
 
 
 _INVALID = _Invalid()
+# Enum member → its plain text (a dict look-up is cheaper than `.value` in the hot loops).
+_PLAIN: dict[Any, str] = {m: m.value for e in (Channel, PaymentMethod, PaymentStatus, Category) for m in e}
 _CUSTOMER = OrderKind.CUSTOMER.value
 _ONLINE, _PAID, _PENDING = PaymentMethod.ONLINE, PaymentStatus.PAID, PaymentStatus.PENDING
 
@@ -744,7 +766,7 @@ def _finish_order(
     placed, appointment = values.get("placed_at"), values.get("appointment_at")
     if isinstance(placed, datetime) and isinstance(appointment, datetime) and appointment < placed:
         c.add("intake.appointment.before_placed", first, "appointment_at", columns.get("appointment_at", "appointment_at"))
-    if c.problems or _INVALID in values.values() or not lines:
+    if c.problems or not lines:  # a value that did not parse left its problem in `c`
         return None
     method: PaymentMethod = values["payment_method"]
     status: PaymentStatus | None = values.get("payment_status")
@@ -776,6 +798,7 @@ def _finish_order(
         store_id=store_id,
     )
     draft.fingerprint = fingerprint(draft)
+    draft.key = (_PLAIN[draft.channel], draft.order_no)
     return draft
 
 
@@ -936,7 +959,7 @@ def _csv_order(
             values[name] = seen[0][1]
     lines: list[LineDraft] = []
     for row in group:
-        line = _line(c, row.values, row.position, len(lines) + 1, lambda n: n, lambda n: columns.get(n, n))
+        line = _line(c, row.values, row.position, len(lines) + 1, columns)
         if line is not None:
             lines.append(line)
     if shifted:
@@ -949,28 +972,44 @@ def _line(
     raw: Mapping[str, Any],
     position: int,
     line_no: int,
-    field_name: Callable[[str], str],
-    column_name: Callable[[str], str],
+    columns: Mapping[str, str],
+    index: int | None = None,
+    lines_col: str = "lines",
 ) -> LineDraft | None:
+    """One order line from field → value; `index` is the line's place in a JSON order's list."""
     parsed: dict[str, Any] = {}
     ok = True
     for name, value in raw.items():
         parser = _LINE_PARSERS.get(name)
-        if parser is None or value is None or (type(value) is str and _maybe_blank(value) and is_blank(value)):
+        if parser is None or value is None or (
+            type(value) is str and (not value or value[0] in '="' or value[0].isspace() or value[-1].isspace())
+            and is_blank(value)
+        ):  # fmt: skip
             continue
         try:
             parsed[name] = parser(value)
         except FieldError as exc:
-            c.problems.append(Problem(exc.key, position, field_name(name), column_name(name), exc.params))
+            fld, col = _line_names(name, columns, index, lines_col)
+            c.problems.append(Problem(exc.key, position, fld, col, exc.params))
             ok = False
-    for name in REQUIRED_LINE_FIELDS:
-        if name not in parsed:
-            if is_blank(raw.get(name)):
-                c.add("intake.required", position, field_name(name), column_name(name))
-            ok = False
+    if not ok or not parsed.keys() >= _REQUIRED_LINE_SET:
+        for name in REQUIRED_LINE_FIELDS:
+            if name not in parsed:
+                if is_blank(raw.get(name)):
+                    fld, col = _line_names(name, columns, index, lines_col)
+                    c.add("intake.required", position, fld, col)
+                ok = False
     if not ok:
         return None
-    return LineDraft(line_no=line_no, position=position, **parsed)
+    return LineDraft(line_no, position, **parsed)
+
+
+def _line_names(name: str, columns: Mapping[str, str], index: int | None, lines_col: str) -> tuple[str, str]:
+    """The field and the column (as written) of a line's value, for a message."""
+    column = columns.get(name, name)
+    if index is None:
+        return name, column
+    return f"lines[{index}].{name}", f"{lines_col}[{index}].{column}"
 
 
 # --------------------------------------------------------------------------- JSON / JSON Lines
@@ -1019,32 +1058,40 @@ def _key_plan(
     return tuple(known), tuple(unknown), columns
 
 
-def _map_keys(
-    obj: Mapping[str, Any], unknown: dict[str, int], position: int, prefix: str = ""
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """Field → value, and field → the key as written (shared, do not modify)."""
-    known, strangers, columns = _key_plan(tuple(obj), prefix)
-    for k in strangers:
-        unknown.setdefault(k, position)
-    return {name: obj[k] for k, name in known}, columns
+@functools.lru_cache(maxsize=1024)
+def _line_plan(keys: tuple[str, ...]) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...], dict[str, str]]:
+    """Like _key_plan for the keys of a line object; an order field inside a line counts as unknown."""
+    known, strangers, _columns = _key_plan(keys, "")
+    line_known = tuple((k, name) for k, name in known if name in _LINE_PARSERS)
+    misplaced = tuple("lines[]." + k for k, name in known if name not in _LINE_PARSERS)
+    return line_known, tuple("lines[]." + k for k in strangers) + misplaced, {name: k for k, name in line_known}
 
 
 def _json_order(
     c: _Collector, source: str, unit: Unit, position: int, obj: Mapping[str, Any], unknown: dict[str, int]
 ) -> tuple[OrderDraft | None, tuple[str, str] | None]:
-    raw, columns = _map_keys(obj, unknown, position)
+    known, strangers, columns = _key_plan(tuple(obj), "")
+    for k in strangers:
+        unknown.setdefault(k, position)
     values: dict[str, Any] = {}
     tz = c.tz
-    for name, value in raw.items():
+    items: Any = None
+    for k, name in known:
+        value = obj[k]
         parser = _ORDER_PARSERS.get(name)
         if parser is None:
-            if name != "lines":  # a line field on the order: ignored, so say so
+            if name == "lines":
+                items = value
+            else:  # a line field on the order: ignored, so say so
                 unknown.setdefault(columns[name], position)
             continue
-        if value is None or (type(value) is str and _maybe_blank(value) and is_blank(value) and name != "remarks"):
+        if value is None or (
+            type(value) is str and (not value or value[0] in '="' or value[0].isspace() or value[-1].isspace())
+            and is_blank(value) and name != "remarks"
+        ):  # fmt: skip
             continue
         try:
-            values[name] = parser(value, tz)
+            values[name] = parser(value, tz) if parser is parse_datetime else parser(value)
         except FieldError as exc:
             c.problems.append(Problem(exc.key, position, name, columns[name], exc.params))
             values[name] = _INVALID
@@ -1052,7 +1099,6 @@ def _json_order(
     if isinstance(values.get("channel"), Channel) and isinstance(values.get("order_no"), str):
         key = (values["channel"].value, values["order_no"])
     lines: list[LineDraft] = []
-    items = raw.get("lines")
     lines_col = columns.get("lines", "lines")
     if items is None or items == []:
         c.add("intake.lines.missing", position, "lines", lines_col)
@@ -1060,22 +1106,13 @@ def _json_order(
         c.add("intake.lines.not_list", position, "lines", lines_col)
     else:
         for i, item in enumerate(items):
-            where = f"{lines_col}[{i}]"
-            if not isinstance(item, dict):
-                c.add("intake.lines.not_object", position, f"lines[{i}]", where, value=_show(item))
+            if type(item) is not dict:
+                c.add("intake.lines.not_object", position, f"lines[{i}]", f"{lines_col}[{i}]", value=_show(item))
                 continue
-            line_raw, line_cols = _map_keys(item, unknown, position, prefix="lines[].")
-            for name in [n for n in line_raw if n not in _LINE_PARSERS]:
-                unknown.setdefault(line_cols[name], position)  # an order field inside a line
-                del line_raw[name]
-            line = _line(
-                c,
-                line_raw,
-                position,
-                i + 1,
-                lambda n, i=i: f"lines[{i}].{n}",
-                lambda n, i=i, cols=line_cols, w=where: f"{w}.{cols.get(n, n).removeprefix('lines[].')}",
-            )
+            known, strangers, line_cols = _line_plan(tuple(item))
+            for k in strangers:
+                unknown.setdefault(k, position)
+            line = _line(c, {name: item[k] for k, name in known}, position, i + 1, line_cols, i, lines_col)
             if line is not None:
                 lines.append(line)
     draft = _finish_order(c, source, unit, (position,), position, values, columns, lines)

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -50,7 +49,7 @@ COUNTS = ("received", "new", "duplicate", "conflict", "rejected", "rejected_rows
 INGEST_ACTION = "ingest"
 CONFLICT_ACTION = "intake_conflict"
 DONE_DIR, REJECTED_DIR = "done", "rejected"
-_CHUNK = 500  # keys per IN (...) query
+_CHUNK = 900  # keys per IN (...) query (SQLite allows 32,766 variables)
 
 
 @dataclass
@@ -226,7 +225,7 @@ def _store(
             out.warnings.append(describe(warning, batch.source, batch.unit, lang))
         orders.append(_order_values(draft))
         lines.append([
-            {"sku": li.sku, "name": li.name, "spec": li.spec, "category": line_category(li, categories).value,
+            {"sku": li.sku, "name": li.name, "spec": li.spec, "category": str(line_category(li, categories)),
              "qty": li.qty, "unit": li.unit, "unit_price": li.unit_price,
              "step": skus[li.sku][1] if li.sku in skus else 1, "weight_g": li.weight_g}
             for li in draft.lines
@@ -234,7 +233,7 @@ def _store(
     results = receive_orders(session, ctx, orders, lines, SYSTEM, match_address=match_address)
     out.new = len(results)
     for result in results:
-        out.statuses[result.status.value] = out.statuses.get(result.status.value, 0) + 1
+        out.statuses[str(result.status)] = out.statuses.get(str(result.status), 0) + 1
     counts = {"received": report.received, "new": out.new, "duplicate": report.duplicate + out.duplicate,
               "conflict": report.conflict + out.conflict, "rejected": report.rejected,
               "rejected_rows": report.rejected_rows}  # fmt: skip
@@ -245,14 +244,14 @@ def _store(
 
 def _order_values(draft: OrderDraft) -> dict[str, Any]:
     return {
-        "channel": draft.channel.value,
+        "channel": draft.key[0],
         "order_no": draft.order_no,
         "kind": draft.kind,
         "customer_name": draft.customer_name,
         "phone": draft.phone,
         "address": draft.address,
-        "payment_method": draft.payment_method.value,
-        "payment_status": draft.payment_status.value,
+        "payment_method": str(draft.payment_method),
+        "payment_status": str(draft.payment_status),
         "paid_amount": draft.paid_amount,
         "remarks": draft.remarks,
         "urgent": draft.urgent,
@@ -265,17 +264,21 @@ def _order_values(draft: OrderDraft) -> dict[str, Any]:
 
 
 def _existing(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, str]]:
-    """(channel, order_no) → (id, fingerprint) of the orders already stored."""
+    """(channel, order_no) → (id, fingerprint) of the orders already stored (index on channel, order_no)."""
+    by_channel: dict[str, list[str]] = {}
+    for channel, order_no in keys:
+        by_channel.setdefault(channel, []).append(order_no)
     found: dict[tuple[str, str], tuple[int, str]] = {}
-    for i in range(0, len(keys), _CHUNK):
-        chunk = keys[i : i + _CHUNK]
-        rows = session.exec(
-            select(Order.channel, Order.order_no, Order.id, Order.fingerprint).where(
-                tuple_(Order.channel, Order.order_no).in_(chunk)
+    for channel, numbers in by_channel.items():
+        for i in range(0, len(numbers), _CHUNK):
+            rows = session.exec(
+                select(Order.order_no, Order.id, Order.fingerprint).where(
+                    Order.channel == channel,
+                    Order.order_no.in_(numbers[i : i + _CHUNK]),  # type: ignore[attr-defined]
+                )
             )
-        )
-        for channel, order_no, order_id, fp in rows:
-            found[(channel, order_no)] = (order_id or 0, fp)
+            for order_no, order_id, fp in rows:
+                found[(channel, order_no)] = (order_id or 0, fp)
     return found
 
 

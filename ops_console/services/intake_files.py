@@ -23,7 +23,6 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -129,7 +128,7 @@ def read_intake_file(path: Path | str) -> IntakeFile:
     if fmt == "csv":
         return _read_csv(path, text, encoding)
     if fmt == "jsonl":
-        return IntakeFile(path, "jsonl", encoding, records=list(_jsonl_records(text)))
+        return IntakeFile(path, "jsonl", encoding, records=_jsonl_records(text))
     return _read_json(path, text, encoding)
 
 
@@ -147,13 +146,10 @@ def _read_csv(path: Path, text: str, encoding: str) -> IntakeFile:
     return IntakeFile(path, "csv", encoding, header=header or [], rows=rows, delimiter=delimiter)
 
 
-def _jsonl_records(text: str) -> Iterable[SourceRecord]:
-    # Split on "\n" only: JSON strings may hold U+2028 and friends raw, never a newline.
-    for number, line in enumerate(text.split("\n"), start=1):
-        line = line.rstrip("\r")
-        if not line.strip():
-            continue
-        yield _record(number, line)
+def _jsonl_records(text: str) -> list[SourceRecord]:
+    # Split on "\n" only: JSON strings may hold U+2028 and friends raw, never a newline. Each line
+    # is parsed on its own, so a broken line can never borrow from its neighbours.
+    return [_record(n, line.rstrip("\r")) for n, line in enumerate(text.split("\n"), start=1) if line.strip()]
 
 
 def _record(position: int, text: str) -> SourceRecord:
@@ -187,7 +183,7 @@ def _read_json(path: Path, text: str, encoding: str) -> IntakeFile:
     except ValueError as exc:
         if isinstance(exc, json.JSONDecodeError) and exc.msg == "Extra data" and text.lstrip()[:1] == "{":
             # One object, then more: JSON Lines in a file named .json.
-            return IntakeFile(path, "jsonl", encoding, records=list(_jsonl_records(text)))
+            return IntakeFile(path, "jsonl", encoding, records=_jsonl_records(text))
         # Not JSON at all: the whole file is one record set aside verbatim.
         record = SourceRecord(0, None, raw=text, error=_json_error(exc))
         return IntakeFile(path, "json", encoding, records=[record])

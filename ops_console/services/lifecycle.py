@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, insert, update
 from sqlmodel import Session, select
@@ -483,8 +483,7 @@ def store_for_address(ctx: AppContext, address: str) -> str | None:
 # ----------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Received:
+class Received(NamedTuple):
     """What `receive_orders` did with one order."""
 
     order_id: int
@@ -533,8 +532,10 @@ def receive_orders(
     targets: dict[tuple[Any, ...], Status] = {}
 
     def target(action: Action, view: OrderView, **params: Any) -> Status:
-        # The table decides; identical questions get the identical answer, so ask once per kind.
-        key = (action, view.status, *sorted((k, str(v)) for k, v in params.items()))
+        # The table decides; identical questions get the identical answer, so ask once per kind of
+        # question: what resolve() looks at is the action, the status, the reason (and whether it
+        # has a text) and whether a store is named.
+        key = (action, view.status, params.get("reason"), bool(params.get("reason_text")), bool(params.get("store_id")))
         found = targets.get(key)
         if found is None:
             found = resolve(action, view, SYSTEM.role, params)
@@ -542,53 +543,71 @@ def receive_orders(
             targets[key] = found
         return found
 
-    order_defaults, line_defaults = row_defaults(Order), row_defaults(OrderLine)
+    # Columns left NULL need not be sent; every row gets the same keys (one executemany).
+    order_defaults = {k: v for k, v in row_defaults(Order).items() if v is not None}
+    order_defaults.update(store_id=None, assign_method=None, match_reason=None, review_reason=None,
+                          unassigned_at=None, assigned_at=None)  # fmt: skip
+    line_defaults = {k: v for k, v in row_defaults(OrderLine).items() if v is not None}
+    view = OrderView(received, None, None, None)
+    unassigned_view = OrderView(Status.UNASSIGNED, None, None, None)
     order_rows: list[dict[str, Any]] = []
     line_rows: list[dict[str, Any]] = []
     event_rows: list[dict[str, Any]] = []
     out: list[Received] = []
+    received_text, receive, actor_id = received.value, Action.RECEIVE, actor.id
+    # Enum members looked up once (each `Enum.MEMBER` is a descriptor call in the loop otherwise).
+    passed_step, failed_step, assign_step = Action.REVIEW_PASS, Action.REVIEW_FAIL, Action.ASSIGN
+    order_subject, unassigned, auto = SubjectType.ORDER, Status.UNASSIGNED, AssignMethod.AUTO.value
+    stamps = {"status": received_text, "version": 1, "status_entered_at": now, "updated_at": now,
+              "updated_by": actor_id}  # fmt: skip
     for order_id, values, order_lines in zip(ids, orders, lines, strict=True):
-        row = {**order_defaults, **values}
-        amount = sum(round(li["qty"] * li["unit_price"]) for li in order_lines)
-        row.update(id=order_id, status=received.value, version=1, amount=amount,
-                   received_at=row.get("received_at") or now, status_entered_at=now, updated_at=now,
-                   updated_by=actor.id)  # fmt: skip
+        row = {**order_defaults, **values, **stamps}
+        amount = 0
+        facts = []
         for n, li in enumerate(order_lines, start=1):
+            qty, price = li["qty"], li["unit_price"]
+            amount += qty * price if type(qty) is int else round(qty * price)
+            facts.append(LineFacts(li["sku"], qty, price))
             line_rows.append({**line_defaults, **li, "order_id": order_id, "line_no": n})
-        event_rows.append(event_row(now, actor, SubjectType.ORDER, order_id, Action.RECEIVE, order_id=order_id,
-                                    to_status=received.value,
+        row["id"], row["amount"] = order_id, amount
+        if row.get("received_at") is None:
+            row["received_at"] = now
+        event_rows.append(event_row(now, actor, order_subject, order_id, receive, order_id=order_id,
+                                    to_status=received_text,
                                     detail={"channel": row["channel"], "order_no": row["order_no"],
                                             "source": row["source"], "version": 1}))  # fmt: skip
-        verdict = review([LineFacts(li["sku"], li["qty"], li["unit_price"]) for li in order_lines], catalogue,
-                         row["payment_method"], row["payment_status"], amount, row["paid_amount"])  # fmt: skip
-        view = OrderView(received, None, None, None)
+        verdict = review(facts, catalogue, row["payment_method"], row["payment_status"], amount, row["paid_amount"])
         if verdict.passed:
-            step, params = Action.REVIEW_PASS, {}
+            step, params = passed_step, {}
         else:
-            step, params = Action.REVIEW_FAIL, {"reason": verdict.reason, "reason_text": verdict.detail}
+            step, params = failed_step, {"reason": verdict.reason, "reason_text": verdict.detail}
             row["review_reason"] = verdict.reason
         _bulk_step(row, event_rows, step, received, target(step, view, **params), now, params)
         if verdict.passed and matcher is not None:
             result = matcher.match(row["address"] or "")
             if result.auto and result.store_id and result.store_id in store_names:
                 keywords = ", ".join(sorted({h.keyword for h in result.keywords}))
-                params = {"store_id": result.store_id, "method": AssignMethod.AUTO.value,
+                params = {"store_id": result.store_id, "method": auto,
                           "keyword": result.keyword, "keywords": keywords}  # fmt: skip
-                current = Status(row["status"])
-                assigned = target(Action.ASSIGN, OrderView(current, None, None, None), **params)
-                row.update(store_id=result.store_id, assign_method=AssignMethod.AUTO.value)
-                _bulk_step(row, event_rows, Action.ASSIGN, current, assigned, now, params,
+                assert row["status"] == unassigned
+                assigned = target(assign_step, unassigned_view, **params)
+                row.update(store_id=result.store_id, assign_method=auto)
+                _bulk_step(row, event_rows, assign_step, unassigned, assigned, now, params,
                            store_name=store_names[result.store_id], from_store=None)  # fmt: skip
             else:
                 from ops_console.services.matching import suggestions_json
 
                 row.update(match_reason=result.reason_text(), suggestions=suggestions_json(result.suggestions))
         order_rows.append(row)
-        out.append(Received(order_id, Status(row["status"]), row["review_reason"], row["store_id"]))
+        out.append(Received(order_id, row["status"], row["review_reason"], row["store_id"]))
     insert_rows(conn, Order.__table__, order_rows)  # type: ignore[attr-defined]
     insert_rows(conn, OrderLine.__table__, line_rows)  # type: ignore[attr-defined]
     insert_rows(conn, Event.__table__, event_rows)  # type: ignore[attr-defined]
     return out
+
+
+_VERSION_ONLY: dict[int, dict[str, int]] = {}  # never modified once made
+_ORDER_SUBJECT = SubjectType.ORDER
 
 
 def _bulk_step(row: dict[str, Any], events: list[dict[str, Any]], action: Action, current: Status, target: Status,
@@ -596,7 +615,7 @@ def _bulk_step(row: dict[str, Any], events: list[dict[str, Any]], action: Action
     """What `apply` does to an order row for a system step: status, stamps, version, the Event
     (its detail: the params that are set, then what `_effects` notes, then the version)."""
     if target != current:
-        row["status"] = target.value
+        row["status"] = target
         row["status_entered_at"] = now
         stamp = STAGE_STAMP.get(target)
         if stamp:
@@ -604,11 +623,14 @@ def _bulk_step(row: dict[str, Any], events: list[dict[str, Any]], action: Action
     row["updated_at"] = now
     row["updated_by"] = SYSTEM.id
     row["version"] += 1
-    detail = {k: _plain(v) for k, v in params.items() if v is not None}
-    detail.update(noted)
-    detail["version"] = row["version"]
-    events.append(event_row(now, SYSTEM, SubjectType.ORDER, row["id"], action, order_id=row["id"],
-                            from_status=current.value, to_status=target.value, detail=detail))  # fmt: skip
+    if params or noted:
+        detail = {k: _plain(v) for k, v in params.items() if v is not None}
+        detail.update(noted)
+        detail["version"] = row["version"]
+    else:  # the same small detail for thousands of rows: one object, serialized once
+        detail = _VERSION_ONLY.get(row["version"]) or _VERSION_ONLY.setdefault(row["version"], {"version": row["version"]})
+    events.append(event_row(now, SYSTEM, _ORDER_SUBJECT, row["id"], action, order_id=row["id"],
+                            from_status=current, to_status=target, detail=detail))  # fmt: skip
 
 
 def _sku_facts(session: Session, skus: set[str]) -> dict[str, SkuFacts]:

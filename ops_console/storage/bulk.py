@@ -11,9 +11,10 @@ executemany runs close to the DB-API's speed. Other databases use the typed tabl
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Table, column, func, insert, select, table, text
+from sqlalchemy import Table, column, func, insert, literal_column, select, table, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.expression import TableClause
 
@@ -53,13 +54,48 @@ def insert_rows(conn: Connection, tbl: Table, rows: list[dict[str, Any]]) -> Non
                 continue
             try:
                 done = memo.get(value)
-            except TypeError:  # unhashable (JSON): no memo
-                row[name] = proc(value)
+            except TypeError:  # unhashable (JSON): the same object repeated is serialized once
+                key = ("id", id(value))
+                done = memo.get(key)
+                if done is None:
+                    done = memo[key] = proc(value)
+                row[name] = done
                 continue
             if done is None:
                 done = memo[value] = proc(value)
             row[name] = done
+    # A column with one value in every row is written into the statement once, not bound per row.
+    constants: dict[str, Any] = {}
+    first, last = rows[0], rows[-1]
+    for name in names:
+        value = first[name]
+        literal = _sql_literal(value)
+        if literal is None or last[name] != value:
+            continue
+        try:
+            distinct = set(map(itemgetter(name), rows))  # C speed; values are processed (hashable) here
+        except TypeError:
+            continue
+        if len(distinct) == 1 and all(type(v) is type(value) for v in distinct):
+            constants[name] = literal_column(literal)
+    if constants and len(constants) < len(names):
+        for row in rows:
+            for name in constants:
+                del row[name]
+        conn.execute(insert(_lite(tbl, names)).values(constants), rows)
+        return
     conn.execute(insert(_lite(tbl, names)), rows)
+
+
+def _sql_literal(value: Any) -> str | None:
+    """SQL text of a plain value (None when it is not one we write literally)."""
+    if value is None:
+        return "NULL"
+    if type(value) is int:
+        return str(value)
+    if isinstance(value, str) and len(value) <= 200:
+        return "'" + value.replace("'", "''") + "'"
+    return None
 
 
 def reserve_ids(conn: Connection, tbl: Table, count: int) -> list[int]:

@@ -167,6 +167,7 @@ def test_bools_amounts_enums_categories() -> None:
     with pytest.raises(FieldError):
         parse_bool("maybe")
     assert parse_amount("3.50") == 350
+    assert [parse_amount(v) for v in ("3.5", "3", "12.", ".5", "0.05", "１２.５", " 7.00 ")] == [350, 300, 1200, 50, 5, 1250, 700]
     assert parse_amount(3.5) == 350
     assert parse_amount("¥1,234.00") == 123400
     assert parse_amount(0) == 0
@@ -351,6 +352,13 @@ def test_json_unparseable_record_and_unknown_keys() -> None:
     assert keys(batch) == ["intake.json.invalid"]
     (warning,) = batch.warnings
     assert warning.key == "intake.column.unknown" and warning.params["columns"] == "extra, lines[].colour"
+
+
+def test_a_line_with_every_optional_field_but_no_sku_is_refused() -> None:
+    line = {"name": "x", "qty": 1, "unit_price": 1, "spec": "a", "unit": "b", "category": "冷冻", "weight_g": 5}
+    batch = json_batch(order_obj("J1", lines=[line]), order_obj("J2", customer_name="\u2003"))
+    assert {(p.position, p.key, p.field) for r in batch.rejected for p in r.problems} == {
+        (1, "intake.required", "lines[0].sku"), (2, "intake.required", "customer_name")}  # fmt: skip
 
 
 def test_json_fields_on_the_wrong_level_are_ignored_with_a_warning() -> None:
