@@ -56,8 +56,12 @@ def register(app: typer.Typer) -> None:
 
         if not once and not as_json:
             err_console.print(t("cli.ingest.watching", folder=escape(str(watch_dir)), seconds=f"{poll:g}"))
+        from ops_console.services.intake_files import IntakeFileError
+
         try:
             watch(ctx, watch_dir, once=once, poll_seconds=poll, on_report=one)
+        except IntakeFileError as exc:
+            fail(exc.message(), 2)
         except KeyboardInterrupt:
             if not as_json:
                 err_console.print(t("cli.ingest.stopped", files=len(summary.files)))

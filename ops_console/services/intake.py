@@ -18,9 +18,12 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,7 +114,40 @@ def ingest(
 def ingest_file(
     ctx: AppContext, path: Path | str, *, lang: str | None = None, match_address: bool = True
 ) -> FileReport:
-    path = Path(path)
+    with _gc_paused():
+        return _ingest_file(ctx, Path(path), lang, match_address)
+
+
+_gc_lock = threading.Lock()
+_gc_depth = 0
+_gc_was_enabled = False
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a file is taken in.
+
+    A file makes hundreds of thousands of small dicts and tuples that stay alive until the
+    commit; each collection would walk all of them again (see docs/PERFORMANCE.md for the cost).
+    They hold no reference cycles, so reference counting frees them; collection resumes after
+    (re-entrant: with several files at once, after the last one).
+    """
+    global _gc_depth, _gc_was_enabled
+    with _gc_lock:
+        if _gc_depth == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_depth += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_depth -= 1
+            if _gc_depth == 0 and _gc_was_enabled:
+                gc.enable()
+
+
+def _ingest_file(ctx: AppContext, path: Path, lang: str | None, match_address: bool) -> FileReport:
     report = FileReport(str(path))
     quarantine_dir = Path(ctx.settings.intake.quarantine_dir)
     try:

@@ -58,6 +58,8 @@ def test_ingest_conflict_fails(cli, tmp_path: Path) -> None:
 def test_ingest_needs_files_or_a_folder(cli, tmp_path: Path) -> None:
     assert cli("ingest").exit_code == 2
     assert cli("ingest", "x.csv", "--watch", str(tmp_path)).exit_code == 2
+    missing = cli("ingest", "--watch", str(tmp_path / "nowhere"), "--once", env=EN)
+    assert missing.exit_code == 2 and "not a folder" in missing.output
 
 
 def test_unreadable_file(cli, tmp_path: Path) -> None:

@@ -349,3 +349,30 @@ def test_watch_takes_a_file_only_once_it_stopped_growing(shop: AppContext, tmp_p
     reports = watch(shop, inbox, poll_seconds=0, should_stop=lambda: next(rounds) >= 2)
     assert len(reports) == 1 and reports[0].new == 1  # first look: noted; second look: unchanged, taken
     assert (inbox / DONE_DIR / "late.jsonl").is_file()
+
+
+def test_garbage_collection_is_paused_only_while_a_file_is_taken_in(shop: AppContext, tmp_path: Path) -> None:
+    import gc
+
+    from ops_console.services import intake as intake_service
+
+    src = tmp_path / "a.jsonl"
+    src.write_text(GEN.JSONL_LINES[0] + "\n", encoding="utf-8")
+    seen: list[bool] = []
+    real = intake_service.receive_orders
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    assert gc.isenabled()
+    intake_service.receive_orders = spy  # type: ignore[assignment]
+    try:
+        ingest_file(shop, src)
+        assert seen == [False] and gc.isenabled()
+        gc.disable()
+        ingest_file(shop, tmp_path / "missing.jsonl")
+        assert not gc.isenabled()  # left as it was found
+    finally:
+        intake_service.receive_orders = real  # type: ignore[assignment]
+        gc.enable()
