@@ -393,6 +393,12 @@ def test_fingerprint_is_stable_across_formats_and_line_order() -> None:
     assert csv_draft.fingerprint == json_draft.fingerprint
 
 
+def test_fingerprint_is_pinned() -> None:
+    """Stored orders keep their fingerprints: a change of the recipe must be deliberate (and migrated)."""
+    draft = csv_batch([row("MT1", "P001"), row("MT1", "G001", qty="12", price="2.00")]).drafts[0]
+    assert draft.fingerprint == "cd2bd6505b96e900c05a739869878773f37eb75f2ddada384a92ec4074888a3f"
+
+
 @pytest.mark.parametrize(
     "change",
     [{"address": "阳光小区4栋"}, {"qty": "3"}, {"phone": "13812341235"}, {"placed_at": "2026-11-24 09:06"},
