@@ -17,6 +17,7 @@ from rich.table import Table
 
 from ops_console.cli.common import console, err_console, fail, guarded, print_json, state
 from ops_console.i18n import t
+from ops_console.services.errors import ServiceError
 
 _GROUPS: dict[str, typer.Typer] = {}
 
@@ -54,6 +55,35 @@ def register(app: typer.Typer) -> None:
         app.add_typer(sub, name=name)
         _GROUPS[name] = sub
         _add_commands(sub, name, importer, lister, cols)
+    _add_duty(_GROUPS["couriers"])
+
+
+def _add_duty(sub: typer.Typer) -> None:
+    """`couriers on|off ID…`: who may be dispatched now, entered as an operator."""
+
+    def duty(on_duty: bool) -> Callable[..., None]:
+        @guarded
+        def _cmd(courier_ids: Annotated[list[str], typer.Argument(help=t("cli.arg.courier_id"))]) -> None:
+            from ops_console.services.couriers import set_on_duty
+
+            ctx, actor = state.ctx(), state.actor()
+            failed = 0
+            for courier_id in courier_ids:
+                try:
+                    c = set_on_duty(ctx, courier_id, on_duty, actor)
+                except ServiceError as exc:
+                    failed += 1
+                    err_console.print(f"[red]✗[/] {courier_id}: {escape(exc.message)}")
+                    continue
+                console.print(t("cli.couriers.duty_done", id=c.id, name=c.name,
+                                state=t("cli.couriers.on" if c.on_duty else "cli.couriers.off")))
+            if failed:
+                raise typer.Exit(1)
+
+        return _cmd
+
+    sub.command("on", help=t("cli.couriers.on.help"))(duty(True))
+    sub.command("off", help=t("cli.couriers.off.help"))(duty(False))
 
 
 def _add_commands(sub: typer.Typer, name: str, importer: Callable[..., Any],

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -326,11 +327,13 @@ def matcher_from_stores_csv(path: str | Path) -> Matcher:
     """A matcher from a stores CSV (``store_id,name,kind,phone,keywords`` with ``|`` between keywords)."""
     pairs: list[tuple[str, str]] = []
     names: dict[str, str] = {}
-    with Path(path).open(encoding="utf-8-sig", newline="") as f:
-        for row in csv.DictReader(f):
-            store_id = (row.get("store_id") or "").strip()
-            if not store_id:
-                continue
-            names[store_id] = (row.get("name") or "").strip()
-            pairs.extend((kw.strip(), store_id) for kw in (row.get("keywords") or "").split("|") if kw.strip())
+    from ops_console.services.intake_files import decode  # one encoding policy for every CSV
+
+    text, _encoding = decode(Path(path).read_bytes())
+    for row in csv.DictReader(io.StringIO(text, newline="")):
+        store_id = (row.get("store_id") or "").strip()
+        if not store_id:
+            continue
+        names[store_id] = (row.get("name") or "").strip()
+        pairs.extend((kw.strip(), store_id) for kw in (row.get("keywords") or "").split("|") if kw.strip())
     return Matcher(pairs, store_names=names)

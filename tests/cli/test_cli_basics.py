@@ -69,3 +69,32 @@ def test_order_actions_as_an_operator(cli, tmp_path: Path) -> None:
     assert shown["events"][-1]["actor"] == "U01"
     missing = cli("--operator", "U01", "order", "pick", "NOPE")
     assert missing.exit_code == 1 and "NOPE" in missing.output and "Traceback" not in missing.output
+
+
+def test_couriers_on_and_off_duty_as_an_operator(cli) -> None:
+    from ops_console.clock import ManualClock
+    from ops_console.config import load_settings
+    from ops_console.services.context import AppContext
+    from tests.conftest import T0
+
+    ctx = AppContext.open(load_settings(), ManualClock(T0))
+    seed_city(ctx)
+    ctx.close()
+    off = cli("--operator", "U01", "couriers", "off", "C01", "C99")
+    assert off.exit_code == 1  # C99 does not exist: said, and C01 still done
+    assert "C99" in off.output and "下岗" in off.output
+    couriers = {c["courier_id"]: c for c in json.loads(cli("couriers", "list", "--json").output)}
+    assert couriers["C01"]["on_duty"] is False
+    assert cli("--operator", "U02", "couriers", "on", "C01").exit_code == 1  # customer service may not
+    assert cli("--operator", "U03", "couriers", "on", "C01").exit_code == 0
+    couriers = {c["courier_id"]: c for c in json.loads(cli("couriers", "list", "--json").output)}
+    assert couriers["C01"]["on_duty"] is True
+
+
+def test_match_reads_a_gbk_stores_file(cli, tmp_path: Path) -> None:
+    stores = tmp_path / "stores.csv"
+    stores.write_bytes("store_id,name,kind,phone,keywords\nS01,阳光店,self,1,阳光小区|朝阳路\n".encode("gb18030"))
+    result = cli("match", "--stores", str(stores), "阳光小区3栋")
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.stdout.splitlines()[0])
+    assert (row["store_id"], row["auto"]) == ("S01", True)
