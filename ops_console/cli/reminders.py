@@ -36,6 +36,9 @@ def register(app: typer.Typer) -> None:
                 sys.stdout.flush()
 
         if once:
+            from ops_console.services.appointments import release_due_holds
+
+            release_due_holds(ctx)
             show(run_checks(ctx))
             return
 

@@ -21,6 +21,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from ops_console.services.appointments import release_due_holds
 from ops_console.services.context import AppContext
 from ops_console.services.reminders import ReminderChange, changes_since, feed_cursor, last_run, run_checks
 
@@ -54,6 +55,7 @@ class ReminderRunner:
             with self._feed_lock:
                 if self.cursor is None:
                     self.cursor = feed_cursor(self.ctx)
+            release_due_holds(self.ctx)
             run_checks(self.ctx)
             changes = self.feed()
             self.ran_at = last_run(self.ctx)
