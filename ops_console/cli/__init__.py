@@ -23,6 +23,7 @@ def build_app() -> typer.Typer:
         invoke_without_command=True,
         add_completion=False,
         rich_markup_mode="rich",
+        pretty_exceptions_show_locals=False,
         context_settings={"help_option_names": ["-h", "--help"]},
     )
     root.register(app)

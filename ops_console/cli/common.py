@@ -12,6 +12,7 @@ from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import DBAPIError
 
 from ops_console.clock import ClockError, clock_from_env
 from ops_console.config import Settings, SettingsError, load_settings
@@ -55,6 +56,15 @@ class State:
             self._ctx = AppContext.open(settings, clock_from_env(settings.tz), migrate=migrate)
         return self._ctx
 
+    def db_label(self) -> str:
+        """The database in use, without a password, for messages."""
+        from sqlalchemy.engine import make_url
+
+        try:
+            return make_url(self.settings().database.url).render_as_string(hide_password=True)
+        except Exception:  # noqa: BLE001 - only for a message
+            return "?"
+
     def actor(self, *, required: bool = True) -> Actor:
         """The operator a command acts as (--operator / OPS_OPERATOR)."""
         from ops_console.services.operators import get_actor
@@ -91,6 +101,9 @@ def guarded(fn: F) -> F:
             fail(str(exc), 2)
         except OSError as exc:
             fail(t("cli.os_error", error=str(exc)), 1)
+        except DBAPIError as exc:
+            # Unreachable server, locked or corrupt file: say which database and stop cleanly.
+            fail(t("cli.db_error", url=state.db_label(), error=str(exc.orig or exc).strip().splitlines()[0]), 1)
 
     return wrapper  # type: ignore[return-value]
 

@@ -98,3 +98,9 @@ def test_match_reads_a_gbk_stores_file(cli, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     row = json.loads(result.stdout.splitlines()[0])
     assert (row["store_id"], row["auto"]) == ("S01", True)
+
+
+def test_unreachable_database_is_one_clear_line(cli) -> None:
+    result = cli("status", env={"OPS_DATABASE__URL": "postgresql://postgres@127.0.0.1:9/none"})
+    assert result.exit_code == 1
+    assert "127.0.0.1:9/none" in result.output and "Traceback" not in result.output
