@@ -57,8 +57,10 @@ def review(
     if payment_method == PaymentMethod.ONLINE:
         if payment_status != PaymentStatus.PAID:
             return Verdict(False, ReviewReason.PAYMENT, f"online payment {payment_status}")
-        if paid_amount and paid_amount != amount:
-            return Verdict(False, ReviewReason.PAYMENT, f"paid {paid_amount} != amount {amount}")
+        # Platform coupons and 满减 make the paid amount smaller than the lines' total: normal.
+        # Nothing paid, or more paid than the goods cost, is an entry or payment error.
+        if paid_amount <= 0 or paid_amount > amount:
+            return Verdict(False, ReviewReason.PAYMENT, f"paid {paid_amount} for amount {amount}")
     if payment_method == PaymentMethod.INSTALLMENT and payment_status == PaymentStatus.FAILED:
         return Verdict(False, ReviewReason.PAYMENT, "installment payment failed")
     return Verdict(True)
