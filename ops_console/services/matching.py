@@ -12,6 +12,8 @@
   refuses one that another store already has. The next order sees it, no restart needed.
 - Dispatcher choices are not written twice: they are the manual ``assign`` / ``reassign``
   events already in the log, read back with the order's address.
+- ``describe_match_reason`` shows the stored reason to a person, in their language: the stored
+  form (``MatchResult.reason_text``) stays as it is, this module owns how it reads.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,7 @@ from sqlmodel import Session, select
 from ops_console.domain.address import normalize, propose_keyword
 from ops_console.domain.matcher import Matcher, MatchResult, Suggestion, SuggestionReason
 from ops_console.domain.types import Action, AssignMethod, OrderKind, Role, Status, SubjectType
+from ops_console.i18n import t
 from ops_console.services.context import SYSTEM, Actor, AppContext
 from ops_console.services.errors import NotFound, Refused
 from ops_console.services.events import record
@@ -137,6 +140,42 @@ def auto_store(ctx: AppContext, address: str) -> str | None:
     """The store the rules assign automatically, or None (manual queue)."""
     result = matcher(ctx).match(address, suggest=False)
     return result.store_id if result.auto else None
+
+
+AMBIGUOUS_PREFIX = "ambiguous:"
+
+
+def match_reason_stores(text: str | None) -> tuple[str, ...]:
+    """The store ids an ``ambiguous: S03, S04`` reason names (none for the other reasons)."""
+    if not text or not text.startswith(AMBIGUOUS_PREFIX):
+        return ()
+    return tuple(part.strip() for part in text[len(AMBIGUOUS_PREFIX):].split(",") if part.strip())
+
+
+def describe_match_reason(text: str | None, names: Mapping[str, str] | None = None) -> str:
+    """The matcher's stored reason as a person reads it: ``no keyword`` → 无关键词匹配 / no keyword
+    match; ``ambiguous: S03, S04`` → 多家门店: S03 阳光店, S04 … / several stores: … (with the
+    names given); ``auto`` → 自动分配 / assigned automatically. Anything else is shown as stored."""
+    if not text:
+        return ""
+    if text.startswith(AMBIGUOUS_PREFIX):
+        names = names or {}
+        stores = ", ".join(f"{sid} {names[sid]}" if names.get(sid) else sid for sid in match_reason_stores(text))
+        return t("match.reason.ambiguous", stores=stores)
+    if text in ("no keyword", "no_keyword"):
+        return t("match.reason.no_keyword")
+    if text == "auto":
+        return t("match.reason.auto")
+    return text
+
+
+def match_reason_names(ctx: AppContext, text: str | None) -> dict[str, str]:
+    """Names of the stores a reason names (one small read; nothing to read for most reasons)."""
+    ids = match_reason_stores(text)
+    if not ids:
+        return {}
+    with read_session(ctx.engine) as s:
+        return {st.id: st.name for st in s.exec(select(Store).where(Store.id.in_(ids)))}  # type: ignore[attr-defined]
 
 
 def suggestions_json(suggestions: Iterable[Suggestion]) -> list[dict[str, Any]]:

@@ -47,9 +47,9 @@ def max_event_id(session: Session) -> int:
 
 
 def events_since(session: Session, mark: int, limit: int) -> Sequence[Row[Any]]:
-    """What moved since `mark`: enough to tell which panes must reload."""
+    """What moved since `mark` (a range of the primary key): which orders, which statuses, what else."""
     return session.execute(
-        select(E.id, E.subject_type, E.order_id, E.action, E.from_status, E.to_status)
+        select(E.id, E.subject_type, E.subject_id, E.order_id, E.action, E.from_status, E.to_status)
         .where(E.id > mark)
         .order_by(E.id)
         .limit(limit)
@@ -136,6 +136,30 @@ def picking_rows(session: Session, sla: Mapping[str, int], ids: Sequence[int] | 
     ).all()
 
 
+def order_pane_rows(session: Session, sla: Mapping[str, int], ids: Sequence[int]) -> Sequence[Row[Any]]:
+    """A few orders by id with every column any pane shows (queue, picking, board), whatever their
+    status: what a reload after some events needs, in one primary-key lookup per order."""
+    if not ids:
+        return []
+    claimer = _claimer()
+    return session.execute(
+        select(
+            O.id, O.version, O.status, O.channel, O.order_no, O.urgent, O.custom, O.payment_method,
+            O.appointment_at, func.coalesce(O.unassigned_at, O.status_entered_at).label("since"), O.address,
+            O.amount, O.match_reason, O.review_reason, O.suggestions, O.claimed_by,
+            claimer.c.name.label("claimer_name"), O.store_id, S.name.label("store_name"), O.tier, O.courier_id,
+            C.name.label("courier_name"), O.assigned_at, O.picking_started_at, O.status_entered_at, O.picked_at,
+            O.dispatched_at, O.out_for_delivery_at, sla_expression(sla).label("sla_minutes"),
+        )
+        .select_from(
+            Order.__table__.outerjoin(Store.__table__, S.id == O.store_id)
+            .outerjoin(Courier.__table__, C.id == O.courier_id)
+            .outerjoin(claimer, claimer.c.id == O.claimed_by)
+        )
+        .where(O.id.in_(list(ids)))
+    ).all()
+
+
 def board_rows(session: Session, statuses: Sequence[str], limit: int) -> Sequence[Row[Any]]:
     """Orders on the delivery escalation board, the longest waiting first."""
     claimer = _claimer()
@@ -182,6 +206,15 @@ def oldest_unassigned_since(session: Session) -> datetime | None:
     return session.execute(
         select(func.min(func.coalesce(O.unassigned_at, O.status_entered_at))).where(O.status == "unassigned")
     ).scalar()
+
+
+def oldest_unassigned_order(session: Session) -> Row[Any] | None:
+    """(id, since) of the order longest in `unassigned` (the header's backlog age)."""
+    since = func.coalesce(O.unassigned_at, O.status_entered_at)
+    return session.execute(
+        select(O.id, since.label("since")).where(O.status == "unassigned", since.is_not(None))
+        .order_by(since, O.id).limit(1)
+    ).first()
 
 
 def out_for_delivery_times(session: Session) -> list[datetime]:

@@ -1,11 +1,13 @@
 """The dispatcher's console: sign-in, then one screen with the header, four live panes and the keys.
 
 Data flow (Harlequin / Dolphie / Memray style): a timer asks a thread worker once a second whether
-the event log moved (`max(Event.id)`); only then are the touched panes loaded, as frozen snapshots
-(services/panes.py), and posted back as a message; the next poll is armed only when that one
-finished, and skipped while updates are paused or a dialog is open. Ages tick every second from
-the timestamps on screen. Actions run in thread workers too, one service call per order with the
-version the pane showed, and report every order's outcome.
+the event log moved (`max(Event.id)`); only then does the worker's `LiveView` read the new events,
+the rows of the orders they touched, and patch its pane windows (services/panes.py); the panes that
+changed come back as frozen snapshots in a message, with the keys that changed, and the tables
+update, add or remove just those rows. The next poll is armed only when that one finished, and
+skipped while updates are paused or a dialog is open. Ages tick every second from the timestamps
+on screen. Actions run in thread workers too, one service call per order with the version the
+pane showed, and report every order's outcome.
 """
 
 from __future__ import annotations
@@ -93,6 +95,7 @@ class MainScreen(Screen[None]):
         self.window = window
         self.poll_seconds = poll_seconds
         self.mark = -1
+        self.live = pane_service.LiveView(window)  # the panes as the refresh worker knows them
         self.paused = False
         self.loads = 0  # finished refreshes (tests wait on it)
         self.last_load_ms = 0.0
@@ -105,7 +108,7 @@ class MainScreen(Screen[None]):
         self._last_pane: LiveTable | None = None
         self._vocabulary: pane_service.Vocabulary | None = None
         self._store_filter: str | None = None
-        self._mounted_at = time.monotonic()
+        self._keybar_text = ""
 
     # -- layout ------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -129,7 +132,6 @@ class MainScreen(Screen[None]):
         return self.query_one(ConsoleHeader)
 
     def on_mount(self) -> None:
-        self._mounted_at = time.monotonic()
         s = self.ctx.settings
         unassigned = self.query_one(UnassignedPane)
         unassigned.warn_minutes = s.reminders.backlog_warn_minutes
@@ -162,7 +164,7 @@ class MainScreen(Screen[None]):
         force = self._force or self.mark < 0 or time.monotonic() >= self._next_full
         self._force = False
         self._loading = True
-        self._refresh(self.mark, force)
+        self._refresh(force)
 
     def refresh_now(self, force: bool = False) -> None:
         """Poll at once (after an action); if a poll is running, poll again right after it."""
@@ -173,30 +175,26 @@ class MainScreen(Screen[None]):
             self._arm(0)
 
     @work(thread=True, exclusive=True, group="refresh")
-    def _refresh(self, mark: int, force: bool) -> None:
+    def _refresh(self, force: bool) -> None:
+        """The worker: the only user of `self.live` (one run at a time)."""
         started = time.perf_counter()
         try:
-            if force:
-                snapshot = pane_service.load(self.ctx, pane_service.PANES, self.window)
-                new_mark = snapshot.mark
-            else:
-                if pane_service.event_mark(self.ctx) == mark:
-                    self.post_message(SnapshotLoaded(None, mark, (time.perf_counter() - started) * 1000))
-                    return
-                new_mark, touched = pane_service.affected(self.ctx, mark)
-                snapshot = pane_service.load(self.ctx, touched, self.window)
-            self.post_message(SnapshotLoaded(snapshot, new_mark, (time.perf_counter() - started) * 1000))
+            snapshot = self.live.load(self.ctx) if force else self.live.refresh(self.ctx)
+            self.post_message(SnapshotLoaded(snapshot, self.live.mark, (time.perf_counter() - started) * 1000))
         except Exception as exc:  # the console never dies on the database: show it and retry
             self.post_message(DatabaseTrouble(_first_line(exc)))
 
     def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
         self._loading = False
         self._failures = 0
-        if message.snapshot is not None and not self.paused:
-            self.apply_snapshot(message.snapshot)
-            self.mark = message.mark
-            if set(message.snapshot.panes) == set(pane_service.PANES):
-                self._next_full = time.monotonic() + FULL_RELOAD_SECONDS
+        if message.snapshot is not None:
+            if self.paused:
+                self._force = True  # not shown: the next poll after the pause loads everything
+            else:
+                self.apply_snapshot(message.snapshot)
+                self.mark = message.mark
+                if message.snapshot.whole:
+                    self._next_full = time.monotonic() + FULL_RELOAD_SECONDS
         self.header.error = None
         self.last_load_ms = message.took_ms
         self.loads += 1
@@ -264,7 +262,10 @@ class MainScreen(Screen[None]):
             parts.append(f"[b]{k.shown}[/] {t(k.desc)}")
         parts.append(f"[b]?[/] {t('console.key.help')}")
         parts.append(f"[b]q[/] {t('console.key.quit')}")
-        self.query_one("#keybar", Static).update("  ".join(parts))
+        text = "  ".join(parts)
+        if text != self._keybar_text:  # after every reload: repaint the bar only when it changed
+            self._keybar_text = text
+            self.query_one("#keybar", Static).update(text)
 
     def action_focus_pane(self, pane_id: str) -> None:
         self.panes[pane_id].focus()
@@ -561,8 +562,6 @@ class MainScreen(Screen[None]):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if isinstance(event.data_table, LiveTable):
             event.stop()
-            if time.monotonic() - self._mounted_at < 0.5:
-                return  # the Enter that signed in can reach the fresh table under load: not a selection
             self.action_open_detail()
 
     def action_claim(self) -> None:

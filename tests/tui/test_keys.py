@@ -454,3 +454,26 @@ async def test_operator_option_asks_only_the_pin(make_app: Any, shift: dict[str,
         await pilot.press("enter")
         main = await settle(pilot)
         assert main.actor.id == "U01"
+
+
+async def test_sign_in_takes_keys_typed_ahead_and_spends_a_second_enter(make_app: Any,
+                                                                        shift: dict[str, int]) -> None:
+    """A dispatcher types `U01 ⏎ 1234 ⏎ ⏎` faster than the screen follows: the id lands in the id field,
+    the PIN in the PIN field, they sign in, and the extra Enter opens no order on the main screen."""
+    from textual import events
+    from textual.widgets import Input
+
+    from ops_console.tui.signin import SignInScreen
+
+    app = make_app(actor=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, SignInScreen))
+        # Empty fields read as hints, not as values someone typed (it used to say `U01` and `••••`).
+        assert app.screen.query_one("#operator", Input).placeholder == "工号,如 U01"
+        assert app.screen.query_one("#pin", Input).placeholder == "输入 PIN 码"
+        for key in ("U", "0", "1", "enter", "1", "2", "3", "4", "enter", "enter"):  # one burst, no pauses
+            app.post_message(events.Key(key, "\r" if key == "enter" else key))
+        main = await settle(pilot)
+        assert main.actor.id == "U01"
+        await pilot.pause(0.6)
+        assert app.screen is main  # no order detail opened by the spare Enter

@@ -3,6 +3,8 @@ database trouble shown and survived."""
 
 from __future__ import annotations
 
+import contextlib
+import random
 import time
 from datetime import timedelta
 from typing import Any
@@ -15,9 +17,11 @@ from ops_console.config import Settings
 from ops_console.domain.types import Action
 from ops_console.services import panes as pane_service
 from ops_console.services.context import AppContext
+from ops_console.services.errors import ServiceError
 from ops_console.services.lifecycle import perform
-from ops_console.storage.db import read_session
-from ops_console.storage.models import Event
+from ops_console.storage import pane_queries
+from ops_console.storage.db import read_session, write_session
+from ops_console.storage.models import Event, Order
 from ops_console.tui.app import OpsConsoleApp
 from tests.conftest import DISPATCHER, SUPERVISOR, T0
 from tests.factories import new_order
@@ -138,17 +142,17 @@ async def test_database_trouble_is_shown_and_retried(ctx: AppContext, make_app: 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         main = await settle(pilot)
-        real = pane_service.load
+        real = pane_queries.max_event_id  # the poll's query: the first to meet a locked database
 
         def broken(*args: Any, **kw: Any) -> Any:
             raise OperationalError("SELECT", {}, Exception("database is locked"))
 
-        monkeypatch.setattr(pane_service, "load", broken)
+        monkeypatch.setattr(pane_queries, "max_event_id", broken)
         perform(ctx, shift["MT1005"], Action.START_PICKING, DISPATCHER)
         await wait_until(pilot, lambda: main.header.error is not None)
         assert "database is locked" in main.header.render_text(T0).plain
         assert app.is_running
-        monkeypatch.setattr(pane_service, "load", real)
+        monkeypatch.setattr(pane_queries, "max_event_id", real)
         picking = main.panes["picking"]
         await wait_until(pilot, lambda: "拣货中" in texts(picking)[row_of(picking, "MT1005")], timeout=15)
         assert main.header.error is None
@@ -167,3 +171,144 @@ async def test_no_refresh_while_a_dialog_is_open(ctx: AppContext, make_app: Any,
         await pilot.press("escape")
         picking = main.panes["picking"]
         await wait_until(pilot, lambda: "拣货中" in texts(picking)[row_of(picking, "MT1005")])
+
+
+async def test_one_reload_brings_twenty_changed_orders_in_place(ctx: AppContext, clock: ManualClock, make_app: Any,
+                                                                shift: dict[str, int]) -> None:
+    """20 orders change between two polls: the next reload shows all of it, row by row — the cursor
+    stays on its order, orders that left a pane are gone, orders that entered one are there, and the
+    titles count right — without loading the panes whole."""
+    ids = dict(shift)
+    for i in range(14):  # older than the shift's queue: a window of 10 shows MT1001 (urgent) and the 9 oldest
+        clock.set(T0 - timedelta(minutes=100 - i))
+        ids[f"MX{i:03d}"] = new_order(ctx, f"MX{i:03d}").order_id
+    clock.set(T0)
+    app = make_app(window=10, poll_seconds=3600)  # the test says when the poll runs
+    async with app.run_test(size=SIZE) as pilot:
+        main = await settle(pilot)
+        queue, picking, board = main.panes["unassigned"], main.panes["picking"], main.panes["board"]
+        assert order_nos(queue) == ["MT1001", *(f"MX{i:03d}" for i in range(9)), "MT1004"]
+        assert "显示 11 / 共 18" in str(queue.border_title)
+        queue.move_cursor(row=row_of(queue, "MX006"))
+        await pilot.pause()
+        cursor_row = queue.cursor_row
+
+        changed: set[str] = set()
+
+        def act(no: str, action: Action, **params: Any) -> None:
+            perform(ctx, ids[no], action, DISPATCHER, **params)
+            changed.add(no)
+
+        act("MX001", Action.ASSIGN, store_id="S01")  # the one in the window that leaves it
+        for no in ("MX009", "MX010", "MX011", "MX013"):  # beyond the window: only the count moves
+            act(no, Action.ASSIGN, store_id="S02")
+        for no in ("MX006", "MX002", "MT1001", "MT1002"):
+            act(no, Action.CLAIM)
+        act("MX012", Action.CANCEL, reason="duplicate")
+        act("MT1003", Action.CANCEL, reason="duplicate")
+        act("MT1004", Action.APPROVE)  # manual review → the back of the queue
+        act("MT1005", Action.START_PICKING)
+        act("MT1006", Action.FINISH_PICKING)  # picking → the board
+        act("MT1007", Action.ESCALATE, reason="no_free_courier")  # company → third party
+        for i in range(5):
+            ids[f"MY{i:03d}"] = new_order(ctx, f"MY{i:03d}").order_id
+            changed.add(f"MY{i:03d}")
+        with write_session(ctx.engine) as s:  # two urgent calls: they enter the window at the top
+            for no in ("MY000", "MY001"):
+                s.get(Order, ids[no]).urgent = True
+        assert len(changed) == 20
+
+        loads, reloaded = main.loads, main.live.reloaded
+        main.refresh_now()
+        await wait_until(pilot, lambda: main.loads > loads and not main._loading)
+        await pilot.pause()
+        assert main.loads == loads + 1  # one reload
+        assert main.live.reloaded == reloaded  # the panes were patched, not loaded whole
+
+        assert queue.selected().order_no == "MX006"  # the cursor stayed on its order…
+        assert queue.cursor_row == cursor_row + 1  # …which moved down under the new urgent order
+        assert "王丽" in texts(queue)[queue.cursor_row]  # and shows who claimed it
+        # MX001 left; MY000/MY001 entered at the top; MX008 was pushed out of the window of 10;
+        # manual review emptied.
+        assert order_nos(queue) == ["MT1001", "MY000", "MY001", "MX000", "MX002", "MX003", "MX004", "MX005",
+                                    "MX006", "MX007"]
+        assert texts(queue)[0].startswith("待分配 显示 10 / 共 16")
+        assert "显示 10 / 共 16" in str(queue.border_title)  # 17 - 5 assigned - 2 cancelled + 1 approved + 5 new
+        assert not any("人工审核" in line for line in texts(queue))
+
+        assert sorted(order_nos(picking)) == ["MT1005", "MX001", "MX009", "MX010", "MX011", "MX013"]
+        assert "拣货中" in texts(picking)[row_of(picking, "MT1005")]
+        assert str(picking.border_title).endswith("· 6")
+        assert "待派" in texts(board)[row_of(board, "MT1006")]
+        assert row_of(board, "MT1007") > row_of(board, "MT1009")  # under the third-party heading now
+        assert str(board.border_title).endswith("· 4")
+
+
+def order_nos(pane: Any) -> list[str]:
+    """The order numbers of a pane's rows, top to bottom (headings left out)."""
+    return [line.split()[0].split(":")[1] for line in texts(pane) if ":" in line.split()[0]]
+
+
+def test_patched_panes_match_a_whole_load(ctx: AppContext, clock: ManualClock, shift: dict[str, int]) -> None:
+    """Random actions on 60 orders, a reload after each batch: every pane the console patched shows what
+    a whole load shows — the same rows of a pane without a window, the first rows of a windowed one —
+    with the same totals and the same header."""
+    rng = random.Random(5)
+    for i in range(50):
+        clock.set(T0 - timedelta(minutes=rng.randint(1, 200)))
+        new_order(ctx, f"MR{i:03d}")
+    clock.set(T0)
+    moves: dict[str, list[tuple[Action, dict[str, Any]]]] = {
+        "unassigned": [(Action.ASSIGN, {"store_id": "S01"}), (Action.CLAIM, {}), (Action.CANCEL, {"reason": "duplicate"})],
+        "manual_review": [(Action.APPROVE, {})],
+        "assigned": [(Action.START_PICKING, {}), (Action.CLAIM, {})],
+        "picking": [(Action.FINISH_PICKING, {})],
+        "picked": [(Action.ESCALATE, {"reason": "no_free_courier"})],
+    }
+    view = pane_service.LiveView(window=6)
+    view.load(ctx)
+    for round_no in range(25):
+        clock.advance(seconds=rng.randint(1, 120))
+        with read_session(ctx.engine) as s:
+            open_orders = s.exec(select(Order.id, Order.status).where(Order.status.in_(list(moves)))).all()
+        for order_id, status in rng.sample(open_orders, min(rng.choice((1, 3, 8)), len(open_orders))):
+            action, params = rng.choice(moves[status])
+            with contextlib.suppress(ServiceError):  # e.g. escalating past the last tier: nothing moved
+                perform(ctx, order_id, action, DISPATCHER, **params)
+        if round_no % 4 == 0:
+            new_order(ctx, f"MN{round_no:03d}")
+        view.refresh(ctx)
+        whole = pane_service.load(ctx, window=6)
+        for pane_id, data in whole.panes.items():
+            mine = view.panes[pane_id]
+            assert (mine.total, dict(mine.sections)) == (data.total, dict(data.sections)), (round_no, pane_id)
+            if pane_id == "unassigned":
+                for section in pane_service.QUEUE_SECTIONS:
+                    shown = [r for r in mine.rows if r.status == section]
+                    assert shown == [r for r in data.rows if r.status == section][:len(shown)], (round_no, section)
+            else:
+                assert list(mine.rows) == list(data.rows)[:len(mine.rows)], (round_no, pane_id)
+        assert view.header == whole.header, round_no
+        assert tuple(d for d, _ in view.clocks) == whole.picking_deadlines
+    assert view.patched > view.reloaded  # mostly patched, as it should be
+
+
+async def test_an_order_beyond_the_window_moves_only_the_count(ctx: AppContext, clock: ManualClock, make_app: Any,
+                                                               shift: dict[str, int]) -> None:
+    for i in range(12):  # assigned long ago: their picking deadlines come first
+        clock.set(T0 - timedelta(minutes=60 - i))
+        perform(ctx, new_order(ctx, f"MP{i:03d}").order_id, Action.ASSIGN, DISPATCHER, store_id="S01")
+    clock.set(T0)
+    app = make_app(window=10, poll_seconds=3600)
+    async with app.run_test(size=SIZE) as pilot:
+        main = await settle(pilot)
+        picking = main.panes["picking"]
+        before = texts(picking)
+        assert "显示 10 / 共 14" in str(picking.border_title)
+        perform(ctx, shift["MT1003"], Action.ASSIGN, DISPATCHER, store_id="S02")  # due last: beyond the window
+        loads = main.loads
+        main.refresh_now()
+        await wait_until(pilot, lambda: main.loads > loads and not main._loading)
+        await pilot.pause()
+        assert "显示 10 / 共 15" in str(picking.border_title)
+        assert texts(picking) == before

@@ -6,11 +6,13 @@ from datetime import timedelta
 from typing import Any
 
 from ops_console.domain.types import Action
+from ops_console.i18n import set_language
 from ops_console.services import panes as pane_service
 from ops_console.services.context import AppContext
 from ops_console.services.lifecycle import perform
+from ops_console.services.matching import describe_match_reason
 from ops_console.storage.db import write_session
-from ops_console.storage.models import Meta
+from ops_console.storage.models import Meta, Order
 from tests.conftest import DISPATCHER, T0
 from tests.factories import new_order
 from tests.tui.conftest import SIZE, row_of, settle, texts
@@ -107,3 +109,34 @@ def test_snapshot_service_counts_picking_deadlines(ctx: AppContext, shift: dict[
     assert snap.picking_overdue(T0 + timedelta(minutes=3)) == 2
     assert snap.header.delivery_overdue(T0, 45) == 1
     assert snap.header.backlog_minutes(T0) == 35
+
+
+def test_match_reasons_read_as_words_in_both_languages() -> None:
+    names = {"S03": "阳光店", "S04": "河畔店"}
+    set_language("zh_CN")
+    assert describe_match_reason("no keyword") == "无关键词匹配"
+    assert describe_match_reason("ambiguous: S03, S04", names) == "多家门店:S03 阳光店, S04 河畔店"
+    assert describe_match_reason("auto") == "自动分配"
+    set_language("en")
+    assert describe_match_reason("no keyword") == "no keyword match"
+    assert describe_match_reason("ambiguous: S03, S04", names) == "several stores: S03 阳光店, S04 河畔店"
+    assert describe_match_reason("ambiguous: S09") == "several stores: S09"  # a store without a name: its id
+    assert describe_match_reason("auto") == "assigned automatically"
+    assert describe_match_reason(None) == ""
+    assert describe_match_reason("something new") == "something new"  # an unknown form is shown as stored
+
+
+async def test_the_queue_says_why_an_order_was_not_matched_in_words(ctx: AppContext, make_app: Any,
+                                                                    shift: dict[str, int]) -> None:
+    with write_session(ctx.engine) as s:
+        s.get(Order, shift["MT1002"]).match_reason = "ambiguous: S01, S02"  # as the matcher stores it
+        s.get(Order, shift["MT1001"]).match_reason = "no keyword"
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        main = await settle(pilot)
+        pane = main.panes["unassigned"]
+        assert "多家门店:S01 阳光店, S02 河畔店" in texts(pane)[row_of(pane, "MT1002")]
+        assert "无关键词匹配" in texts(pane)[row_of(pane, "MT1001")]
+        await pilot.press("L")  # and in the other language
+        assert "several stores: S01 阳光店, S02 河畔店" in texts(pane)[row_of(pane, "MT1002")]
+        assert "no keyword match" in texts(pane)[row_of(pane, "MT1001")]

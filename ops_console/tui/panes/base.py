@@ -3,9 +3,11 @@
 A pane gets a `PaneData` snapshot, turns each row into cells, and diffs them into its DataTable:
 new rows are added, changed cells updated, stale rows removed, and the order fixed with one
 `sort` — so the cursor stays on the same order while the data moves under it (Memray's live
-table does the same). Ages and timers tick every second from the timestamps already held,
-touching only the visible rows whose text changed. Filtering (`/`), column sorting (`<` `>`) and
-tags (Space) are view state kept here, applied on every render.
+table does the same). A snapshot that says which keys changed since the one the pane shows gets
+only those rows (and the section headings) rebuilt and compared. Ages and timers tick every
+second from the timestamps already held, touching only the visible rows whose text changed.
+Filtering (`/`), column sorting (`<` `>`) and tags (Space) are view state kept here, applied on
+every render.
 """
 
 from __future__ import annotations
@@ -16,7 +18,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
+from textual.cache import LRUCache
+from textual.geometry import Region
+from textual.strip import Strip
 from textual.widgets import DataTable
 
 from ops_console.i18n import has, t
@@ -112,7 +119,14 @@ class LiveTable(DataTable[Any]):
         self.store_filter: str | None = None
         self.now: datetime | None = None
         self.loaded = False
+        self.revision = -1  # of the PaneData shown
         self._cache: dict[str, tuple[Any, bool, tuple[Text, ...]]] = {}  # key -> (row, tagged, cells)
+        # Rendered cells by what decides their look, not by the table's update counter: see _render_cell.
+        self._cell_lines: LRUCache[tuple[Any, ...], tuple[Any, list[list[Segment]]]] = LRUCache(4096)
+        self._strips: LRUCache[tuple[Any, ...], tuple[tuple[Any, ...], Strip]] = LRUCache(1024)
+        self._paint_style: Style | None = None
+        self._looks: tuple[Style, Style, Style] | None = None
+        self._column_keys: tuple[str, ...] | None = None
 
     # -- what a pane defines ------------------------------------------------------------------
     def columns_spec(self) -> Sequence[Column]:
@@ -120,6 +134,13 @@ class LiveTable(DataTable[Any]):
 
     def cells(self, row: Any, now: datetime) -> list[Text]:
         raise NotImplementedError
+
+    @property
+    def column_keys(self) -> tuple[str, ...]:
+        keys = self._column_keys
+        if keys is None:
+            keys = self._column_keys = tuple(c.key for c in self.columns_spec())
+        return keys
 
     def group_of(self, row: Any) -> tuple[Any, str, str] | None:
         """(group order, group id, heading label) or None for a pane without sections."""
@@ -132,7 +153,7 @@ class LiveTable(DataTable[Any]):
             count = t("console.window", shown=len(heading.rows), total=heading.total)
         cells: list[Text] = [RowText(heading.label, heading.key, "bold reverse"), cell(count, "bold")]
         cells += list(notes)
-        width = len(self.columns_spec())
+        width = len(self.column_keys)
         cells += [cell("") for _ in range(width - len(cells))]
         return cells[:width]
 
@@ -141,6 +162,77 @@ class LiveTable(DataTable[Any]):
 
     def row_store(self, row: Any) -> str | None:
         return getattr(row, "store_id", None)
+
+    # -- rendering -----------------------------------------------------------------------------
+    # The built-in table renders every visible line again after *any* change of the table or of its
+    # CSS (its caches are keyed by an update counter and the focus state), so a reload that changed
+    # two rows, a tick that changed one age, or a focus change sent every visible line through Rich
+    # again (≈ 0.2-1 ms a line). Here a rendered line, and a rendered cell, are kept while the cell
+    # objects, their place and their look are the same: an unchanged line costs a lookup. Cells are
+    # immutable here (a changed cell is a new object), so identity is the test; the look is the
+    # table's base style plus the cursor, hover or header style on the lines they paint, read once per
+    # paint — so a focus change re-renders the cursor line, not the table.
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._paint_style = self.rich_style  # one walk up the DOM per paint, not one per line
+        self._looks = self._component_looks()
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._paint_style = None
+            self._looks = None
+
+    def _component_looks(self) -> tuple[Style, Style, Style]:
+        get = self.get_component_rich_style
+        return get("datatable--cursor"), get("datatable--hover"), get("datatable--header")
+
+    @property
+    def rich_style(self) -> Style:
+        return self._paint_style if self._paint_style is not None else super().rich_style
+
+    def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
+        if self.cursor_type != "row":
+            return super()._render_line(y, x1, x2, base_style)
+        try:
+            row_key, line = self._get_offsets(y)
+        except LookupError:
+            return super()._render_line(y, x1, x2, base_style)
+        if row_key is self._header_row_key:
+            row_index = -1
+            values: tuple[Any, ...] = tuple(c.label for c in self.ordered_columns)
+        else:
+            row_index = self._row_locations.get(row_key)
+            values = tuple(self._data[row_key].values())
+        hover = self.hover_coordinate
+        cursor_style, hover_style, header_style = self._looks or self._component_looks()
+        on_cursor = self.cursor_coordinate.row == row_index
+        on_hover = hover.row == row_index
+        key = (row_key, line, row_index, x1, x2, self.size.width, base_style, on_cursor and cursor_style,
+               on_hover and (hover, hover_style), row_index < 0 and header_style, self.show_cursor,
+               self._show_hover_cursor, tuple(c.get_render_width(self) for c in self.ordered_columns))
+        hit = self._strips.get(key)
+        if hit is not None and len(hit[0]) == len(values) and all(a is b for a, b in zip(hit[0], values, strict=True)):
+            return hit[1]
+        strip = super()._render_line(y, x1, x2, base_style)
+        self._strips[key] = (values, strip)
+        return strip
+
+    def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
+                     cursor: bool = False, hover: bool = False) -> list[list[Segment]]:
+        if row_index < 0 or column_index < 0:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        value = self._data[row_key][column_key]
+        cursor_style, hover_style, _ = self._looks or self._component_looks()
+        key = (row_key, column_key, row_index, base_style, width, cursor and cursor_style, hover and hover_style,
+               self._show_hover_cursor)
+        hit = self._cell_lines.get(key)
+        if hit is not None and hit[0] is value:
+            return hit[1]
+        lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        self._cell_lines[key] = (value, lines)
+        return lines
 
     # -- lifecycle ------------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -176,6 +268,8 @@ class LiveTable(DataTable[Any]):
         self.clear(columns=True)
         self.shown.clear()
         self._cache.clear()
+        self._cell_lines.clear()
+        self._strips.clear()
         self._add_columns()
         if self.now is not None:
             self.render_rows(self.now)
@@ -184,15 +278,29 @@ class LiveTable(DataTable[Any]):
 
     # -- data in ---------------------------------------------------------------------------------
     def set_data(self, data: PaneData, now: datetime) -> None:
+        """Show a snapshot; when it lists the keys changed since the one shown, touch only those rows."""
+        changed = data.changed if self.loaded and data.base == self.revision else None
+        same_sections = dict(data.sections) == self.sections
+        self.revision = data.revision
         self.data_rows = list(data.rows)
         self.total = data.total
         self.sections = dict(data.sections)
-        present = {r.key for r in self.data_rows}
-        self.tagged &= present
-        for key in [k for k in self._cache if k not in present]:
-            del self._cache[key]
+        if changed is not None and not changed and same_sections:
+            self.update_titles()  # only the count beyond the window moved: the rows are as shown
+            return
+        if changed is None:
+            present = {r.key for r in self.data_rows}
+            self.tagged &= present
+            for key in [k for k in self._cache if k not in present]:
+                del self._cache[key]
+        else:
+            present = {r.key for r in self.data_rows} if changed else set()
+            gone = {k for k in changed if k not in present}
+            self.tagged -= gone
+            for key in gone:
+                self._cache.pop(key, None)
         self.loaded = True
-        self.render_rows(now)
+        self.render_rows(now, changed)
         self.update_titles()
 
     def _ordered(self, now: datetime) -> list[tuple[str, Any]]:
@@ -233,7 +341,7 @@ class LiveTable(DataTable[Any]):
         reload after a few changes builds cells for those few only."""
         tagged = row.key in self.tagged
         hit = self._cache.get(row.key)
-        if not fresh and hit is not None and hit[1] == tagged and hit[0] == row:
+        if not fresh and hit is not None and hit[1] == tagged and (hit[0] is row or hit[0] == row):
             return hit[2]
         cells = self.cells(row, now)
         if tagged:
@@ -242,15 +350,16 @@ class LiveTable(DataTable[Any]):
         self._cache[row.key] = (row, tagged, result)
         return result
 
-    def render_rows(self, now: datetime) -> None:
-        """Diff the desired rows into the table: add new, update changed cells, remove stale."""
+    def render_rows(self, now: datetime, changed: frozenset[str] | None = None) -> None:
+        """Diff the desired rows into the table: add new, update changed cells, remove stale. With
+        `changed`, the rows shown that are not in it are known to be as they were: not rebuilt."""
         self.now = now
         desired = self._ordered(now)
         key = self.current_key()
         index = self.cursor_row
         wanted = {k for k, _ in desired}
         stale = [k for k in self.shown if k not in wanted]
-        col_keys = [c.key for c in self.columns_spec()]
+        col_keys = self.column_keys
         if stale and len(stale) > 100 and len(stale) > len(self.shown) // 2:
             self.clear()  # most rows went: one clear beats many relayouts
             self.shown.clear()
@@ -258,11 +367,14 @@ class LiveTable(DataTable[Any]):
             for k in stale:
                 self.remove_row(k)
                 del self.shown[k]
-        self.items = {}
+        previous, self.items = self.items, {}
         for k, item in desired:
             self.items[k] = item
-            cells = self._cells_of(item, now)
             old = self.shown.get(k)
+            if changed is not None and old is not None and k not in changed and (
+                    not isinstance(item, Heading) or previous.get(k) == item):
+                continue  # the same row, or a heading over the same rows: the ticks keep its times
+            cells = self._cells_of(item, now)
             if old is None:
                 self.add_row(*cells, key=k)
             elif old != cells:
@@ -283,7 +395,7 @@ class LiveTable(DataTable[Any]):
             return
         start = max(0, int(self.scroll_y))
         end = start + max(1, self.size.height)
-        col_keys = [c.key for c in self.columns_spec()]
+        col_keys = self.column_keys
         for row in self.ordered_rows[start:end]:
             k = row.key.value
             item = self.items.get(k)

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from ops_console.domain.money import fen_to_yuan
 from ops_console.i18n import t
+from ops_console.services.matching import describe_match_reason
 from ops_console.services.panes import QueueRow
 from ops_console.tui.panes.base import Column, LiveTable, RowText, cell, label, minutes_text, order_label
 
@@ -22,6 +23,7 @@ class UnassignedPane(LiveTable):
     warn_minutes = 10
     critical_minutes = 30
     review_minutes = 120.0
+    _labels: dict[str, str] = {}  # noqa: RUF012 - replaced on every render
 
     def columns_spec(self) -> Sequence[Column]:
         return (
@@ -39,9 +41,15 @@ class UnassignedPane(LiveTable):
         return row.top_store_id
 
     def group_of(self, row: Any) -> tuple[Any, str, str]:
+        labels = self._labels
         if row.status == "manual_review":
-            return (1, "manual_review", t("console.section.manual_review"))
-        return (0, "unassigned", t("console.section.unassigned"))
+            return (1, "manual_review", labels["manual_review"])
+        return (0, "unassigned", labels["unassigned"])
+
+    def _ordered(self, now: datetime) -> list[tuple[str, Any]]:
+        # The two section names, once per render rather than once per row (the language may switch).
+        self._labels = {sec: t(f"console.section.{sec}") for sec in ("unassigned", "manual_review")}
+        return super()._ordered(now)
 
     def cells(self, row: QueueRow, now: datetime) -> list[Text]:
         waited = (now - row.since).total_seconds() if row.since else 0
@@ -63,7 +71,7 @@ class UnassignedPane(LiveTable):
         if row.status == "manual_review":
             why = label("reason", row.review_reason)
         else:
-            why = label("match.reason", row.match_reason)
+            why = describe_match_reason(row.match_reason, dict(row.reason_stores))
         suggestion = ""
         if row.top_store_id:
             score = f" {row.top_score:.2f}" if row.top_score is not None else ""

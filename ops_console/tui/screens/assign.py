@@ -25,6 +25,7 @@ from textual.widgets.option_list import Option
 from ops_console.domain.types import Action, AssignMethod
 from ops_console.i18n import t
 from ops_console.services.context import Actor, AppContext
+from ops_console.services.matching import describe_match_reason
 from ops_console.services.order_view import OrderBrief, StoreChoice, store_choices
 from ops_console.tui.screens.base import (
     ActionDialog,
@@ -124,7 +125,8 @@ class AssignScreen(ActionDialog):
     def heading(self, briefs: list[OrderBrief]) -> Text:
         text = self.orders_heading(briefs)
         if len(briefs) == 1 and briefs[0].match_reason:
-            text.append("\n" + t("screens.assign.match_reason", reason=briefs[0].match_reason), style="dim")
+            reason = describe_match_reason(briefs[0].match_reason, {st.id: st.name for st in self.stores})
+            text.append("\n" + t("screens.assign.match_reason", reason=reason), style="dim")
         return text
 
     def preferred(self) -> str | None:

@@ -21,6 +21,7 @@ from textual.widgets import Static
 
 from ops_console.i18n import t
 from ops_console.services.context import Actor, AppContext
+from ops_console.services.matching import describe_match_reason, match_reason_names
 from ops_console.services.order_view import (
     EventView,
     OrderSnapshot,
@@ -32,9 +33,10 @@ from ops_console.tui.screens.base import OpsModal, error_text, first_label, labe
 
 
 class SnapshotLoaded(Message):
-    def __init__(self, snapshot: OrderSnapshot) -> None:
+    def __init__(self, snapshot: OrderSnapshot, reason_names: dict[str, str] | None = None) -> None:
         super().__init__()
         self.snapshot = snapshot
+        self.reason_names = reason_names or {}  # names of the stores its match reason lists
 
 
 class DetailFailed(Message):
@@ -132,6 +134,7 @@ class OrderDetailScreen(OpsModal):
         self.actor = actor
         self.order_id = order_id
         self.snapshot: OrderSnapshot | None = None
+        self.reason_names: dict[str, str] = {}
         self.revealed: str | None = None
         self._mask_timer: Timer | None = None
         self._revealing = False
@@ -161,14 +164,16 @@ class OrderDetailScreen(OpsModal):
     def _load(self) -> None:
         try:
             snap = order_snapshot(self.ctx, self.order_id)
+            names = match_reason_names(self.ctx, snap.match_reason)
         except Exception as exc:  # shown, never a traceback in front of a dispatcher
             self.post_message(DetailFailed(error_text(exc)))
             return
-        self.post_message(SnapshotLoaded(snap))
+        self.post_message(SnapshotLoaded(snap, names))
 
     def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
         message.stop()
         self.snapshot = message.snapshot
+        self.reason_names = message.reason_names
         self.render_snapshot()
 
     def on_detail_failed(self, message: DetailFailed) -> None:
@@ -285,7 +290,7 @@ class OrderDetailScreen(OpsModal):
         return grid
 
     def _match(self, s: OrderSnapshot) -> Text:
-        text = Text(s.match_reason or "")
+        text = Text(describe_match_reason(s.match_reason, self.reason_names))
         for i, sug in enumerate(s.suggestions[:3]):
             text.append("\n" if text else "")
             text.append(self._suggestion(sug), style="bold" if i == 0 else "")

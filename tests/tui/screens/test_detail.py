@@ -6,8 +6,8 @@ from sqlmodel import select
 
 from ops_console.domain.types import Action
 from ops_console.services.lifecycle import perform
-from ops_console.storage.db import read_session
-from ops_console.storage.models import Event
+from ops_console.storage.db import read_session, write_session
+from ops_console.storage.models import Event, Order
 from ops_console.tui.screens import OrderDetailScreen
 from tests.conftest import DISPATCHER
 from tests.factories import new_order
@@ -69,3 +69,14 @@ async def test_the_detail_follows_the_order_while_it_is_open(city) -> None:
         perform(city, out.order_id, Action.ASSIGN, DISPATCHER, store_id="S02")  # another console
         await wait_until(pilot, lambda: "S02 河畔店" in screen_text(app.screen), timeout=6)
         assert "已分配" in screen_text(app.screen)
+
+
+async def test_detail_names_the_stores_an_ambiguous_address_could_belong_to(city) -> None:
+    out = new_order(city, "MT1")
+    with write_session(city.engine) as s:
+        s.get(Order, out.order_id).match_reason = "ambiguous: S01, S02"  # as the matcher stores it
+    app = Harness(lambda: OrderDetailScreen(city, DISPATCHER, out.order_id))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "多家门店:S01 阳光店, S02 河畔店" in screen_text(app.screen)
+        assert "ambiguous" not in screen_text(app.screen)
