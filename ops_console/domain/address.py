@@ -13,6 +13,7 @@ dispatcher's manual choice can become a keyword.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from functools import lru_cache
@@ -51,6 +52,21 @@ def _build_table() -> dict[int, int | None]:
 _TABLE = _build_table()
 
 
+def _character_class(codepoints: list[int]) -> str:
+    """A regular-expression character class of exactly these (sorted) code points, as ranges."""
+    parts: list[str] = []
+    for _, run in itertools.groupby(enumerate(codepoints), key=lambda pair: pair[1] - pair[0]):
+        points = [cp for _, cp in run]
+        first, last = re.escape(chr(points[0])), re.escape(chr(points[-1]))
+        parts.append(first if len(points) == 1 else f"{first}-{last}")
+    return "[" + "".join(parts) + "]"
+
+
+# The characters the table changes. Most addresses have none of them, and translate() looks up
+# every character (about a microsecond an address): only texts that have one go through it.
+_CHANGED_BY_TABLE = re.compile(_character_class(sorted(_TABLE)))
+
+
 def normalize(text: str) -> str:
     """Normalize an address or a keyword (rule 1 of the matching rules); never raises on a str."""
     if not text:
@@ -59,6 +75,8 @@ def normalize(text: str) -> str:
         text = text[:MAX_ADDRESS_CHARS]
     if not text.isascii():
         text = _t2s(text)
+    if _CHANGED_BY_TABLE.search(text) is None:
+        return text
     return text.translate(_TABLE)
 
 

@@ -18,19 +18,25 @@ reason, and never applies them itself:
 - ``chosen_before``: stores dispatchers chose before for the same compound name;
 - ``alternative``: a general alternative form of a keyword (numerals, abbreviations, a generic
   word dropped; see ``keyword_variants``);
-- ``fuzzy``: a near spelling of a keyword (one character typed wrong, missing or extra; a
-  homophone scores higher than another character), by Levenshtein distance (rapidfuzz).
+- ``fuzzy``: a near spelling of a keyword or of such a form (one character typed wrong, missing
+  or extra; two from 8 characters on; a character typed wrong scores higher than one missing),
+  by Levenshtein distance. The near windows are found through automata of every keyword with one
+  character dropped or replaced by a placeholder (``_FuzzyIndex``), not by comparing the address
+  with every keyword, and the answers for recent addresses are kept: suggestions cost little more
+  than the rule itself (``bench/match.py``).
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
+import functools
+import itertools
 import re
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from itertools import chain
 from typing import NamedTuple
 
 import ahocorasick
@@ -44,6 +50,8 @@ MAX_SUGGESTIONS = 3
 # bounds the work on hostile 2,000-character input (the rule itself always reads all of it).
 FUZZY_MAX_CHARS = 160
 MIN_SUGGESTION_SCORE = 0.3
+# Fuzzy answers a matcher keeps, one per address shape (emptied when full; see _FuzzyIndex.nearest).
+FUZZY_CACHE_SIZE = 4096
 
 
 class MatchReason(StrEnum):
@@ -113,6 +121,59 @@ class MatchResult:
         if self.reason is MatchReason.NO_KEYWORD:
             return "no keyword"
         return "auto"
+
+
+# A frozen dataclass's __init__ sets each field through object.__setattr__. The matcher makes a
+# result for every address and a few suggestions for every manual row, so it sets the slots
+# directly instead: the same objects (equal to ``MatchResult(...)`` / ``Suggestion(...)``) at
+# about half the cost. Unpacking the fields fails at import if a field is added or removed.
+def _result_maker() -> Callable[..., MatchResult]:
+    s_store_id, s_auto, s_reason, s_stores, s_keywords, s_suggestions, s_normalized = (
+        getattr(MatchResult, f.name).__set__ for f in dataclasses.fields(MatchResult)
+    )
+    new = object.__new__
+
+    def make(
+        store_id: str | None,
+        auto: bool,
+        reason: MatchReason,
+        stores: tuple[str, ...],
+        keywords: tuple[KeywordHit, ...],
+        suggestions: tuple[Suggestion, ...],
+        normalized: str,
+    ) -> MatchResult:
+        result = new(MatchResult)
+        s_store_id(result, store_id)
+        s_auto(result, auto)
+        s_reason(result, reason)
+        s_stores(result, stores)
+        s_keywords(result, keywords)
+        s_suggestions(result, suggestions)
+        s_normalized(result, normalized)
+        return result
+
+    return make
+
+
+def _suggestion_maker() -> Callable[..., Suggestion]:
+    s_store_id, s_score, s_reason, s_detail = (
+        getattr(Suggestion, f.name).__set__ for f in dataclasses.fields(Suggestion)
+    )
+    new = object.__new__
+
+    def make(store_id: str, score: float, reason: SuggestionReason, detail: str) -> Suggestion:
+        suggestion = new(Suggestion)
+        s_store_id(suggestion, store_id)
+        s_score(suggestion, score)
+        s_reason(suggestion, reason)
+        s_detail(suggestion, detail)
+        return suggestion
+
+    return make
+
+
+_new_result = _result_maker()
+_new_suggestion = _suggestion_maker()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -185,13 +246,6 @@ def _context_score(text: str, hit_start: int, hit_end: int) -> tuple[float, str]
 # ----------------------------------------------------------------------------------------------
 
 
-class _Alt(NamedTuple):
-    text: str
-    stores: tuple[str, ...]
-    keyword: str
-    rule: str
-
-
 class Matcher:
     """An immutable matcher over ``(keyword, store_id)`` pairs; build a new one when keywords change.
 
@@ -251,6 +305,8 @@ class Matcher:
             return ()
         if len(found) == 1:
             end, (kw, stores, length) = found[0]
+            if len(stores) == 1:  # the common case, without a generator
+                return (KeywordHit(kw, stores[0], end - length + 1, end + 1),)
             return tuple(KeywordHit(kw, s, end - length + 1, end + 1) for s in stores)
         spans = sorted(((end - length + 1, end + 1, kw, stores) for end, (kw, stores, length) in found),
                        key=lambda t: (t[0], -t[1]))
@@ -269,15 +325,15 @@ class Matcher:
         hits = self.find(text)
         if hits:
             first = hits[0].store_id
-            if all(h.store_id == first for h in hits):
-                return MatchResult(first, True, MatchReason.AUTO, (first,), hits, (), text)
+            if len(hits) == 1 or all(h.store_id == first for h in hits):
+                return _new_result(first, True, MatchReason.AUTO, (first,), hits, (), text)
             stores = tuple(sorted({h.store_id for h in hits}))
             reason = MatchReason.AMBIGUOUS
         else:
             stores = ()
             reason = MatchReason.NO_KEYWORD
         suggestions = self.suggest(text, hits) if suggest else ()
-        return MatchResult(None, False, reason, stores, hits, suggestions, text)
+        return _new_result(None, False, reason, stores, hits, suggestions, text)
 
     # -- suggestions --------------------------------------------------------------------------
     def suggest(self, normalized: str, hits: tuple[KeywordHit, ...] | None = None) -> tuple[Suggestion, ...]:
@@ -339,61 +395,56 @@ class _Suggester:
             if len(short) >= 2 and short not in keywords:
                 alts[short].append((store_id, name, "store_name"))
         self.alts: dict[str, list[tuple[str, str, str]]] = dict(alts)
-        self.alt_automaton = ahocorasick.Automaton()
-        for text in self.alts:
-            self.alt_automaton.add_word(text, text)
-        if self.alts:
-            self.alt_automaton.make_automaton()
-        # Fuzzy candidates: every keyword and every non-core alternative of 3+ characters.
-        self.fuzzy: list[_Alt] = []
+        # Each alternative form with what it proposes: its length and (store, score, detail)s.
+        self.alt_automaton = _automaton(
+            {v: (len(v), _alternative_offers(v, entries)) for v, entries in self.alts.items()}
+        )
+        # Fuzzy candidates: every keyword of 3+ characters and every alternative of 4+ characters
+        # other than a bare proper name (core) or a store's name.
+        self.fuzzy: list[_FuzzyCandidate] = []
         for kw, stores in keywords.items():
             if len(kw) >= 3:
-                self.fuzzy.append(_Alt(kw, stores, kw, "keyword"))
+                self.fuzzy.append(_FuzzyCandidate.of(kw, stores, kw, "keyword"))
         for text, entries in self.alts.items():
             if len(text) >= 4 and all(rule not in ("core", "store_name") for _, _, rule in entries):
                 stores = tuple(sorted({s for s, _, _ in entries}))
-                self.fuzzy.append(_Alt(text, stores, entries[0][1], entries[0][2]))
-        char_index: dict[str, list[int]] = defaultdict(list)
-        # A candidate within edit distance d of a window shares all but d of its distinct characters.
-        self.need: list[int] = []
-        for i, cand in enumerate(self.fuzzy):
-            chars = set(cand.text)
-            self.need.append(max(2, len(chars) - (1 if len(cand.text) < 8 else 2)))
-            for ch in chars:
-                char_index[ch].append(i)
-        self.char_index: dict[str, list[int]] = dict(char_index)
+                self.fuzzy.append(_FuzzyCandidate.of(text, stores, entries[0][1], entries[0][2]))
+        self.fuzzy_index = _FuzzyIndex(self.fuzzy)
 
     # Each source proposes (store, score, reason, detail); the best per store is kept.
     def suggest(self, text: str, hits: tuple[KeywordHit, ...], learned: _LearnedIndex) -> tuple[Suggestion, ...]:
         if not text:
             return ()
-        best: dict[str, Suggestion] = {}
+        best: dict[str, tuple[float, SuggestionReason, str]] = {}  # store -> (score, reason, detail)
         reasons: dict[str, set[SuggestionReason]] = defaultdict(set)
 
         def offer(store_id: str, score: float, reason: SuggestionReason, detail: str) -> None:
             reasons[store_id].add(reason)
             cur = best.get(store_id)
-            if cur is None or score > cur.score:
-                best[store_id] = Suggestion(store_id, round(min(0.99, max(0.0, score)), 3), reason, detail)
+            if cur is None or score > cur[0]:
+                best[store_id] = (round(min(0.99, max(0.0, score)), 3), reason, detail)
 
         if hits:
             self._from_context(text, hits, offer)
-        self._from_learned(text, learned, offer)
+        if learned.choices:
+            self._from_learned(text, learned, offer)
         if not hits:
-            evidence = self._from_alternatives(text) + self._from_fuzzy(text)
-            for e in _outermost(evidence):
+            for e in _outermost(self._from_alternatives(text) + self._from_fuzzy(text)):
                 offer(e.store_id, e.score, e.reason, e.detail)
 
-        def rank(s: Suggestion) -> tuple[float, str]:
+        context = SuggestionReason.CONTEXT
+        ranked = sorted(
             # Two different kinds of evidence for one store count a little more than one.
-            agree = 0.03 * (len(reasons[s.store_id]) - 1) if s.reason is not SuggestionReason.CONTEXT else 0.0
-            return (-(s.score + agree), s.store_id)
-
-        ranked = sorted(best.values(), key=rank)
+            (-(score + (0.03 * (len(reasons[store_id]) - 1) if reason is not context else 0.0)), store_id)
+            for store_id, (score, reason, _) in best.items()
+        )
         # Every store of an ambiguous address is shown; weaker hints only above a floor.
-        return tuple(
-            s for s in ranked if s.reason is SuggestionReason.CONTEXT or s.score >= MIN_SUGGESTION_SCORE
-        )[:MAX_SUGGESTIONS]
+        shown = (
+            _new_suggestion(store_id, *best[store_id])
+            for _, store_id in ranked
+            if best[store_id][1] is context or best[store_id][0] >= MIN_SUGGESTION_SCORE
+        )
+        return tuple(itertools.islice(shown, MAX_SUGGESTIONS))
 
     def _from_context(self, text: str, hits: tuple[KeywordHit, ...], offer: _Offer) -> None:
         per_store: dict[str, tuple[float, str, str, int]] = {}
@@ -411,8 +462,6 @@ class _Suggester:
 
     def _from_learned(self, text: str, index: _LearnedIndex, offer: _Offer) -> None:
         learned = index.choices
-        if not learned:
-            return
         seen: set[str] = set()
         compound = propose_keyword(text)
         if compound and compound in learned:
@@ -434,73 +483,310 @@ class _Suggester:
                 )
 
     def _from_alternatives(self, text: str) -> list[_Evidence]:
-        if not self.alts:
+        if self.alt_automaton is None:
             return []
-        out: list[_Evidence] = []
-        for end, v in self.alt_automaton.iter(text):
-            start = end - len(v) + 1
-            entries = self.alts[v]
-            stores = {s for s, _, _ in entries}
-            for store_id, kw, rule in entries:
-                if rule == "core":
-                    score = 0.5 + 0.05 * min(len(v) - 2, 3)
-                elif rule == "store_name":
-                    score = 0.6
-                else:
-                    score = 0.8 + 0.02 * min(len(v) - 3, 5)
-                if len(stores) > 1:
-                    score *= 0.8
-                out.append(
-                    _Evidence(store_id, score, SuggestionReason.ALTERNATIVE, f"{v} ≈ {kw} ({rule})", start, end + 1)
-                )
-        return out
+        return [
+            _Evidence(store_id, score, SuggestionReason.ALTERNATIVE, detail, end - length + 1, end + 1)
+            for end, (length, offers) in self.alt_automaton.iter(text)
+            for store_id, score, detail in offers
+        ]
 
     def _from_fuzzy(self, text: str) -> list[_Evidence]:
-        if not self.fuzzy:
-            return []
-        text = text[:FUZZY_MAX_CHARS]
-        index = self.char_index
-        # How many distinct characters each candidate shares with the address (counted in C).
-        counts = Counter(chain.from_iterable(index[ch] for ch in set(text) if ch in index))
-        need = self.need
-        n = len(text)
-        windows: dict[int, list[str]] = {}
+        offset, text = self.fuzzy_index.region(text[:FUZZY_MAX_CHARS])
         out: list[_Evidence] = []
-        for i in [i for i, shared in counts.items() if shared >= need[i]]:
+        for i, distance, start, width in self.fuzzy_index.nearest(text):
             cand = self.fuzzy[i]
-            length = len(cand.text)
-            max_d = 1 if length < 8 else 2
-            best_d, best_start, best_w = max_d + 1, 0, 0
-            # Same length first: a substituted character reads better than a dropped one.
-            widths = sorted(range(max(2, length - max_d), length + max_d + 1), key=lambda w: (abs(w - length), w))
-            for w in widths:
-                if w > n:
-                    continue
-                if w not in windows:
-                    windows[w] = [text[start : start + w] for start in range(n - w + 1)]
-                found = process.extractOne(
-                    cand.text, windows[w], scorer=Levenshtein.distance, score_cutoff=best_d - 1
-                )
-                if found is not None and found[1] < best_d:
-                    best_d, best_start, best_w = int(found[1]), found[2], w
-                    if best_d == 0:
-                        break
-            if best_d > max_d or best_d == 0:
-                continue  # an exact keyword is the rule's business, an exact alternative is found above
-            window = text[best_start : best_start + best_w]
-            score = 0.3 + 0.6 * (1 - best_d / max(length, best_w))
-            if best_w == length:
-                score += 0.02  # one character typed wrong (often a homophone) rather than dropped
-            if cand.rule != "keyword":
-                score -= 0.05
-            if len(cand.stores) > 1:
-                score *= 0.8
-            detail = f"{window} ≈ {cand.keyword}" + ("" if cand.rule == "keyword" else f" ({cand.rule})")
+            score = cand.score(distance, width)
+            detail = text[start : start + width] + cand.detail
+            start += offset
             for store_id in cand.stores:
-                out.append(
-                    _Evidence(store_id, score, SuggestionReason.FUZZY, detail, best_start, best_start + best_w)
-                )
+                out.append(_Evidence(store_id, score, SuggestionReason.FUZZY, detail, start, start + width))
         return out
+
+
+class _FuzzyCandidate(NamedTuple):
+    """A text the fuzzy search looks for: a keyword, or an alternative form of one."""
+
+    text: str
+    stores: tuple[str, ...]
+    keyword: str
+    rule: str
+    max_d: int  # edits allowed: one, two from 8 characters on
+    distinct: int  # distinct characters
+    need: int  # distinct characters of it an address must contain (see ``of``)
+    widths: tuple[int, ...]  # of the windows it is compared with, the preferred first
+    detail: str  # what follows the window in a suggestion's detail: " ≈ keyword (rule)"
+
+    @classmethod
+    def of(cls, text: str, stores: tuple[str, ...], keyword: str, rule: str) -> _FuzzyCandidate:
+        max_d = 1 if len(text) < 8 else 2
+        distinct = len(set(text))
+        # One shared character says nothing: at least two (and a window within max_d edits keeps
+        # all but max_d of the distinct characters anyway).
+        need = max(2, distinct - max_d)
+        detail = f" ≈ {keyword}" + ("" if rule == "keyword" else f" ({rule})")
+        widths = _window_widths(len(text), max_d)
+        return cls(text, stores, keyword, rule, max_d, distinct, need, widths, detail)
+
+    @property
+    def counts_characters(self) -> bool:
+        """Whether ``need`` asks for more than being within ``max_d`` edits already implies
+        (candidates with very few distinct characters, "金金苑")."""
+        return self.need > self.distinct - self.max_d
+
+    def score(self, distance: int, width: int) -> float:
+        """The suggestion's score for a window of ``width`` characters ``distance`` edits away."""
+        length = len(self.text)
+        score = 0.3 + 0.6 * (1 - distance / max(length, width))
+        if width == length:
+            score += 0.02  # one character typed wrong (often a homophone) rather than dropped
+        if self.rule != "keyword":
+            score -= 0.05
+        if len(self.stores) > 1:
+            score *= 0.8
+        return score
+
+
+@functools.cache
+def _window_widths(length: int, max_d: int) -> tuple[int, ...]:
+    """The widths of the windows a candidate is compared with: the same width first (a
+    substituted character reads better than a dropped one), then shorter before longer; at least 2."""
+    widths = range(max(2, length - max_d), length + max_d + 1)
+    return tuple(sorted(widths, key=lambda w: (abs(w - length), w)))
+
+
+_EXACT = -1  # an entry of a candidate found as written: no suggestion from it
+
+
+class _FuzzyIndex:
+    """For an address, the fuzzy candidates within their edits of a window of it, and that window.
+
+    What is looked for, per candidate of ``L`` characters allowed ``max_d`` edits: the window of
+    the address at the smallest edit distance, 1..max_d (a candidate found as written gives no
+    suggestion), the first of them in the order of ``widths`` and then from left to right; and
+    only where the address has at least ``need`` of the candidate's distinct characters. Found
+    without comparing the address with every candidate:
+
+    - Short candidates (one edit): a window one edit away is the candidate with one character
+      dropped (width L - 1), typed wrong (L) or added (L + 1). ``_as_written`` holds every
+      candidate as written and with each character dropped, and is run over the address;
+      ``_one_changed`` holds every candidate with each character replaced by a placeholder, and
+      with a placeholder put between two of its characters, and is run over copies of the address
+      with one character after another replaced by the placeholder. Every hit is a window one
+      edit away (or the candidate itself) and every such window is a hit, so the hits are the
+      answer: two Aho-Corasick passes in C instead of one comparison per candidate.
+    - Long candidates (two edits): a window two edits away keeps one of three pieces of the
+      candidate intact; ``_pieces`` finds the candidates with a piece in the address, and those are
+      compared with every window of their widths (rapidfuzz).
+    """
+
+    def __init__(self, candidates: list[_FuzzyCandidate]) -> None:
+        self._candidates = candidates
+        used = {ch for cand in candidates for ch in cand.text}
+        alphabet = sorted(used)
+        # Three characters no candidate has: the placeholder, the separator (which also stands for
+        # every character no candidate has, see ``nearest``) and one the texts searched never have.
+        private_use = itertools.chain(range(0xE000, 0xF900), range(0xF0000, 0xFFFFE))
+        spare = (chr(cp) for cp in private_use if chr(cp) not in used)
+        self._wild, self._sep, never = next(spare), next(spare), next(spare)
+        # Pattern -> the candidates it stands for, each with the rank of the window's width among
+        # the candidate's ``widths`` (or _EXACT): i, rank, i, rank, ...
+        as_written: dict[str, list[int]] = defaultdict(list)
+        one_changed: dict[str, list[int]] = defaultdict(list)
+        pieces: dict[str, list[int]] = defaultdict(list)  # pattern -> candidates
+        wild = self._wild
+        for i, cand in enumerate(candidates):
+            if cand.need > cand.distinct:
+                continue  # too few distinct characters ever to be compared ("aaa")
+            text, length = cand.text, len(cand.text)
+            if cand.max_d == 1:
+                rank = {w: r for r, w in enumerate(cand.widths)}
+                _file(as_written, text, i, _EXACT)
+                for k in range(length):
+                    _file(as_written, text[:k] + text[k + 1 :], i, rank[length - 1])
+                    _file(one_changed, text[:k] + wild + text[k + 1 :], i, rank[length])
+                for k in range(1, length):
+                    _file(one_changed, text[:k] + wild + text[k:], i, rank[length + 1])
+            else:
+                cuts = [round(length * j / (cand.max_d + 1)) for j in range(cand.max_d + 2)]
+                for a, b in itertools.pairwise(cuts):
+                    if i not in pieces[text[a:b]][-1:]:
+                        pieces[text[a:b]].append(i)
+        # Values: (width, i, rank, i, rank, ...). The separator is the most common character of
+        # the texts searched.
+        first = self._sep
+        self._as_written = _automaton(
+            {p: (len(p), *entries) for p, entries in as_written.items()}, first=first, never=never
+        )
+        self._one_changed = _automaton(
+            {p: (len(p), *entries) for p, entries in one_changed.items()}, first=first + wild, never=never
+        )
+        self._pieces = _automaton({p: tuple(ids) for p, ids in pieces.items()}, first=first, never=never)
+        # How far a window one edit away reaches on either side of its edit.
+        self._reach = max((len(cand.text) - 1 for cand in candidates if cand.max_d == 1), default=0)
+        # Candidates whose distinct characters are counted as well (see ``counts_characters``).
+        self._counting = frozenset(i for i, cand in enumerate(candidates) if cand.counts_characters)
+        # Characters no candidate has can only be edited away: a window within max_d edits of a
+        # candidate holds at most max_d of them, and at least one character some candidate has.
+        self._max_d = max((cand.max_d for cand in candidates), default=0)
+        escaped = "".join(re.escape(ch) for ch in alphabet)
+        some = f"[{escaped}]" if alphabet else "(?!)"  # (?!) never matches: no candidates
+        self._first = re.compile(some)
+        self._last = re.compile(f"(?s).*({some})")
+        self._other = re.compile(f"[^{escaped}]" if alphabet else "(?s).")
+        self._cache: dict[str, tuple[tuple[int, int, int, int], ...]] = {}
+
+    def region(self, text: str) -> tuple[int, str]:
+        """``(offset, part)``: the part of ``text`` any near window lies in, from ``max_d``
+        characters before the first character some candidate has to ``max_d`` after the last (a
+        building number or a note after the name is left out); empty when there is none."""
+        first = self._first.search(text)
+        last = self._last.match(text)
+        if first is None or last is None:
+            return 0, ""
+        start = max(0, first.start() - self._max_d)
+        return start, text[start : last.end(1) + self._max_d]
+
+    def nearest(self, text: str) -> tuple[tuple[int, int, int, int], ...]:
+        """``(candidate, distance, start, width)`` for every candidate within 1..max_d edits of a
+        window of ``text`` (see the class), in the order of the candidates."""
+        if not text:
+            return ()
+        # Characters no candidate has all read alike (none is ever matched), so one stands for all
+        # of them: "人民路254号" and "人民路16号" ask the same question. Recent answers are kept.
+        key = self._other.sub(self._sep, text)
+        found = self._cache.get(key)
+        if found is None:
+            if len(self._cache) >= FUZZY_CACHE_SIZE:
+                self._cache.clear()
+            found = self._cache[key] = tuple(self._nearest(key))
+        return found
+
+    def _nearest(self, text: str) -> list[tuple[int, int, int, int]]:
+        best: dict[int, tuple[int, int, int]] = {}  # candidate -> (rank of the width, start, width)
+
+        def keep(value: tuple[int, ...], end: int) -> None:
+            entries = iter(value)
+            width = next(entries)
+            start = end - width + 1
+            for i, rank in zip(entries, entries, strict=True):
+                cur = best.get(i)
+                if cur is None or (rank, start) < cur[:2]:
+                    best[i] = (rank, start, width)
+
+        if self._as_written is not None:
+            for end, value in self._as_written.iter(text):
+                keep(value, end)
+        if self._one_changed is not None:
+            # Piece j: the ``size`` characters around character j (a window one edit away from a
+            # candidate reaches at most ``_reach`` to either side of its edit), that character
+            # replaced by the placeholder; the pieces one after another, separated.
+            n, h = len(text), self._reach
+            size = min(n, 2 * h + 1)
+            # Where piece j starts: h before j, but inside the text.
+            firsts = [0] * n if size == n else [0] * h + list(range(n - 2 * h)) + [n - size] * h
+            masked = self._sep.join(
+                [text[a:j] + self._wild + text[j + 1 : a + size] for j, a in enumerate(firsts)]
+            )
+            for end, value in self._one_changed.iter(masked):
+                j, at = divmod(end, size + 1)
+                keep(value, firsts[j] + at)
+        found = [(i, 1, start, width) for i, (rank, start, width) in best.items() if rank != _EXACT]
+        if self._pieces is not None:
+            long_ones = {i for _, ids in self._pieces.iter(text) for i in ids}
+            found.extend(self._compare(text, sorted(long_ones)))
+        if self._counting:
+            chars = set(text)
+            found = [f for f in found if self._has_enough(f[0], chars)]
+        found.sort()
+        return found
+
+    def _has_enough(self, i: int, chars: set[str]) -> bool:
+        """Whether candidate ``i`` has ``need`` of its distinct characters among ``chars`` (only
+        asked where being within its edits does not already say so)."""
+        cand = self._candidates[i]
+        return i not in self._counting or len(chars.intersection(cand.text)) >= cand.need
+
+    def _compare(self, text: str, ids: list[int]) -> Iterator[tuple[int, int, int, int]]:
+        """The nearest window of each of these candidates, by rapidfuzz over every window."""
+        n = len(text)
+        windows_for: dict[tuple[int, ...], list[str]] = {}
+        for i in ids:
+            cand = self._candidates[i]
+            widths = cand.widths
+            windows = windows_for.get(widths)
+            if windows is None:
+                windows = windows_for[widths] = [text[s : s + w] for w in widths for s in range(n - w + 1)]
+            # The nearest window, the first one on a tie; None when all are further than max_d.
+            found = process.extractOne(
+                cand.text, windows, scorer=Levenshtein.distance, score_cutoff=cand.max_d
+            )
+            if found is not None and found[1] > 0:
+                start, width = _window_at(n, widths, found[2])
+                yield i, int(found[1]), start, width
+
+
+def _alternative_offers(v: str, entries: list[tuple[str, str, str]]) -> tuple[tuple[str, float, str], ...]:
+    """(store, score, detail) for each entry of an alternative form found in an address."""
+    stores = {s for s, _, _ in entries}
+    offers: list[tuple[str, float, str]] = []
+    for store_id, kw, rule in entries:
+        if rule == "core":
+            score = 0.5 + 0.05 * min(len(v) - 2, 3)
+        elif rule == "store_name":
+            score = 0.6
+        else:
+            score = 0.8 + 0.02 * min(len(v) - 3, 5)
+        if len(stores) > 1:
+            score *= 0.8
+        offers.append((store_id, score, f"{v} ≈ {kw} ({rule})"))
+    return tuple(offers)
+
+
+def _automaton(
+    words: Mapping[str, object], *, first: str = "", never: str = ""
+) -> ahocorasick.Automaton | None:
+    """An Aho-Corasick automaton of ``words`` (None when there are none).
+
+    pyahocorasick looks a character up among a node's children one after another, in the order
+    they were added, and every character that does not continue a match is looked up among the
+    root's children (one for each character a word starts with). So the words go in by how many of
+    them start with their first character, the most common first, after ``first``: characters put
+    at the very front through words that end in ``never``, a character the texts searched never
+    have, so that these words are never found.
+    """
+    if not words:
+        return None
+    automaton = ahocorasick.Automaton()
+    for ch in first:
+        automaton.add_word(ch + never, None)
+    by_start: dict[str, list[str]] = defaultdict(list)
+    for word in words:
+        by_start[word[0]].append(word)
+    for group in sorted(by_start.values(), key=len, reverse=True):
+        for word in group:
+            automaton.add_word(word, words[word])
+    automaton.make_automaton()
+    return automaton
+
+
+def _file(table: dict[str, list[int]], pattern: str, i: int, rank: int) -> None:
+    """Files candidate ``i`` (with ``rank``) under ``pattern``, once: a candidate can give the same
+    pattern twice ("aab" without either "a"), and its patterns are filed one after another."""
+    entries = table[pattern]
+    if entries[-2:-1] != [i]:
+        entries += (i, rank)
+
+
+def _window_at(n: int, widths: tuple[int, ...], i: int) -> tuple[int, int]:
+    """(start, width) of window ``i`` when every window of each width of a text of ``n``
+    characters is listed, width after width, left to right."""
+    for w in widths:
+        count = max(0, n - w + 1)
+        if i < count:
+            return i, w
+        i -= count
+    raise IndexError(i)
 
 
 class _Evidence(NamedTuple):
@@ -521,16 +807,16 @@ def _outermost(evidence: list[_Evidence]) -> list[_Evidence]:
     The same idea as the rule's nested keywords: "锦绣·花园二期" read as 锦绣花园二期 also
     contains a reading as 锦绣花园; the longer reading wins.
     """
+    if len(evidence) < 2:
+        return evidence
+    longest_first = sorted(evidence, key=lambda o: o.start - o.end)
     kept: list[_Evidence] = []
     for e in evidence:
-        inside = any(
-            o.store_id != e.store_id
-            and o.start <= e.start
-            and e.end <= o.end
-            and (o.end - o.start) > (e.end - e.start)
-            and o.score >= e.score
-            for o in evidence
-        )
-        if not inside:
-            kept.append(e)
+        length = e.end - e.start
+        for o in longest_first:
+            if o.end - o.start <= length:
+                kept.append(e)  # no longer reading contains it
+                break
+            if o.start <= e.start and e.end <= o.end and o.store_id != e.store_id and o.score >= e.score:
+                break  # inside a longer, at least as strong reading for another store
     return kept

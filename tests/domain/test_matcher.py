@@ -12,9 +12,20 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rapidfuzz.distance import Levenshtein
 
 from ops_console.demo import district
-from ops_console.domain.matcher import Matcher, MatchReason, SuggestionReason
+from ops_console.domain.matcher import (
+    Matcher,
+    MatchReason,
+    MatchResult,
+    Suggestion,
+    SuggestionReason,
+    _FuzzyCandidate,
+    _FuzzyIndex,
+    _new_result,
+    _new_suggestion,
+)
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 DATA_SETS = [DATA / "address_dev", DATA / "demo_district"]
@@ -229,6 +240,87 @@ def test_fuzzy_and_alternative_forms() -> None:
         assert r.suggestions[0].reason is reason, (address, r.suggestions[0])
 
 
+def _nearest_by_brute_force(cands: list[_FuzzyCandidate], text: str) -> list[tuple[int, int, int, int]]:
+    """What the fuzzy index answers, by its definition: every window of each width compared."""
+    out = []
+    for i, cand in enumerate(cands):
+        if len(set(cand.text) & set(text)) < cand.need:
+            continue
+        best = None
+        for width in cand.widths:  # the preferred width first, then left to right
+            for start in range(len(text) - width + 1):
+                d = Levenshtein.distance(cand.text, text[start : start + width])
+                if d <= cand.max_d and (best is None or d < best[0]):
+                    best = (d, start, width)
+        if best is not None and best[0] > 0:  # found as written: no suggestion
+            out.append((i, *best))
+    return out
+
+
+_KEYWORD_CHARS = "金棠花园新村路ab\ue001"  # \ue000-\ue002: where the index takes its placeholder from
+_ADDRESS_CHARS = _KEYWORD_CHARS + "栋1 .\ue000\ue002"
+
+
+@st.composite
+def _keywords_and_an_address(draw: st.DrawFn) -> tuple[list[str], str]:
+    """Keywords of few characters (often near each other; 8+ characters allow two edits) and an
+    address around one of them with up to three characters typed wrong, dropped or added."""
+    keyword = st.text(alphabet=_KEYWORD_CHARS, min_size=3, max_size=10)
+    keywords = draw(st.lists(keyword, min_size=1, max_size=12))
+    typed = list(draw(st.sampled_from(keywords)))
+    for _ in range(draw(st.integers(0, 3))):
+        at = draw(st.integers(0, len(typed)))
+        op = draw(st.sampled_from(["replace", "drop", "add"]))
+        if op == "add" or at == len(typed):
+            typed.insert(at, draw(st.sampled_from(_ADDRESS_CHARS)))
+        elif op == "drop":
+            del typed[at]
+        else:
+            typed[at] = draw(st.sampled_from(_ADDRESS_CHARS))
+    around = st.text(alphabet=_ADDRESS_CHARS, max_size=8)
+    return keywords, draw(around) + "".join(typed) + draw(around)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_keywords_and_an_address())
+def test_fuzzy_index_finds_exactly_the_nearest_windows(case: tuple[list[str], str]) -> None:
+    keywords, address = case
+    cands = [_FuzzyCandidate.of(t, ("S01",), t, "keyword") for t in dict.fromkeys(keywords)]
+    index = _FuzzyIndex(cands)
+    offset, part = index.region(address)
+    got = [(i, d, start + offset, width) for i, d, start, width in index.nearest(part)]
+    assert got == _nearest_by_brute_force(cands, address)
+    assert index.nearest(part) == index.nearest(part)  # a kept answer is the same answer
+
+
+def test_fuzzy_answers_are_kept_for_addresses_that_differ_only_in_numbers() -> None:
+    m = Matcher([("人民南路", "S01"), ("幸福家园", "S02")])
+    first, second = m.match("人民路254号"), m.match("人民路16号3楼")
+    assert first.suggestion == second.suggestion == "S01"
+    assert first.suggestions[0].describe() == second.suggestions[0].describe() == "S01 0.75 fuzzy: 人民路 ≈ 人民南路"
+    assert len(m._suggester_box[0].fuzzy_index._cache) == 1
+
+
+def test_results_are_the_dataclasses_they_look_like() -> None:
+    """The matcher sets the fields of its results directly (faster than the frozen __init__)."""
+    args = ("S01", True, MatchReason.AUTO, ("S01",), (), (), "金棠花园3栋")
+    assert _new_result(*args) == MatchResult(*args) and type(_new_result(*args)) is MatchResult
+    assert repr(_new_result(*args)) == repr(MatchResult(*args))
+    s_args = ("S01", 0.77, SuggestionReason.FUZZY, "金堂花园 ≈ 金棠花园")
+    assert _new_suggestion(*s_args) == Suggestion(*s_args)
+    with pytest.raises(AttributeError):  # still frozen
+        _new_result(*args).auto = False  # type: ignore[misc]
+
+
+def test_normalization_skips_the_table_only_where_it_changes_nothing() -> None:
+    """``normalize`` leaves out translate() when no character of the text is in its table (the
+    matcher's throughput depends on it): the shortcut's character class is exactly the table."""
+    from ops_console.domain import address
+
+    in_class = {cp for cp in range(0x110000) if address._CHANGED_BY_TABLE.fullmatch(chr(cp))}
+    assert in_class == set(address._TABLE)
+
+
 def test_learned_compound_choices() -> None:
     m = Matcher(district.keyword_pairs(), learned={"幸福里": {"S05": 3, "S06": 1}})
     r = m.match("幸福里3栋201")
@@ -265,6 +357,8 @@ HOSTILE = [
     "\ud800\udfff",
     "\u202e\u200b\ufeff",
     "null",
+    "\ue000\ue001\ue002金棠\ue000花园",  # private-use characters, as the fuzzy index uses them
+    "金堂花园" * 500,
 ]
 
 
