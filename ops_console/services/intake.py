@@ -252,20 +252,15 @@ def _store(
             record(session, now, SYSTEM, SubjectType.INTAKE, batch.source, CONFLICT_ACTION, order_id=known[0],
                    detail={"source": draft.where(), "fingerprint": draft.fingerprint, "stored": known[1]})  # fmt: skip
 
-    skus = _catalogue(session, {line.sku for d in new for line in d.lines})
+    skus = catalogue_facts(session, {line.sku for d in new for line in d.lines})
     categories = {code: cat for code, (cat, _step) in skus.items()}
     orders: list[dict[str, Any]] = []
     lines: list[list[dict[str, Any]]] = []
     for draft in new:
         for warning in unknown_sku_warnings(draft, skus):
             out.warnings.append(describe(warning, batch.source, batch.unit, lang))
-        orders.append(_order_values(draft))
-        lines.append([
-            {"sku": li.sku, "name": li.name, "spec": li.spec, "category": str(line_category(li, categories)),
-             "qty": li.qty, "unit": li.unit, "unit_price": li.unit_price,
-             "step": skus[li.sku][1] if li.sku in skus else 1, "weight_g": li.weight_g}
-            for li in draft.lines
-        ])  # fmt: skip
+        orders.append(order_values(draft))
+        lines.append(line_values(draft, skus, categories))
     results = receive_orders(session, ctx, orders, lines, SYSTEM, match_address=match_address)
     out.new = len(results)
     for result in results:
@@ -278,7 +273,8 @@ def _store(
     return out
 
 
-def _order_values(draft: OrderDraft) -> dict[str, Any]:
+def order_values(draft: OrderDraft) -> dict[str, Any]:
+    """The Order columns a draft fills (intake files and phone entry alike)."""
     return {
         "channel": draft.key[0],
         "order_no": draft.order_no,
@@ -318,7 +314,20 @@ def _existing(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, 
     return found
 
 
-def _catalogue(session: Session, codes: set[str]) -> dict[str, tuple[Category, int]]:
+def line_values(draft: OrderDraft, skus: dict[str, tuple[Category, int]],
+                categories: dict[str, Category] | None = None) -> list[dict[str, Any]]:
+    """The OrderLine columns of a draft's lines; the catalogue gives the order step (and category)."""
+    if categories is None:
+        categories = {code: cat for code, (cat, _step) in skus.items()}
+    return [
+        {"sku": li.sku, "name": li.name, "spec": li.spec, "category": str(line_category(li, categories)),
+         "qty": li.qty, "unit": li.unit, "unit_price": li.unit_price,
+         "step": skus[li.sku][1] if li.sku in skus else 1, "weight_g": li.weight_g}
+        for li in draft.lines
+    ]  # fmt: skip
+
+
+def catalogue_facts(session: Session, codes: set[str]) -> dict[str, tuple[Category, int]]:
     """SKU → (category, order step) for the known ones."""
     out: dict[str, tuple[Category, int]] = {}
     ordered = sorted(codes)

@@ -35,6 +35,7 @@ from ops_console.domain.types import Channel, PaymentMethod
 from ops_console.i18n import t
 from ops_console.services.context import Actor, AppContext
 from ops_console.services.errors import ServiceError
+from ops_console.services.intake import catalogue_facts, line_values, order_values
 from ops_console.services.lifecycle import receive_order
 from ops_console.storage.db import read_session, write_session
 from ops_console.storage.models import Order, OrderLine, Sku
@@ -317,7 +318,6 @@ def create_phone_order(ctx: AppContext, actor: Actor, form: PhoneOrderForm, atte
     checked, problems = check_phone_order(ctx, form, catalogue)
     if checked is None:
         raise PhoneOrderInvalid(problems)
-    steps = {k.code: k.step for k in catalogue}
     for attempt in range(attempts):
         try:
             with write_session(ctx.engine) as s:
@@ -326,31 +326,11 @@ def create_phone_order(ctx: AppContext, actor: Actor, form: PhoneOrderForm, atte
                 if draft is None or draft.draft is None:  # pragma: no cover - checked above
                     raise PhoneOrderInvalid(problems)
                 d = draft.draft
-                order = Order(
-                    channel=Channel.PHONE.value,
-                    order_no=order_no,
-                    kind="customer",
-                    status="received",
-                    customer_name=d.customer_name,
-                    phone=d.phone,
-                    address=d.address,
-                    payment_method=d.payment_method.value,
-                    payment_status=d.payment_status.value,
-                    paid_amount=d.paid_amount,
-                    remarks=d.remarks,
-                    urgent=d.urgent,
-                    custom=d.custom,
-                    appointment_at=d.appointment_at,
-                    placed_at=d.placed_at,
-                    fingerprint=d.fingerprint,
-                    source=f"phone entry by {actor.id}",
-                )
-                lines = [
-                    OrderLine(order_id=0, sku=li.sku, name=li.name, spec=li.spec,
-                              category=(li.category.value if li.category else "default"), qty=li.qty, unit=li.unit,
-                              unit_price=li.unit_price, step=steps.get(li.sku, 1), weight_g=li.weight_g)
-                    for li in d.lines
-                ]
+                values = order_values(d) | {"channel": Channel.PHONE.value, "order_no": order_no,
+                                            "source": f"phone entry by {actor.id}"}
+                order = Order(status="received", **values)
+                facts = catalogue_facts(s, {li.sku for li in d.lines})
+                lines = [OrderLine(order_id=0, **v) for v in line_values(d, facts)]
                 outcome = receive_order(s, ctx, order, lines, actor)
                 return PhoneOrderCreated(outcome.order_id, order_no, outcome.to_status.value, order.review_reason)
         except IntegrityError:

@@ -232,9 +232,9 @@ def test_automatic_review(shop: AppContext, tmp_path: Path) -> None:
 
 
 def _order_and_lines(draft: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    from ops_console.services.intake import _order_values
+    from ops_console.services.intake import order_values
 
-    return _order_values(draft), [
+    return order_values(draft), [
         {"sku": li.sku, "name": li.name, "spec": li.spec, "category": (li.category or "default"), "qty": li.qty,
          "unit": li.unit, "unit_price": li.unit_price, "step": 1, "weight_g": li.weight_g}
         for li in draft.lines
