@@ -331,15 +331,10 @@ class MainScreen(Screen[None]):
         self.app.title = t("console.app_title")
 
     def action_quit_console(self) -> None:
-        confirm = dialog_class("ConfirmScreen")
-        question = t("console.quit_question")
-        if confirm is None:
-            from ops_console.tui.choice import YesNoScreen
+        from ops_console.tui.screens.confirm import ConfirmScreen
 
-            screen: Any = YesNoScreen(question)
-        else:
-            screen = confirm(question)
-        self.app.push_screen(screen, lambda yes: self.app.exit() if yes else None)
+        self.app.push_screen(ConfirmScreen(t("console.quit_question")),
+                             lambda yes: self.app.exit() if yes else None)
 
     @on(CommandLine.Submitted)
     def _submitted(self, message: CommandLine.Submitted) -> None:
@@ -598,21 +593,7 @@ class MainScreen(Screen[None]):
         self.direct(Action.FINISH_PICKING)
 
     def action_shortage(self) -> None:
-        if dialog_class("ShortageScreen") is not None:
-            self._dialog_for_one("ShortageScreen", Action.REPORT_SHORTAGE)
-            return
-        if not self._may(Action.REPORT_SHORTAGE):
-            return
-        rows = self._rows()
-        if not rows:
-            return
-        from ops_console.tui.choice import ChoiceScreen
-
-        options = [(v, t(f"console.shortage.{v}")) for v in ("substitute", "partial", "wait")]
-        self.app.push_screen(
-            ChoiceScreen(t("console.shortage.title", n=len(rows)), options),
-            lambda choice: self.direct(Action.REPORT_SHORTAGE, rows, resolution=choice) if choice else None,
-        )
+        self._dialog_for_one("ShortageScreen", Action.REPORT_SHORTAGE)
 
     def action_dispatch(self) -> None:
         self._dialog_for_rows("CourierScreen", Action.DISPATCH)
