@@ -273,6 +273,8 @@ def _after(
         session.add(Delivery(order_id=order.id or 0, attempt=attempt, tier=order.tier or Tier.COMPANY.value,
                              courier_id=params["courier_id"], dispatched_at=now))
         return
+    if action not in _DELIVERY_ACTIONS:
+        return  # review, assignment, picking…: no delivery attempt to look up
     delivery = _open_delivery(session, order.id or 0)
     if delivery is None:
         return
@@ -305,6 +307,11 @@ def _after(
         case Action.CANCEL:
             _finish(delivery, now, DeliveryOutcome.CANCELLED, params.get("reason"), params.get("reason_text"))
     session.add(delivery)
+
+
+# The actions that touch the open delivery attempt (see the match in `_after`).
+_DELIVERY_ACTIONS = frozenset({Action.HAND_OVER, Action.CALL, Action.UNDISPATCH, Action.DELIVER, Action.REFUSE,
+                               Action.FAIL, Action.CANCEL})
 
 
 def _open_delivery(session: Session, order_id: int) -> Delivery | None:
