@@ -278,7 +278,7 @@ the wall-clock best is beside it.
 | for comparison: `ingest` without the matcher, garbage collector left on | {new / gc_s:,.0f} | {gc_s:.2f} | {min(r.wall for r in with_gc):.2f} | {plain_total / gc_s:,.0f} | {new / gc_s / rate['raw_plain']:.1%} | |
 | for orientation: reading + checking the file alone | {n / parse_s:,.0f} | {parse_s:.2f} | | | | |
 
-What makes the difference (see `services/intake.py`, `lifecycle.receive_orders`, `storage/bulk.py`): the cyclic
+What makes the difference (see `services/intake.py`, `bulk_receive.receive_orders`, `storage/bulk.py`): the cyclic
 garbage collector is paused while a file is taken in (the batch's objects hold no cycles; collections walking them again
 and again: {gc_s - plain_s:.2f} s more CPU above); values go through each column's own type processing once (memoised) and are
 sent with `insert()` on a light table clause, columns with one value in every row written into the statement; ids are

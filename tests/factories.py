@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from ops_console.domain.types import Role
 from ops_console.services.context import AppContext
-from ops_console.services.lifecycle import Outcome, receive_order
+from ops_console.services.lifecycle import Outcome
 from ops_console.services.operators import hash_pin
+from ops_console.services.receiving import receive_order
 from ops_console.storage.db import write_session
 from ops_console.storage.models import Courier, Operator, Order, OrderLine, Sku, Store, StoreKeyword
 

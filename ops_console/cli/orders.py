@@ -140,9 +140,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         store_id = None
         if address:
-            from ops_console.services.lifecycle import store_for_address
+            from ops_console.services.matching import auto_store
 
-            store_id = store_for_address(state.ctx(), address)
+            store_id = auto_store(state.ctx(), address)
         _do(ref, Action.CALL, outcome=outcome, appointment_at=_when(at), address=address, store_id=store_id)
 
     @order.command("deliver", help=t("action.deliver"))

@@ -52,7 +52,9 @@ from ops_console.domain.types import (
 )
 from ops_console.services.context import SYSTEM, Actor, AppContext
 from ops_console.services.errors import Refused, ServiceError
-from ops_console.services.lifecycle import perform, receive_order, store_for_address
+from ops_console.services.lifecycle import perform
+from ops_console.services.matching import auto_store
+from ops_console.services.receiving import receive_order
 from ops_console.storage.db import read_session, write_session
 from ops_console.storage.models import Courier, Delivery, Meta, Operator, Order, OrderLine, Sku
 
@@ -332,7 +334,7 @@ class Simulator:
             order = s.get(Order, order_id)
         if order is None or order.status != Status.UNASSIGNED or order.match_reason:
             return
-        store = store_for_address(ctx, order.address)
+        store = auto_store(ctx, order.address)
         if store is None:
             return  # left in the manual queue for the dispatcher
         try:
@@ -471,7 +473,7 @@ class Simulator:
             case Status.UNASSIGNED:
                 if plan.own and not plan.match_tried:
                     plan.match_tried = True
-                    store = store_for_address(ctx, order.address)
+                    store = auto_store(ctx, order.address)
                     if store:
                         return Action.ASSIGN, SYSTEM, {"store_id": store, "method": "auto"}
                 if mate and self._due(order.unassigned_at or since, plan.relief_after, now):

@@ -7,7 +7,7 @@
   fingerprint it is a `duplicate` and adds nothing; with different content it is a `conflict`:
   reported, never overwritten, and noted on the stored order's history (`intake_conflict`).
   The same holds inside one file: the first arrival wins.
-- New orders go through `lifecycle.receive_orders` — the lifecycle's own bulk entry point:
+- New orders go through `bulk_receive.receive_orders` — the lifecycle engine's bulk entry point:
   `receive`, the automatic review, the address matcher — on SQLAlchemy Core executemany.
 - A line whose SKU is not in the catalogue is kept, with a warning; its category and step then
   come from the file (else `default` / 1).
@@ -33,6 +33,7 @@ from sqlmodel import Session, select
 
 from ops_console.domain.intake import IntakeBatch, OrderDraft, Problem, line_category, unknown_sku_warnings
 from ops_console.domain.types import Category, SubjectType
+from ops_console.services.bulk_receive import receive_orders
 from ops_console.services.context import SYSTEM, AppContext
 from ops_console.services.events import record
 from ops_console.services.intake_files import (
@@ -44,7 +45,6 @@ from ops_console.services.intake_files import (
     quarantine_path,
     write_quarantine,
 )
-from ops_console.services.lifecycle import receive_orders
 from ops_console.storage.db import write_session
 from ops_console.storage.models import Order, Sku
 

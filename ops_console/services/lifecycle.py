@@ -3,26 +3,31 @@
 It checks the table and the operator's role (domain/lifecycle.py), updates the order only if
 its version is still the one the caller saw (`UPDATE … WHERE id=? AND version=?`), and appends
 the Event, all in one transaction. The console, the CLI, intake and the simulator all use it.
+
+This is the state engine only. Around it: services/lookup.py finds orders (below the engine),
+services/receiving.py creates one order and reviews it, services/bulk_receive.py creates many,
+services/matching.py assigns by address — all three above the engine, none imported by it.
+One `Transition` value describes a step; `apply` and the bulk path both stamp, version and log
+it with the same methods, so there is no second copy of the rules.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import func, insert, update
 from sqlmodel import Session, select
 
 from ops_console.domain.lifecycle import LIFECYCLE, OrderView, RuleError, escalation_tier, resolve
 from ops_console.domain.money import fen_to_yuan
-from ops_console.domain.review import LineFacts, SkuFacts, Verdict, review
 from ops_console.domain.types import (
     Action,
     CallOutcome,
     DeliveryOutcome,
     PaymentMethod,
-    Role,
     Status,
     SubjectType,
     Tier,
@@ -31,7 +36,8 @@ from ops_console.i18n import Ref
 from ops_console.services.context import SYSTEM, Actor, AppContext
 from ops_console.services.errors import Conflict, NotFound, Refused, ServiceError
 from ops_console.services.events import event_row
-from ops_console.storage.db import read_session, write_session
+from ops_console.services.lookup import find_order, order_history, order_lines
+from ops_console.storage.db import write_session
 from ops_console.storage.models import (
     CashEntry,
     Courier,
@@ -39,10 +45,12 @@ from ops_console.storage.models import (
     Event,
     Operator,
     Order,
-    OrderLine,
-    Sku,
     Store,
 )
+
+# Lookups live in services/lookup.py; re-exported so `lifecycle.find_order` keeps working.
+__all__ = ["STAGE_STAMP", "Outcome", "Transition", "apply", "find_order", "order_history", "order_lines",
+           "perform", "receive_status", "system_effects"]
 
 # The order column stamped when an order enters a status (the stage clocks of the reports).
 STAGE_STAMP: dict[Status, str] = {
@@ -71,25 +79,55 @@ class Outcome:
     event_id: int | None
 
 
-def find_order(session: Session, ref: str | int) -> Order:
-    """An order by surrogate id, by `channel:order_no`, or by its number alone when unique."""
-    order: Order | None = None
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit() and not ref.startswith("0")):
-        order = session.get(Order, int(ref))
-        if order is not None:
-            return order
-    text = str(ref).strip()
-    if ":" in text:
-        channel, _, no = text.partition(":")
-        order = session.exec(select(Order).where(Order.channel == channel, Order.order_no == no)).first()
-    else:
-        found = list(session.exec(select(Order).where(Order.order_no == text).limit(2)))
-        if len(found) > 1:
-            raise ServiceError("orders.ambiguous_number", order=text)
-        order = found[0] if found else None
-    if order is None:
-        raise NotFound("orders.not_found", order=text)
-    return order
+_VERSION_ONLY: dict[int, dict[str, int]] = {}  # never modified once made
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One step of the lifecycle table on one order, as `resolve()` allowed it.
+
+    `apply` (one order, ORM session) and the bulk receive path (many rows, Core executemany) both
+    take their stage stamps and their Event from this value, so the two cannot drift apart.
+    """
+
+    order_id: int
+    action: Action
+    current: Status
+    target: Status
+    actor: Actor
+    now: datetime
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def stamps(self) -> dict[str, Any]:
+        """Status, the stage clock entered, and who touched the order when."""
+        values: dict[str, Any] = {}
+        if self.target != self.current:
+            values["status"] = self.target.value
+            values["status_entered_at"] = self.now
+            stamp = STAGE_STAMP.get(self.target)
+            if stamp:
+                values[stamp] = self.now
+        values["updated_at"] = self.now
+        values["updated_by"] = self.actor.id
+        return values
+
+    def detail(self) -> dict[str, Any]:
+        """The event detail the params give: every value that is set, made JSON-plain."""
+        return {k: _plain(v) for k, v in self.params.items() if v is not None and k != "actor_id"}
+
+    def event(self, version: int, detail: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The Event row of the step; `detail` gains who it was on behalf of and the new version."""
+        on_behalf_of = LIFECYCLE[self.action].on_behalf_of if not self.actor.is_system else None
+        if detail or on_behalf_of:
+            detail = dict(detail or {})
+            if on_behalf_of:
+                detail["on_behalf_of"] = on_behalf_of
+            detail["version"] = version
+        else:  # the same small detail for thousands of bulk rows: one object, serialized once
+            detail = _VERSION_ONLY.get(version) or _VERSION_ONLY.setdefault(version, {"version": version})
+        return event_row(self.now, self.actor, SubjectType.ORDER, self.order_id, self.action,
+                         order_id=self.order_id, from_status=self.current.value, to_status=self.target.value,
+                         detail=detail)
 
 
 def perform(
@@ -129,15 +167,9 @@ def apply(
     except RuleError as exc:
         raise _explain(session, ctx, order, action, actor, exc) from None
     assert target is not None
-    values, detail = _effects(session, ctx, order, action, target, actor, now, params)
-    if target != current:
-        values["status"] = target.value
-        values["status_entered_at"] = now
-        stamp = STAGE_STAMP.get(target)
-        if stamp:
-            values[stamp] = now
-    values["updated_at"] = now
-    values["updated_by"] = actor.id
+    t = Transition(order.id or 0, action, current, target, actor, now, params)
+    values, detail = _effects(session, order, t)
+    values.update(t.stamps())
     version = order.version
     result = session.execute(
         update(Order)
@@ -148,68 +180,70 @@ def apply(
     if result.rowcount != 1:
         session.rollback()
         raise _moved_on(session, order, ctx)
-    rule = LIFECYCLE[action]
-    if rule.on_behalf_of and not actor.is_system:
-        detail["on_behalf_of"] = rule.on_behalf_of
-    detail["version"] = version + 1
-    ev = session.execute(
-        insert(Event)
-        .values(
-            **event_row(
-                now,
-                actor,
-                SubjectType.ORDER,
-                order.id or 0,
-                action,
-                order_id=order.id,
-                from_status=current.value,
-                to_status=target.value,
-                detail=detail,
-            )
-        )
-        .returning(Event.id)
-    ).scalar_one()
-    _after(session, ctx, order, action, target, actor, now, params)
+    ev = session.execute(insert(Event).values(**t.event(version + 1, detail)).returning(Event.id)).scalar_one()
+    _after(session, ctx, order, t)
     for key, value in values.items():
         setattr(order, key, value)
     order.version = version + 1
     return Outcome(order.id or 0, order.order_no, action, current, target, version + 1, ev)
 
 
-def _effects(
-    session: Session,
-    ctx: AppContext,
-    order: Order,
-    action: Action,
-    target: Status,
-    actor: Actor,
-    now: datetime,
-    params: dict[str, Any],
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The order columns the action changes, and what its event records."""
+def receive_status(actor: Actor) -> Status:
+    """The status a new order enters; Refused when the actor may not `receive` (table and role)."""
+    try:
+        received = resolve(Action.RECEIVE, None, actor.role, {})
+    except RuleError as exc:
+        raise Refused(exc.code, action=Ref("action.receive"), role=Ref(f"role.{actor.role}")) from None
+    assert received is not None
+    return received
+
+
+def system_effects(t: Transition, from_store: str | None = None,
+                   store_name: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The columns and event detail of the steps intake takes without a session: the review and
+    the automatic assignment. Shared by `apply` and the bulk receive path (the store is known)."""
     values: dict[str, Any] = {}
-    detail: dict[str, Any] = {k: _plain(v) for k, v in params.items() if v is not None and k != "actor_id"}
-    match action:
+    detail = t.detail()
+    params = t.params
+    match t.action:
         case Action.REVIEW_FAIL:
             values["review_reason"] = params.get("reason")
-        case Action.APPROVE:
-            values["review_reason"] = None
         case Action.ASSIGN | Action.REASSIGN:
             store_id = params.get("store_id")
+            if store_id:
+                detail["store_name"] = store_name
+            values["store_id"] = store_id or None
+            method = params.get("method") or ("auto" if t.actor.is_system else "manual")
+            values["assign_method"] = method if store_id else None
+            detail["from_store"] = from_store
+            if not store_id:
+                values["assigned_at"] = None
+    return values, detail
+
+
+def _effects(session: Session, order: Order, t: Transition) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The order columns the action changes, and what its event records."""
+    params = t.params
+    match t.action:
+        case Action.REVIEW_FAIL | Action.REVIEW_PASS:
+            return system_effects(t)
+        case Action.ASSIGN | Action.REASSIGN:
+            store_id = params.get("store_id")
+            name = None
             if store_id:
                 store = session.get(Store, store_id)
                 if store is None or not store.active:
                     raise NotFound("stores.unknown", id=store_id)
-                detail["store_name"] = store.name
-            values["store_id"] = store_id or None
-            method = params.get("method") or ("auto" if actor.is_system else "manual")
-            values["assign_method"] = method if store_id else None
-            detail["from_store"] = order.store_id
-            if not store_id:
-                values["assigned_at"] = None
+                name = store.name
+            return system_effects(t, order.store_id, name)
+    values: dict[str, Any] = {}
+    detail = t.detail()
+    match t.action:
+        case Action.APPROVE:
+            values["review_reason"] = None
         case Action.CLAIM:
-            values["claimed_by"] = actor.id
-            values["claimed_at"] = now
+            values["claimed_by"] = t.actor.id
+            values["claimed_at"] = t.now
         case Action.RELEASE:
             values["claimed_by"] = None
             values["claimed_at"] = None
@@ -245,7 +279,7 @@ def _effects(
             elif outcome == CallOutcome.ADDRESS_CORRECTED:
                 values["address"] = str(params["address"]).strip()
                 detail["old_address"] = order.address
-                if target == Status.UNASSIGNED:
+                if t.target == Status.UNASSIGNED:
                     values.update(store_id=None, courier_id=None, tier=None, assign_method=None,
                                   match_reason=params.get("match_reason"))
         case Action.REDISPATCH:
@@ -257,17 +291,9 @@ def _effects(
     return values, detail
 
 
-def _after(
-    session: Session,
-    ctx: AppContext,
-    order: Order,
-    action: Action,
-    target: Status,
-    actor: Actor,
-    now: datetime,
-    params: dict[str, Any],
-) -> None:
+def _after(session: Session, ctx: AppContext, order: Order, t: Transition) -> None:
     """Rows beside the order that the action creates: delivery attempts, the cash ledger."""
+    action, target, now, params = t.action, t.target, t.now, t.params
     if action == Action.DISPATCH:
         attempt = session.exec(select(func.count()).where(Delivery.order_id == order.id)).one() + 1
         session.add(Delivery(order_id=order.id or 0, attempt=attempt, tier=order.tier or Tier.COMPANY.value,
@@ -299,7 +325,7 @@ def _after(
             if order.payment_method == PaymentMethod.COD and delivery.courier_id:
                 delivery.cod_collected = cod
                 session.add(CashEntry(courier_id=delivery.courier_id, business_date=_business_date(ctx, now),
-                                      kind="cod_collected", amount=cod, order_id=order.id, actor=actor.id, at=now))
+                                      kind="cod_collected", amount=cod, order_id=order.id, actor=t.actor.id, at=now))
         case Action.REFUSE:
             _finish(delivery, now, DeliveryOutcome.REFUSED, params.get("reason"), params.get("reason_text"))
         case Action.FAIL:
@@ -392,271 +418,3 @@ def _moved_on(session: Session, order: Order, ctx: AppContext) -> Conflict:
     return Conflict("lifecycle.moved_on", order=order.order_no, status=Ref(f"status.{status}"), who=who, at=at)
 
 
-def order_history(ctx: AppContext, order_ref: str | int) -> tuple[Order, list[Event]]:
-    with read_session(ctx.engine) as s:
-        order = find_order(s, order_ref)
-        events = list(s.exec(select(Event).where(Event.order_id == order.id).order_by(Event.id)))  # type: ignore[arg-type]
-        return order, events
-
-
-def role_of(actor: Actor) -> Role:
-    return actor.role
-
-
-def receive_order(
-    session: Session,
-    ctx: AppContext,
-    order: Order,
-    lines: list[OrderLine],
-    actor: Actor = SYSTEM,
-    *,
-    match_address: bool = True,
-) -> Outcome:
-    """Create an order (`receive`) and run the automatic review at once (`review_pass` / `review_fail`).
-
-    The one way in for a single order: phone entry, the simulator and intake all end here. After
-    `review_pass` the address matcher assigns the store in the same transaction when the rules find
-    exactly one (services/matching.py); otherwise the reason and suggestions stay on the order.
-    """
-    now = ctx.clock.now()
-    try:
-        resolve(Action.RECEIVE, None, actor.role, {})
-    except RuleError as exc:
-        raise Refused(exc.code, action=Ref("action.receive"), role=Ref(f"role.{actor.role}")) from None
-    order.status = Status.RECEIVED.value
-    order.version = 1
-    order.amount = sum(round(line.qty * line.unit_price) for line in lines)
-    order.received_at = order.received_at or now
-    order.status_entered_at = now
-    order.updated_at = now
-    order.updated_by = actor.id
-    session.add(order)
-    session.flush()
-    for n, line in enumerate(lines, start=1):
-        line.order_id = order.id or 0
-        line.line_no = n
-        session.add(line)
-    session.execute(
-        insert(Event).values(
-            **event_row(now, actor, SubjectType.ORDER, order.id or 0, Action.RECEIVE, order_id=order.id,
-                        to_status=Status.RECEIVED.value,
-                        detail={"channel": order.channel, "order_no": order.order_no, "source": order.source,
-                                "version": 1})
-        )
-    )
-    verdict = review_order(session, order, lines)
-    if verdict.passed:
-        passed = apply(session, ctx, order, Action.REVIEW_PASS, SYSTEM)
-        if match_address:
-            from ops_console.services.matching import match_new_order
-
-            return match_new_order(session, ctx, order) or passed
-        return passed
-    return apply(session, ctx, order, Action.REVIEW_FAIL, SYSTEM, reason=verdict.reason, reason_text=verdict.detail)
-
-
-def review_order(session: Session, order: Order, lines: list[OrderLine]) -> Verdict:
-    skus = {line.sku for line in lines}
-    catalogue = {
-        s.code: SkuFacts(price=s.price, stock=s.stock)
-        for s in session.exec(select(Sku).where(Sku.code.in_(skus)))  # type: ignore[attr-defined]
-    } if skus else {}
-    return review(
-        [LineFacts(line.sku, line.qty, line.unit_price) for line in lines],
-        catalogue,
-        order.payment_method,
-        order.payment_status,
-        order.amount,
-        order.paid_amount,
-    )
-
-
-def order_lines(ctx: AppContext, order_id: int) -> list[OrderLine]:
-    with read_session(ctx.engine) as s:
-        return list(s.exec(select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.line_no)))
-
-
-def store_for_address(ctx: AppContext, address: str) -> str | None:
-    """The store the matcher assigns automatically for an address, or None (manual)."""
-    try:
-        from ops_console.services import matching
-    except ImportError:  # the matcher arrives with the assignment issue
-        return None
-    return matching.auto_store(ctx, address)  # type: ignore[attr-defined]
-
-
-# ----------------------------------------------------------------------------------------------
-# Many new orders at once (intake's bulk path)
-# ----------------------------------------------------------------------------------------------
-
-
-class Received(NamedTuple):
-    """What `receive_orders` did with one order."""
-
-    order_id: int
-    status: Status
-    review_reason: str | None = None
-    store_id: str | None = None
-
-
-def receive_orders(
-    session: Session,
-    ctx: AppContext,
-    orders: list[dict[str, Any]],
-    lines: list[list[dict[str, Any]]],
-    actor: Actor = SYSTEM,
-    *,
-    match_address: bool = True,
-) -> list[Received]:
-    """`receive_order` for many new orders in the caller's transaction, written with Core executemany.
-
-    The same steps, table and rows as `receive_order`: `receive`, the automatic review (the same
-    `review` over the same catalogue facts) leading to `review_pass` or `review_fail`, and after a
-    pass the address matcher's automatic `assign` (or its reason and suggestions kept on the order);
-    every status comes from `resolve()` of the lifecycle table and every step appends its Event in
-    order. Only the writing differs: the ids are reserved, then orders, lines and events go in as
-    three executemany statements instead of one ORM flush per order.
-
-    `orders[i]`: Order column values of a new order (channel, order_no, customer, payment, source,
-    fingerprint, …; not status, version, amount, stamps); `lines[i]`: its OrderLine values without
-    order_id and line_no. The caller checks that the orders are new.
-    """
-    from ops_console.domain.types import AssignMethod
-    from ops_console.storage.bulk import insert_rows, reserve_ids, row_defaults
-
-    if not orders:
-        return []
-    now = ctx.clock.now()
-    try:
-        received = resolve(Action.RECEIVE, None, actor.role, {})
-    except RuleError as exc:
-        raise Refused(exc.code, action=Ref("action.receive"), role=Ref(f"role.{actor.role}")) from None
-    assert received is not None
-    conn = session.connection()
-    ids = reserve_ids(conn, Order.__table__, len(orders))  # type: ignore[attr-defined]
-    catalogue = _sku_facts(session, {li["sku"] for order_lines in lines for li in order_lines})
-    matcher, store_names = _bulk_matcher(session, ctx) if match_address else (None, {})
-    targets: dict[tuple[Any, ...], Status] = {}
-
-    def target(action: Action, view: OrderView, **params: Any) -> Status:
-        # The table decides; identical questions get the identical answer, so ask once per kind of
-        # question: what resolve() looks at is the action, the status, the reason (and whether it
-        # has a text) and whether a store is named.
-        key = (action, view.status, params.get("reason"), bool(params.get("reason_text")), bool(params.get("store_id")))
-        found = targets.get(key)
-        if found is None:
-            found = resolve(action, view, SYSTEM.role, params)
-            assert found is not None
-            targets[key] = found
-        return found
-
-    # Columns left NULL need not be sent; every row gets the same keys (one executemany).
-    order_defaults = {k: v for k, v in row_defaults(Order).items() if v is not None}
-    order_defaults.update(store_id=None, assign_method=None, match_reason=None, review_reason=None,
-                          unassigned_at=None, assigned_at=None)  # fmt: skip
-    line_defaults = {k: v for k, v in row_defaults(OrderLine).items() if v is not None}
-    view = OrderView(received, None, None, None)
-    unassigned_view = OrderView(Status.UNASSIGNED, None, None, None)
-    order_rows: list[dict[str, Any]] = []
-    line_rows: list[dict[str, Any]] = []
-    event_rows: list[dict[str, Any]] = []
-    out: list[Received] = []
-    received_text, receive, actor_id = received.value, Action.RECEIVE, actor.id
-    # Enum members looked up once (each `Enum.MEMBER` is a descriptor call in the loop otherwise).
-    passed_step, failed_step, assign_step = Action.REVIEW_PASS, Action.REVIEW_FAIL, Action.ASSIGN
-    order_subject, unassigned, auto = SubjectType.ORDER, Status.UNASSIGNED, AssignMethod.AUTO.value
-    stamps = {"status": received_text, "version": 1, "status_entered_at": now, "updated_at": now,
-              "updated_by": actor_id}  # fmt: skip
-    for order_id, values, order_lines in zip(ids, orders, lines, strict=True):
-        row = {**order_defaults, **values, **stamps}
-        amount = 0
-        facts = []
-        for n, li in enumerate(order_lines, start=1):
-            qty, price = li["qty"], li["unit_price"]
-            amount += qty * price if type(qty) is int else round(qty * price)
-            facts.append(LineFacts(li["sku"], qty, price))
-            line_rows.append({**line_defaults, **li, "order_id": order_id, "line_no": n})
-        row["id"], row["amount"] = order_id, amount
-        if row.get("received_at") is None:
-            row["received_at"] = now
-        event_rows.append(event_row(now, actor, order_subject, order_id, receive, order_id=order_id,
-                                    to_status=received_text,
-                                    detail={"channel": row["channel"], "order_no": row["order_no"],
-                                            "source": row["source"], "version": 1}))  # fmt: skip
-        verdict = review(facts, catalogue, row["payment_method"], row["payment_status"], amount, row["paid_amount"])
-        if verdict.passed:
-            step, params = passed_step, {}
-        else:
-            step, params = failed_step, {"reason": verdict.reason, "reason_text": verdict.detail}
-            row["review_reason"] = verdict.reason
-        _bulk_step(row, event_rows, step, received, target(step, view, **params), now, params)
-        if verdict.passed and matcher is not None:
-            result = matcher.match(row["address"] or "")
-            if result.auto and result.store_id and result.store_id in store_names:
-                keywords = ", ".join(sorted({h.keyword for h in result.keywords}))
-                params = {"store_id": result.store_id, "method": auto,
-                          "keyword": result.keyword, "keywords": keywords}  # fmt: skip
-                assert row["status"] == unassigned
-                assigned = target(assign_step, unassigned_view, **params)
-                row.update(store_id=result.store_id, assign_method=auto)
-                _bulk_step(row, event_rows, assign_step, unassigned, assigned, now, params,
-                           store_name=store_names[result.store_id], from_store=None)  # fmt: skip
-            else:
-                from ops_console.services.matching import suggestions_json
-
-                row.update(match_reason=result.reason_text(), suggestions=suggestions_json(result.suggestions))
-        order_rows.append(row)
-        out.append(Received(order_id, row["status"], row["review_reason"], row["store_id"]))
-    insert_rows(conn, Order.__table__, order_rows)  # type: ignore[attr-defined]
-    insert_rows(conn, OrderLine.__table__, line_rows)  # type: ignore[attr-defined]
-    insert_rows(conn, Event.__table__, event_rows)  # type: ignore[attr-defined]
-    return out
-
-
-_VERSION_ONLY: dict[int, dict[str, int]] = {}  # never modified once made
-_ORDER_SUBJECT = SubjectType.ORDER
-
-
-def _bulk_step(row: dict[str, Any], events: list[dict[str, Any]], action: Action, current: Status, target: Status,
-               now: datetime, params: dict[str, Any], **noted: Any) -> None:
-    """What `apply` does to an order row for a system step: status, stamps, version, the Event
-    (its detail: the params that are set, then what `_effects` notes, then the version)."""
-    if target != current:
-        row["status"] = target
-        row["status_entered_at"] = now
-        stamp = STAGE_STAMP.get(target)
-        if stamp:
-            row[stamp] = now
-    row["updated_at"] = now
-    row["updated_by"] = SYSTEM.id
-    row["version"] += 1
-    if params or noted:
-        detail = {k: _plain(v) for k, v in params.items() if v is not None}
-        detail.update(noted)
-        detail["version"] = row["version"]
-    else:  # the same small detail for thousands of rows: one object, serialized once
-        detail = _VERSION_ONLY.get(row["version"]) or _VERSION_ONLY.setdefault(row["version"], {"version": row["version"]})
-    events.append(event_row(now, SYSTEM, _ORDER_SUBJECT, row["id"], action, order_id=row["id"],
-                            from_status=current, to_status=target, detail=detail))  # fmt: skip
-
-
-def _sku_facts(session: Session, skus: set[str]) -> dict[str, SkuFacts]:
-    facts: dict[str, SkuFacts] = {}
-    codes = sorted(skus)
-    for i in range(0, len(codes), 500):
-        chunk = codes[i : i + 500]
-        for code, price, stock in session.exec(
-            select(Sku.code, Sku.price, Sku.stock).where(Sku.code.in_(chunk))  # type: ignore[attr-defined]
-        ):
-            facts[code] = SkuFacts(price=price, stock=stock)
-    return facts
-
-
-def _bulk_matcher(session: Session, ctx: AppContext) -> tuple[Any, dict[str, str]]:
-    """The address matcher and the active stores' names, or (None, {}) before matching exists."""
-    try:
-        from ops_console.services import matching
-    except ImportError:  # pragma: no cover - the matcher arrives with the assignment issue
-        return None, {}
-    names = {sid: name for sid, name in session.exec(select(Store.id, Store.name).where(Store.active))}  # type: ignore[arg-type]
-    return matching.matcher(ctx, session), names

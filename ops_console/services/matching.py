@@ -36,7 +36,8 @@ from ops_console.i18n import t
 from ops_console.services.context import SYSTEM, Actor, AppContext
 from ops_console.services.errors import NotFound, Refused
 from ops_console.services.events import record
-from ops_console.services.lifecycle import Outcome, apply, find_order
+from ops_console.services.lifecycle import Outcome, apply
+from ops_console.services.lookup import find_order
 from ops_console.storage.db import read_session, write_session
 from ops_console.storage.models import Event, Order, Store, StoreKeyword
 

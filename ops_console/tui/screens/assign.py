@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -25,7 +24,7 @@ from textual.widgets.option_list import Option
 from ops_console.domain.types import Action, AssignMethod
 from ops_console.i18n import t
 from ops_console.services.context import Actor, AppContext
-from ops_console.services.matching import describe_match_reason
+from ops_console.services.matching import add_keyword, describe_match_reason, propose_keyword_for
 from ops_console.services.order_view import OrderBrief, StoreChoice, store_choices
 from ops_console.tui.screens.base import (
     ActionDialog,
@@ -34,15 +33,6 @@ from ops_console.tui.screens.base import (
     error_text,
     label,
 )
-
-
-def matching_service() -> ModuleType | None:
-    """The assignment issue's matching service, when it is there."""
-    try:
-        from ops_console.services import matching
-    except ImportError:
-        return None
-    return matching
 
 
 def top_store(brief: OrderBrief) -> str | None:
@@ -228,10 +218,9 @@ class AssignScreen(ActionDialog):
 
     # ---- learning a keyword after a manual assignment
     def follow_up(self, outcomes: list[OrderOutcome]) -> list[KeywordProposal]:
-        matching = matching_service()
-        propose = getattr(matching, "propose_keyword_for", None) if matching else None
+        propose = propose_keyword_for
         store_id = self.chosen_store_id
-        if propose is None or not store_id:
+        if not store_id:
             return []
         names = {st.id: st.name for st in self.stores}
         out: list[KeywordProposal] = []
@@ -294,13 +283,8 @@ class AssignScreen(ActionDialog):
         self.run_worker(lambda: self._add_keyword(proposal, keyword), thread=True, exclusive=True, group="learn")
 
     def _add_keyword(self, p: KeywordProposal, keyword: str) -> None:
-        matching = matching_service()
-        add = getattr(matching, "add_keyword", None) if matching else None
-        if add is None:
-            self.post_message(KeywordDone(False, t("screens.assign.learning_unavailable")))
-            return
         try:
-            add(self.ctx, keyword, p.store_id, self.actor, order_id=p.order_id)
+            add_keyword(self.ctx, keyword, p.store_id, self.actor, order_id=p.order_id)
         except Exception as exc:  # a collision with another store's keyword is refused with its reason
             self.post_message(KeywordDone(False, error_text(exc)))
             return

@@ -16,7 +16,8 @@ from ops_console.domain.types import Action, CallOutcome
 from ops_console.i18n import t
 from ops_console.services.context import Actor, AppContext
 from ops_console.services.errors import ServiceError
-from ops_console.services.lifecycle import perform, store_for_address
+from ops_console.services.lifecycle import perform
+from ops_console.services.matching import auto_store
 from ops_console.services.order_view import OrderBrief
 from ops_console.services.phone_orders import parse_time_input
 from ops_console.tui.screens.base import ActionDialog, InputProblem, OrderOutcome, done_message, label
@@ -117,6 +118,6 @@ class CallOutcomeScreen(ActionDialog):
     def perform_one(self, brief: OrderBrief, params: dict[str, Any]) -> OrderOutcome:
         if params["outcome"] == CallOutcome.ADDRESS_CORRECTED:
             # The new address decides the store (the matcher); another store sends it back to the queue.
-            params = {**params, "store_id": store_for_address(self.ctx, params["address"])}
+            params = {**params, "store_id": auto_store(self.ctx, params["address"])}
         out = perform(self.ctx, brief.id, self.action, self.actor, expected_version=brief.version, **params)
         return OrderOutcome(out.order_no, True, done_message(out.order_no, self.action, out.to_status), out.order_id)

@@ -1,0 +1,81 @@
+"""One new order: `receive`, the automatic review, and — after a pass — the address matcher.
+
+The one way in for a single order: phone entry, the simulator and intake's small batches all end
+here. Above the engine (services/lifecycle.py) and matching; nothing below imports this module.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import insert
+from sqlmodel import Session, select
+
+from ops_console.domain.review import LineFacts, SkuFacts, Verdict, review
+from ops_console.domain.types import Action, Status, SubjectType
+from ops_console.services.context import SYSTEM, Actor, AppContext
+from ops_console.services.events import event_row
+from ops_console.services.lifecycle import Outcome, apply, receive_status
+from ops_console.services.matching import match_new_order
+from ops_console.storage.models import Event, Order, OrderLine, Sku
+
+
+def receive_order(
+    session: Session,
+    ctx: AppContext,
+    order: Order,
+    lines: list[OrderLine],
+    actor: Actor = SYSTEM,
+    *,
+    match_address: bool = True,
+) -> Outcome:
+    """Create an order (`receive`) and run the automatic review at once (`review_pass` / `review_fail`).
+
+    After `review_pass` the address matcher assigns the store in the same transaction when the
+    rules find exactly one (services/matching.py); otherwise the reason and suggestions stay on
+    the order.
+    """
+    now = ctx.clock.now()
+    received = receive_status(actor)
+    order.status = received.value
+    order.version = 1
+    order.amount = sum(round(line.qty * line.unit_price) for line in lines)
+    order.received_at = order.received_at or now
+    order.status_entered_at = now
+    order.updated_at = now
+    order.updated_by = actor.id
+    session.add(order)
+    session.flush()
+    for n, line in enumerate(lines, start=1):
+        line.order_id = order.id or 0
+        line.line_no = n
+        session.add(line)
+    session.execute(
+        insert(Event).values(
+            **event_row(now, actor, SubjectType.ORDER, order.id or 0, Action.RECEIVE, order_id=order.id,
+                        to_status=Status.RECEIVED.value,
+                        detail={"channel": order.channel, "order_no": order.order_no, "source": order.source,
+                                "version": 1})
+        )
+    )
+    verdict = review_order(session, order, lines)
+    if verdict.passed:
+        passed = apply(session, ctx, order, Action.REVIEW_PASS, SYSTEM)
+        if match_address:
+            return match_new_order(session, ctx, order) or passed
+        return passed
+    return apply(session, ctx, order, Action.REVIEW_FAIL, SYSTEM, reason=verdict.reason, reason_text=verdict.detail)
+
+
+def review_order(session: Session, order: Order, lines: list[OrderLine]) -> Verdict:
+    skus = {line.sku for line in lines}
+    catalogue = {
+        s.code: SkuFacts(price=s.price, stock=s.stock)
+        for s in session.exec(select(Sku).where(Sku.code.in_(skus)))  # type: ignore[attr-defined]
+    } if skus else {}
+    return review(
+        [LineFacts(line.sku, line.qty, line.unit_price) for line in lines],
+        catalogue,
+        order.payment_method,
+        order.payment_status,
+        order.amount,
+        order.paid_amount,
+    )
