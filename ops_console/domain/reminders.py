@@ -1,9 +1,9 @@
 """Reminders: pure checks of a snapshot of facts and the time, and what to do about the open rows.
 
-No I/O. `evaluate(facts, now, settings)` says which conditions hold right now, each with the
-start of its episode; `reconcile(conditions, open_rows, now, repeat)` says which reminders to
-raise, raise again, or close. The service (services/reminders.py) gathers the facts and applies
-the plan in one transaction.
+No I/O and no settings object: `evaluate(facts, now, limits)` says which conditions hold right
+now, each with the start of its episode; `reconcile(conditions, open_rows, now, repeat)` says
+which reminders to raise, raise again, or close. The service (services/reminders.py) builds the `Limits` from the
+settings, gathers the facts and applies the plan in one transaction.
 
 Episodes and dedup keys (CONTRACTS.md: kind + subject + episode):
 - Timers of one order (picking, courier wait, delivery, confirmation, review) and the anomaly
@@ -23,10 +23,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 
-from ops_console.config import Settings, replenishment_window_minutes
 from ops_console.domain.sla import picking_sla_minutes
 from ops_console.domain.types import Tier, next_tier
 
@@ -164,18 +163,37 @@ class Thresholds:
     repeat: timedelta
 
 
-def thresholds(settings: Settings) -> Thresholds:
-    r = settings.reminders
+@dataclass(frozen=True)
+class Limits:
+    """The plain numbers the checks compare with (built from the settings by the service), so the
+    rules never import the configuration."""
+
+    backlog_warn_minutes: int
+    backlog_critical_minutes: int
+    backlog_max_orders: int
+    picking_sla_minutes: Mapping[str, int]  # by category, with "default"
+    courier_wait_minutes: int
+    delivery_sla_minutes: int
+    auto_confirm_hours: float
+    manual_review_hours: float
+    check_seconds: float
+    repeat_minutes: float
+    window_start_minute: int  # the replenishment window, minutes after local midnight
+    window_end_minute: int
+    tz: tzinfo  # business days and the times in messages are local
+
+
+def thresholds(limits: Limits) -> Thresholds:
     return Thresholds(
-        backlog_warn=timedelta(minutes=r.backlog_warn_minutes),
-        backlog_critical=timedelta(minutes=r.backlog_critical_minutes),
-        picking_min=timedelta(minutes=min(settings.picking.sla_minutes.values())),
-        courier_wait=timedelta(minutes=settings.dispatch.wait_minutes_before_escalation),
-        delivery=timedelta(minutes=settings.delivery.sla_minutes),
-        unconfirmed=timedelta(hours=settings.delivery.auto_confirm_hours),
-        manual_review=timedelta(hours=settings.review.manual_hours),
-        stale=timedelta(seconds=STALE_INTERVALS * r.check_seconds),
-        repeat=timedelta(minutes=r.repeat_minutes),
+        backlog_warn=timedelta(minutes=limits.backlog_warn_minutes),
+        backlog_critical=timedelta(minutes=limits.backlog_critical_minutes),
+        picking_min=timedelta(minutes=min(limits.picking_sla_minutes.values())),
+        courier_wait=timedelta(minutes=limits.courier_wait_minutes),
+        delivery=timedelta(minutes=limits.delivery_sla_minutes),
+        unconfirmed=timedelta(hours=limits.auto_confirm_hours),
+        manual_review=timedelta(hours=limits.manual_review_hours),
+        stale=timedelta(seconds=STALE_INTERVALS * limits.check_seconds),
+        repeat=timedelta(minutes=limits.repeat_minutes),
     )
 
 
@@ -192,12 +210,12 @@ class Window:
     text: str  # "13:00-15:00"
 
 
-def reorder_window(now: datetime, settings: Settings) -> Window:
-    tz = settings.tz
+def reorder_window(now: datetime, limits: Limits) -> Window:
+    tz = limits.tz
     local = now.astimezone(tz)
     day = local.date()
     midnight = datetime.combine(day, time(0), tzinfo=tz)
-    a, b = replenishment_window_minutes(settings)
+    a, b = limits.window_start_minute, limits.window_end_minute
     start = (midnight + timedelta(minutes=a)).astimezone(UTC)
     end = (midnight + timedelta(minutes=b)).astimezone(UTC)
     day_end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
@@ -205,9 +223,9 @@ def reorder_window(now: datetime, settings: Settings) -> Window:
                   f"{a // 60:02d}:{a % 60:02d}-{b // 60:02d}:{b % 60:02d}")
 
 
-def needs_reorder_facts(now: datetime, settings: Settings) -> bool:
+def needs_reorder_facts(now: datetime, limits: Limits) -> bool:
     """Only from `reorder_missing` to the end of the day do the checks need today's orders."""
-    w = reorder_window(now, settings)
+    w = reorder_window(now, limits)
     return w.missing_from <= now < w.day_end
 
 
@@ -215,10 +233,10 @@ def _minutes(delta: timedelta) -> int:
     return max(0, int(delta.total_seconds() // 60))
 
 
-def evaluate(facts: Facts, now: datetime, settings: Settings) -> list[Condition]:
+def evaluate(facts: Facts, now: datetime, limits: Limits) -> list[Condition]:
     """Every condition that holds at `now`, at most one per (kind, subject)."""
-    th = thresholds(settings)
-    tz = settings.tz
+    th = thresholds(limits)
+    tz = limits.tz
 
     def hhmm(when: datetime) -> str:
         return when.astimezone(tz).strftime("%H:%M")
@@ -238,21 +256,21 @@ def evaluate(facts: Facts, now: datetime, settings: Settings) -> list[Condition]
         if age >= th.backlog_warn:
             out.append(Condition(ReminderKind.BACKLOG_WARN, Severity.WARNING, QUEUE, oldest.since,
                                  "reminders.msg.backlog_warn",
-                                 {**params, "limit": settings.reminders.backlog_warn_minutes},
+                                 {**params, "limit": limits.backlog_warn_minutes},
                                  detail={"order_id": oldest.order_id}))
         if age >= th.backlog_critical:
             out.append(Condition(ReminderKind.BACKLOG_CRITICAL, Severity.CRITICAL, QUEUE, oldest.since,
                                  "reminders.msg.backlog_critical",
-                                 {**params, "limit": settings.reminders.backlog_critical_minutes},
+                                 {**params, "limit": limits.backlog_critical_minutes},
                                  detail={"order_id": oldest.order_id}))
-    if facts.unassigned_count > settings.reminders.backlog_max_orders:
+    if facts.unassigned_count > limits.backlog_max_orders:
         out.append(Condition(ReminderKind.BACKLOG_COUNT, Severity.WARNING, QUEUE,
                              facts.newest_unassigned_at or now, "reminders.msg.backlog_count",
-                             {"count": facts.unassigned_count, "limit": settings.reminders.backlog_max_orders}))
+                             {"count": facts.unassigned_count, "limit": limits.backlog_max_orders}))
 
     # Timers of single orders.
     for o in facts.picking:
-        sla = picking_sla_minutes(o.categories, settings.picking.sla_minutes)
+        sla = picking_sla_minutes(o.categories, limits.picking_sla_minutes)
         if now - o.since >= timedelta(minutes=sla):
             out.append(_order(ReminderKind.PICKING_OVERDUE, o, "reminders.msg.picking_overdue",
                               minutes=_minutes(now - o.since), sla=sla, since=hhmm(o.since)))
@@ -272,19 +290,19 @@ def evaluate(facts: Facts, now: datetime, settings: Settings) -> list[Condition]
     for o in facts.out_for_delivery:
         if now - o.since >= th.delivery:
             out.append(_order(ReminderKind.DELIVERY_OVERDUE, o, "reminders.msg.delivery_overdue",
-                              minutes=_minutes(now - o.since), sla=settings.delivery.sla_minutes,
+                              minutes=_minutes(now - o.since), sla=limits.delivery_sla_minutes,
                               since=hhmm(o.since)))
     for o in facts.delivered:
         if now - o.since >= th.unconfirmed:
             out.append(_order(ReminderKind.UNCONFIRMED_DELIVERY, o, "reminders.msg.unconfirmed_delivery",
-                              hours=_hours(settings.delivery.auto_confirm_hours), since=day_time(o.since)))
+                              hours=_hours(limits.auto_confirm_hours), since=day_time(o.since)))
     for o in facts.manual_review:
         if now - o.since >= th.manual_review:
             out.append(_order(ReminderKind.MANUAL_REVIEW_OVERDUE, o, "reminders.msg.manual_review_overdue",
-                              minutes=_minutes(now - o.since), hours=_hours(settings.review.manual_hours),
+                              minutes=_minutes(now - o.since), hours=_hours(limits.manual_review_hours),
                               since=day_time(o.since)))
 
-    out.extend(_window(facts, now, settings))
+    out.extend(_window(facts, now, limits))
 
     for a in facts.anomaly_deadlines:
         if a.deadline <= now:
@@ -319,10 +337,10 @@ def _order(kind: ReminderKind, o: OrderClock, message: str, *, refs: tuple[str, 
                      {"order_id": o.order_id, **(detail or {})})
 
 
-def _window(facts: Facts, now: datetime, settings: Settings) -> Iterable[Condition]:
-    w = reorder_window(now, settings)
+def _window(facts: Facts, now: datetime, limits: Limits) -> Iterable[Condition]:
+    w = reorder_window(now, limits)
     subject = f"day:{w.day.isoformat()}"
-    tz = settings.tz
+    tz = limits.tz
     end = w.end.astimezone(tz).strftime("%H:%M")
     stores = dict(facts.stores)
     missing = [sid for sid in stores if sid not in facts.stores_reordered_today]

@@ -18,11 +18,13 @@ from sqlalchemy import text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from ops_console.config import Settings, replenishment_window_minutes
 from ops_console.domain.reminders import (
     LIVE_STATUSES,
     SEVERITY_RANK,
     Condition,
     Facts,
+    Limits,
     LiveReminder,
     ReminderStatus,
     Severity,
@@ -159,13 +161,34 @@ def _payload(cond: Condition) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------ the checks
 
 
+def reminder_limits(settings: Settings) -> Limits:
+    """The numbers the pure checks compare with, taken from the settings."""
+    r = settings.reminders
+    start, end = replenishment_window_minutes(settings)
+    return Limits(
+        backlog_warn_minutes=r.backlog_warn_minutes,
+        backlog_critical_minutes=r.backlog_critical_minutes,
+        backlog_max_orders=r.backlog_max_orders,
+        picking_sla_minutes=dict(settings.picking.sla_minutes),
+        courier_wait_minutes=settings.dispatch.wait_minutes_before_escalation,
+        delivery_sla_minutes=settings.delivery.sla_minutes,
+        auto_confirm_hours=settings.delivery.auto_confirm_hours,
+        manual_review_hours=settings.review.manual_hours,
+        check_seconds=r.check_seconds,
+        repeat_minutes=r.repeat_minutes,
+        window_start_minute=start,
+        window_end_minute=end,
+        tz=settings.tz,
+    )
+
+
 def gather_facts(session: Session, ctx: AppContext, now: datetime, last_run: datetime | None) -> Facts:
-    th = thresholds(ctx.settings)
+    th = thresholds(reminder_limits(ctx.settings))
     count, oldest, newest = q.unassigned_queue(session)
     stores: tuple[tuple[str, str], ...] = ()
     reordered: frozenset[str] = frozenset()
-    if needs_reorder_facts(now, ctx.settings):
-        w = reorder_window(now, ctx.settings)
+    if needs_reorder_facts(now, reminder_limits(ctx.settings)):
+        w = reorder_window(now, reminder_limits(ctx.settings))
         stores = q.active_stores(session)
         reordered = q.stores_reordered(session, w.day_start, w.day_end)
     return Facts(
@@ -193,8 +216,8 @@ def run_checks(ctx: AppContext) -> list[ReminderChange]:
         last = q.get_meta(s, LAST_RUN)
         last_run = datetime.fromisoformat(last) if last else None
         facts = gather_facts(s, ctx, now, last_run)
-        conditions = evaluate(facts, now, ctx.settings)
-        plan = reconcile(conditions, q.live_reminders(s), now, thresholds(ctx.settings).repeat)
+        conditions = evaluate(facts, now, reminder_limits(ctx.settings))
+        plan = reconcile(conditions, q.live_reminders(s), now, thresholds(reminder_limits(ctx.settings)).repeat)
         changes: list[ReminderChange] = []
         for cond in plan.raise_new:
             row = _insert(s, cond, now)
@@ -365,7 +388,7 @@ def is_stale(ctx: AppContext, when: datetime | None = None) -> bool:
     """True when the checks have not run for more than three intervals (nobody runs a scheduler)."""
     ran = last_run(ctx)
     now = when or ctx.clock.now()
-    return ran is None or now - ran > thresholds(ctx.settings).stale
+    return ran is None or now - ran > thresholds(reminder_limits(ctx.settings)).stale
 
 
 def feed_cursor(ctx: AppContext) -> int:

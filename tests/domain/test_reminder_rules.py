@@ -17,9 +17,10 @@ from ops_console.domain.reminders import (
     reconcile,
 )
 from ops_console.i18n import t
+from ops_console.services.reminders import reminder_limits
 
 T0 = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
-S = Settings()
+S = reminder_limits(Settings())  # the default settings' numbers
 K = ReminderKind
 
 
@@ -71,7 +72,8 @@ def test_backlog_count_above_the_maximum() -> None:
 
 
 def test_thresholds_follow_the_settings() -> None:
-    s = S.replace(reminders={"backlog_warn_minutes": 5, "backlog_critical_minutes": 15, "backlog_max_orders": 3})
+    s = reminder_limits(Settings().replace(
+        reminders={"backlog_warn_minutes": 5, "backlog_critical_minutes": 15, "backlog_max_orders": 3}))
     assert kinds(evaluate(queue(T0, count=4), T0 + timedelta(minutes=15), s)) == [
         "backlog_count", "backlog_critical", "backlog_warn"]
 
@@ -167,7 +169,7 @@ def test_replenishment_window_through_a_day() -> None:
 
 
 def test_window_follows_its_setting() -> None:
-    s = S.replace(replenishment={"window": "09:30-10:00"})
+    s = reminder_limits(Settings().replace(replenishment={"window": "09:30-10:00"}))
     assert kinds(evaluate(Facts(stores=(("S01", "x"),)), at("09:45"), s)) == ["reorder_missing", "reorder_window_open"]
 
 

@@ -471,7 +471,7 @@ def test_a_lost_insert_race_reads_the_winners_row(rctx: AppContext, clock: Manua
     """Two processes that both saw no row insert the same key: the unique constraint stops the
     second, which re-reads the winner's row and raises nothing."""
     from ops_console.domain.reminders import evaluate
-    from ops_console.services.reminders import _insert, gather_facts
+    from ops_console.services.reminders import _insert, gather_facts, reminder_limits
     from ops_console.storage import reminder_queries
 
     new_order(rctx, "MT001", address=NOWHERE)
@@ -486,7 +486,8 @@ def test_a_lost_insert_race_reads_the_winners_row(rctx: AppContext, clock: Manua
 
     monkeypatch.setattr(reminder_queries, "reminder_by_key", blind_once)
     with write_session(rctx.engine) as s:
-        (cond,) = [c for c in evaluate(gather_facts(s, rctx, clock.now(), None), clock.now(), SETTINGS)
+        (cond,) = [c for c in evaluate(gather_facts(s, rctx, clock.now(), None), clock.now(),
+                                         reminder_limits(SETTINGS))
                    if c.kind == "backlog_warn"]
         assert _insert(s, cond, clock.now()) is None
     assert calls == [cond.dedup_key, cond.dedup_key]  # blind, then the re-read after the IntegrityError
