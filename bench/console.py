@@ -28,7 +28,7 @@ from sqlalchemy import insert, select
 from bench._report import write_section
 from ops_console.clock import ManualClock
 from ops_console.config import Settings
-from ops_console.domain.types import Action, Role
+from ops_console.domain.types import ON_THE_ROAD, Action, Role
 from ops_console.services import panes as pane_service
 from ops_console.services.context import Actor, AppContext
 from ops_console.services.lifecycle import perform
@@ -73,7 +73,7 @@ def seed(ctx: AppContext, orders: int, stores: int, rng: random.Random) -> None:
             entered = now - age
             store = f"S{rng.randrange(stores):03d}" if status not in ("unassigned", "manual_review") else None
             tier = "company" if status not in ("unassigned", "manual_review", "assigned", "picking") else None
-            courier = (f"C{int(store[1:]):03d}" if store and status in ("dispatched", "held", "out_for_delivery")
+            courier = (f"C{int(store[1:]):03d}" if store and status in ON_THE_ROAD
                        else None)
             rows.append({
                 "id": n, "channel": "meituan", "order_no": f"MT{n:07d}", "kind": "customer", "status": status,

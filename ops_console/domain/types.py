@@ -71,6 +71,8 @@ class Status(StrEnum):
 
 FINAL_STATUSES = frozenset({Status.COMPLETED, Status.REJECTED, Status.CANCELLED})
 OPEN_STATUSES = frozenset(s for s in Status if s not in FINAL_STATUSES)
+# "On the road": a courier carries the order (busy couriers, the board's delivery clocks).
+ON_THE_ROAD = frozenset({Status.DISPATCHED, Status.HELD, Status.OUT_FOR_DELIVERY})
 
 
 class Action(StrEnum):

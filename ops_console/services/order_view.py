@@ -12,7 +12,6 @@ the dialog saw, for `expected_version`), the stores to assign to, the couriers t
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,7 +19,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from ops_console.domain.phone import mask_phone
-from ops_console.domain.types import Action, Tier
+from ops_console.domain.types import Action
 from ops_console.i18n import Ref, t
 from ops_console.services.context import Actor, AppContext
 from ops_console.services.errors import NotFound
@@ -319,58 +318,6 @@ def store_choices(ctx: AppContext) -> list[StoreChoice]:
         for kw, store_id in s.exec(select(StoreKeyword.keyword, StoreKeyword.store_id).order_by(StoreKeyword.keyword)):
             keywords.setdefault(store_id, []).append(kw)
     return [StoreChoice(st.id, st.name, st.kind, tuple(keywords.get(st.id, []))) for st in stores]
-
-
-@dataclass(frozen=True)
-class CourierChoice:
-    id: str
-    name: str
-    tier: str
-    store_id: str | None
-    store_name: str | None
-    capacity: int
-    active_deliveries: int
-    own_store: bool  # a courier of the order's store
-
-
-ACTIVE_DELIVERY_STATUSES = ("dispatched", "held", "out_for_delivery")
-
-
-def courier_choices(ctx: AppContext, order_id: int) -> tuple[str, list[CourierChoice]]:
-    """The order's current tier and the couriers to propose, best first.
-
-    On duty and active couriers of that tier; the order's own store's couriers first, then by
-    fewest active deliveries, then by id. A company courier bound to another store is left out
-    (dispatch would refuse them).
-    """
-    with read_session(ctx.engine) as s:
-        order = s.get(Order, order_id)
-        if order is None:
-            raise NotFound("orders.not_found", order=str(order_id))
-        tier = order.tier or Tier.COMPANY.value
-        couriers = list(s.exec(
-            select(Courier).where(Courier.tier == tier, Courier.active == True, Courier.on_duty == True)  # noqa: E712
-        ))
-        busy: Counter[str] = Counter()
-        ids = [c.id for c in couriers]
-        if ids:
-            rows = s.exec(
-                select(Order.courier_id).where(
-                    Order.courier_id.in_(ids),  # type: ignore[union-attr]
-                    Order.status.in_(ACTIVE_DELIVERY_STATUSES),  # type: ignore[attr-defined]
-                )
-            )
-            busy.update(cid for cid in rows if cid)
-        stores = {st.id: st.name for st in s.exec(select(Store))}
-    out = []
-    for c in couriers:
-        own = c.store_id is not None and c.store_id == order.store_id
-        if tier == Tier.COMPANY and c.store_id and not own:
-            continue
-        out.append(CourierChoice(c.id, c.name, c.tier, c.store_id, stores.get(c.store_id or ""), c.capacity,
-                                 busy[c.id], own))
-    out.sort(key=lambda c: (not c.own_store, c.active_deliveries, c.id))
-    return tier, out
 
 
 def store_name(ctx: AppContext, store_id: str | None) -> str | None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from ops_console.domain.types import OPEN_STATUSES, Status, Tier
+from ops_console.domain.types import ON_THE_ROAD, OPEN_STATUSES, Status, Tier
 from ops_console.services.context import AppContext
 from ops_console.services.errors import NotFound, ServiceError
 from ops_console.services.matching import match_reason_stores
@@ -34,7 +34,6 @@ PANE_STATUSES: dict[str, frozenset[str]] = {
     BOARD: frozenset(BOARD_STATUSES),
 }
 QUEUE_SECTIONS = ("unassigned", "manual_review")
-ON_THE_ROAD = frozenset({"dispatched", "held", "out_for_delivery"})
 DEFAULT_WINDOW = 150  # rows per pane section: the oldest/most urgent N, with the total beside them
 SCHEDULER_META_KEY = "scheduler.last_run"
 APPOINTMENT_HORIZON_MINUTES = 30

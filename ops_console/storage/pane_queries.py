@@ -16,6 +16,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
+from ops_console.domain.types import ON_THE_ROAD
 from ops_console.storage.models import (
     Anomaly,
     Courier,
@@ -38,7 +39,6 @@ A = Anomaly.__table__.c  # type: ignore[attr-defined]
 OP = Operator.__table__.c  # type: ignore[attr-defined]
 M = Meta.__table__.c  # type: ignore[attr-defined]
 
-ON_THE_ROAD = ("dispatched", "held", "out_for_delivery")
 
 
 def max_event_id(session: Session) -> int:
@@ -235,7 +235,7 @@ def appointment_times(session: Session, statuses: Sequence[str], start: datetime
 def courier_rows(session: Session) -> Sequence[Row[Any]]:
     """Every active courier with how many orders it carries now."""
     busy = (
-        select(func.count()).where(O.courier_id == C.id, O.status.in_(list(ON_THE_ROAD))).scalar_subquery()
+        select(func.count()).where(O.courier_id == C.id, O.status.in_(sorted(ON_THE_ROAD))).scalar_subquery()
     )
     return session.execute(
         select(C.id, C.name, C.tier, C.store_id, S.name.label("store_name"), C.capacity, C.on_duty,

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import pytest
 
 from ops_console.domain.types import Action
+from ops_console.services.couriers import courier_choices
 from ops_console.services.errors import NotFound, Refused
 from ops_console.services.lifecycle import order_history, perform
 from ops_console.services.order_view import (
-    courier_choices,
     order_briefs,
     order_snapshot,
     reveal_phone,
@@ -103,7 +103,7 @@ def test_couriers_own_store_first_then_fewest_active_deliveries(city) -> None:
     assert tier == "company"
     # S02's own couriers first (C07 idle before C02 busy), then the store-less C06; C01 (S01) and
     # the off-duty C08 are not offered.
-    assert [(c.id, c.active_deliveries) for c in couriers] == [("C07", 0), ("C02", 1), ("C06", 0)]
+    assert [(c.id, c.busy) for c in couriers] == [("C07", 0), ("C02", 1), ("C06", 0)]
 
 
 def test_couriers_follow_the_orders_tier(city) -> None:

@@ -1,6 +1,6 @@
 """Dispatch: couriers of the order's current tier, the best one preselected; Enter confirms.
 
-Proposed order (services.order_view.courier_choices): on duty; the order's store's own couriers
+Proposed order (services.couriers.courier_choices): on duty; the order's store's own couriers
 first; fewest active deliveries first.
 """
 
@@ -16,7 +16,8 @@ from textual.widgets.option_list import Option
 
 from ops_console.domain.types import Action
 from ops_console.i18n import Ref, t
-from ops_console.services.order_view import CourierChoice, OrderBrief, courier_choices
+from ops_console.services.couriers import CourierView, courier_choices
+from ops_console.services.order_view import OrderBrief
 from ops_console.tui.screens.base import ActionDialog, InputProblem
 
 
@@ -30,7 +31,7 @@ class CourierScreen(ActionDialog):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.couriers: list[CourierChoice] = []
+        self.couriers: list[CourierView] = []
         self.tier: str | None = None
 
     def compose_body(self) -> ComposeResult:
@@ -42,7 +43,7 @@ class CourierScreen(ActionDialog):
         self.query_one("#couriers").focus()
         super().on_mount()
 
-    def load_extra(self, briefs: list[OrderBrief]) -> tuple[str, list[CourierChoice]]:
+    def load_extra(self, briefs: list[OrderBrief]) -> tuple[str, list[CourierView]]:
         return courier_choices(self.ctx, briefs[0].id)
 
     def describe(self, b: OrderBrief) -> str:
@@ -65,12 +66,12 @@ class CourierScreen(ActionDialog):
     def refresh_orders(self, briefs: list[OrderBrief]) -> None:
         self.query_one("#orders", Static).update(self.orders_heading(briefs, self.describe))
 
-    def prompt(self, c: CourierChoice) -> Text:
+    def prompt(self, c: CourierView) -> Text:
         text = Text.assemble((f"{c.id} ", "bold"), c.name)
         if c.store_id:
             text.append(f"  {c.store_id} {c.store_name or ''}".rstrip(), style="dim")
-        load_style = "green" if c.active_deliveries == 0 else ("yellow" if c.active_deliveries < c.capacity else "red")
-        text.append("  " + t("screens.courier.load", busy=c.active_deliveries, capacity=c.capacity), style=load_style)
+        load_style = "green" if c.busy == 0 else ("yellow" if c.busy < c.capacity else "red")
+        text.append("  " + t("screens.courier.load", busy=c.busy, capacity=c.capacity), style=load_style)
         if c.own_store:
             text.append("  " + t("screens.courier.own_store"), style="cyan")
         return text

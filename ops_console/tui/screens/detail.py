@@ -32,7 +32,9 @@ from ops_console.services.order_view import (
 from ops_console.tui.screens.base import OpsModal, error_text, first_label, label, local, yuan
 
 
-class SnapshotLoaded(Message):
+class OrderSnapshotLoaded(Message):
+    """The detail screen's order was read (not the main screen's pane `SnapshotLoaded`)."""
+
     def __init__(self, snapshot: OrderSnapshot, reason_names: dict[str, str] | None = None) -> None:
         super().__init__()
         self.snapshot = snapshot
@@ -168,9 +170,9 @@ class OrderDetailScreen(OpsModal):
         except Exception as exc:  # shown, never a traceback in front of a dispatcher
             self.post_message(DetailFailed(error_text(exc)))
             return
-        self.post_message(SnapshotLoaded(snap, names))
+        self.post_message(OrderSnapshotLoaded(snap, names))
 
-    def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
+    def on_order_snapshot_loaded(self, message: OrderSnapshotLoaded) -> None:
         message.stop()
         self.snapshot = message.snapshot
         self.reason_names = message.reason_names
