@@ -1,0 +1,200 @@
+"""Reading the live panes whole: one read transaction for the mark, the panes asked for and the header.
+
+The row builders here are shared with services/pane_live.py, which patches windows with rows of
+just the orders that events touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from ops_console.domain.types import OPEN_STATUSES, Status, Tier
+from ops_console.services.context import AppContext
+from ops_console.services.matching import match_reason_stores
+from ops_console.services.pane_data import (
+    ALERTS,
+    BOARD,
+    BOARD_STATUSES,
+    DEFAULT_WINDOW,
+    PANE_STATUSES,
+    PANES,
+    PICKING,
+    QUEUE_SECTIONS,
+    SCHEDULER_META_KEY,
+    UNASSIGNED,
+    AlertRow,
+    BoardRow,
+    HeaderFacts,
+    PaneData,
+    PickingRow,
+    QueueRow,
+    Snapshot,
+    TierCount,
+)
+from ops_console.storage import pane_queries as q
+from ops_console.storage.db import read_session
+
+
+def event_mark(ctx: AppContext) -> int:
+    with read_session(ctx.engine) as s:
+        return q.max_event_id(s)
+
+
+def load(ctx: AppContext, panes: Iterable[str] = PANES, window: int = DEFAULT_WINDOW) -> Snapshot:
+    """One read transaction: the mark, the requested panes and the header facts."""
+    wanted = set(panes)
+    now = ctx.clock.now()
+    out: dict[str, PaneData] = {}
+    deadlines: tuple[datetime, ...] | None = None
+    with read_session(ctx.engine) as s:
+        mark = q.max_event_id(s)
+        counts = q.open_status_counts(s, [st.value for st in OPEN_STATUSES])
+        if UNASSIGNED in wanted:
+            out[UNASSIGNED] = queue_pane(s, counts, window)
+        if PICKING in wanted:
+            out[PICKING], clocks = picking_pane(s, ctx, window)
+            deadlines = tuple(d for d, _ in clocks)
+        if BOARD in wanted:
+            out[BOARD] = board_pane(s, counts, window)
+        if ALERTS in wanted:
+            out[ALERTS] = alerts_pane(s, window)
+        header = header_facts(s, ctx, now, counts)
+    return Snapshot(mark, now, out, header, deadlines, wanted >= set(PANES))
+
+
+def fresh_rows(fresh: Mapping[int, Any], pane: str) -> list[Any]:
+    """The touched orders that belong to a pane now, as its rows (queue rows need store names)."""
+    if pane == BOARD:
+        return [board_row(r) for r in fresh.values() if r.status in PANE_STATUSES[BOARD]]
+    if pane == PICKING:
+        return [picking_row(r) for r in fresh.values() if r.status in PANE_STATUSES[PICKING]]
+    raise ValueError(pane)
+
+
+def top_suggestion(suggestions: Any, names: Mapping[str, str]) -> tuple[str | None, str | None, float | None]:
+    if not isinstance(suggestions, list) or not suggestions or not isinstance(suggestions[0], dict):
+        return None, None, None
+    top = suggestions[0]
+    store_id = top.get("store_id")
+    try:
+        score = float(top["score"]) if top.get("score") is not None else None
+    except (TypeError, ValueError):
+        score = None
+    return store_id, names.get(store_id) if store_id else None, score
+
+
+def queue_row(r: Any, names: Mapping[str, str]) -> QueueRow:
+    sid, sname, score = top_suggestion(r.suggestions, names)
+    return QueueRow(
+        r.id, r.version, r.status, r.channel, r.order_no, bool(r.urgent), bool(r.custom),
+        r.payment_method == "cod", r.appointment_at, r.since, r.address or "", r.amount or 0,
+        r.match_reason, r.review_reason, sid, sname, score, r.claimed_by, r.claimer_name,
+        tuple((store, names.get(store, "")) for store in match_reason_stores(r.match_reason)),
+    )
+
+
+def queue_pane(s: Any, counts: Mapping[str, int], window: int) -> PaneData:
+    names = q.store_names(s)
+    rows = [queue_row(r, names) for status in QUEUE_SECTIONS for r in q.queue_rows(s, status, window)]
+    sections = {sec: counts.get(sec, 0) for sec in QUEUE_SECTIONS}
+    return PaneData(tuple(rows), sum(sections.values()), sections)
+
+
+def picking_row(r: Any) -> PickingRow:
+    return PickingRow(r.id, r.version, r.status, r.channel, r.order_no, bool(r.urgent), r.store_id, r.store_name,
+                      r.assigned_at or r.status_entered_at, int(r.sla_minutes), r.claimed_by, r.claimer_name)
+
+
+def picking_pane(s: Any, ctx: AppContext, window: int) -> tuple[PaneData, list[tuple[datetime, int]]]:
+    """Deadlines of every picking order (for the header), details of the `window` most urgent."""
+    sla = ctx.settings.picking.sla_minutes
+    starts = [(r.id, r.assigned_at) for r in q.picking_starts(s) if r.assigned_at is not None]
+    # An order's SLA depends on its lines only: kept per process, asked only for orders new to the pane.
+    known: dict[int, int] = ctx.cache.setdefault("panes.picking_sla", {})  # type: ignore[assignment]
+    missing = [oid for oid, _ in starts if oid not in known]
+    if missing:
+        known.update(q.order_slas(s, sla, missing))
+    if len(known) > 2 * len(starts) + 1000:
+        current = {oid for oid, _ in starts}
+        for oid in [k for k in known if k not in current]:
+            del known[oid]
+    clocks = sorted((at + timedelta(minutes=known[oid]), oid) for oid, at in starts)
+    ids = [oid for _, oid in clocks[:window]]
+    rows = [picking_row(r) for r in q.picking_rows(s, sla, ids)] if ids else []
+    rank = {oid: i for i, oid in enumerate(ids)}
+    rows.sort(key=lambda r: rank.get(r.id, len(rank)))
+    return PaneData(tuple(rows), len(clocks)), clocks
+
+
+def board_row(r: Any) -> BoardRow:
+    since = {
+        "picked": r.picked_at,
+        "dispatched": r.dispatched_at,
+        "out_for_delivery": r.out_for_delivery_at,
+    }.get(r.status) or r.status_entered_at
+    return BoardRow(r.id, r.version, r.status, r.channel, r.order_no, bool(r.urgent), r.tier or Tier.COMPANY.value,
+                    r.store_id, r.store_name, r.courier_id, r.courier_name, since, r.appointment_at,
+                    r.claimed_by, r.claimer_name, r.status_entered_at)
+
+
+def board_pane(s: Any, counts: Mapping[str, int], window: int) -> PaneData:
+    rows = tuple(board_row(r) for r in q.board_rows(s, BOARD_STATUSES, window))
+    return PaneData(rows, sum(counts.get(st, 0) for st in BOARD_STATUSES))
+
+
+def alerts_pane(s: Any, window: int) -> PaneData:
+    rows: list[AlertRow] = []
+    for r in q.reminder_rows(s, window):
+        payload = r.payload if isinstance(r.payload, dict) else {}
+        order_id = payload.get("order_id") if isinstance(payload.get("order_id"), int) else None
+        rows.append(AlertRow("reminder", r.id, r.kind, r.severity or "warning", r.status, r.subject or "",
+                             order_id, payload.get("order_no"), r.last_raised_at or r.raised_at,
+                             r.raise_count or 1, r.acknowledged_by))
+    for r in q.anomaly_rows(s, window):
+        detail = r.detail if isinstance(r.detail, dict) else {}
+        subject = str(detail.get("summary") or detail.get("description") or r.store_id or "")
+        rows.append(AlertRow("anomaly", r.id, r.rule, r.severity or "warning", r.status, subject, r.order_id,
+                             r.order_no, r.last_seen or r.first_seen, r.count or 1, r.owner))
+    rows.sort(key=lambda a: (a.at is None, -(a.at.timestamp() if a.at else 0), a.key))
+    return PaneData(tuple(rows[:window]), len(rows))
+
+
+def courier_counts(s: Any) -> tuple[TierCount, ...]:
+    tiers: dict[str, list[int]] = {t.value: [0, 0, 0] for t in Tier}
+    for c in q.courier_rows(s):
+        slot = tiers.setdefault(c.tier, [0, 0, 0])
+        slot[2] += 1
+        if c.on_duty:
+            slot[1] += 1
+            if (c.busy or 0) < max(1, c.capacity or 1):
+                slot[0] += 1
+    return tuple(TierCount(t, v[0], v[1], v[2]) for t, v in tiers.items())
+
+
+def appointments_soon(s: Any, now: datetime) -> tuple[datetime, ...]:
+    times = q.appointment_times(
+        s, [st.value for st in OPEN_STATUSES if st != Status.DELIVERED], now - timedelta(hours=1),
+        now + timedelta(hours=6),
+    )
+    return tuple(sorted(times))
+
+
+def oldest_unassigned(s: Any) -> dict[str, Any]:
+    row = q.oldest_unassigned_order(s)
+    return {"oldest_unassigned": row.since if row else None, "oldest_unassigned_id": row.id if row else None}
+
+
+def header_facts(s: Any, ctx: AppContext, now: datetime, counts: Mapping[str, int]) -> HeaderFacts:
+    return HeaderFacts(
+        **oldest_unassigned(s),
+        unassigned=counts.get("unassigned", 0),
+        manual_review=counts.get("manual_review", 0),
+        delivery_started=tuple(sorted(q.out_for_delivery_times(s))),
+        appointments=appointments_soon(s, now),
+        couriers=courier_counts(s),
+        open_reminders=q.open_reminder_count(s),
+        critical_alerts=q.open_critical_anomaly_count(s),
+        scheduler_last_run=q.meta_value(s, SCHEDULER_META_KEY),
+    )
