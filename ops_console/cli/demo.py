@@ -116,7 +116,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         import dataclasses
 
-        from ops_console.services.demo_sim import SimSettings, Simulator, StepReport, run_loop
+        from ops_console.services.demo_run import run_loop
+        from ops_console.services.demo_sim import SimSettings, Simulator, StepReport
 
         _positive("--speed", speed)
         _positive("--minutes", minutes)

@@ -19,21 +19,17 @@ Who does what:
 
 from __future__ import annotations
 
-import math
 import random
-import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from ops_console.clock import ManualClock
 from ops_console.demo import district
-from ops_console.demo.catalog import COLLEAGUE_ID, demo_skus, mobile, person_name
+from ops_console.demo.catalog import COLLEAGUE_ID, demo_skus
 from ops_console.domain.types import (
     OPEN_STATUSES,
     Action,
@@ -51,6 +47,20 @@ from ops_console.domain.types import (
     Tier,
 )
 from ops_console.services.context import SYSTEM, Actor, AppContext
+from ops_console.services.demo_draws import (
+    CHANNEL_WEIGHTS,
+    CHANNELS,
+    NUMBER_PREFIX,
+    REMARKS,
+    Plan,
+    SimSettings,
+    SkuRow,
+    basket,
+    customer_name,
+    customer_phone,
+    poisson,
+    roll_plan,
+)
 from ops_console.services.errors import Refused, ServiceError
 from ops_console.services.lifecycle import perform
 from ops_console.services.matching import auto_store
@@ -60,57 +70,6 @@ from ops_console.storage.models import Courier, Delivery, Meta, Operator, Order,
 
 # The Meta key `demo init` writes: the simulator only ever plays on a demo database.
 DEMO_MARKER = "demo_city"
-
-
-@dataclass(frozen=True)
-class SimSettings:
-    """The simulator's knobs. Durations are minutes of the field; `speed` divides all of them."""
-
-    rate_per_minute: float = 1.0
-    speed: float = 1.0
-    p_anomaly: float = 0.06  # a step violation, a quantity surge or a large COD amount
-    p_review_fail: float = 0.04  # stale platform price, online payment not through, not enough stock
-    p_requested_time: float = 0.03  # the customer asked for a delivery time when ordering
-    p_appointment: float = 0.05  # the customer asks for later when the courier calls
-    p_unreachable: float = 0.06  # the first call goes unanswered
-    p_shortage: float = 0.05
-    p_busy: float = 0.12  # no courier of the tier comes: the order waits on the board
-    p_cannot_supply: float = 0.01  # the store cannot supply: the emergency team takes it
-    p_refuse: float = 0.04
-    p_fail: float = 0.04
-    p_confirm: float = 0.75  # the customer confirms in the app (others wait for the back office)
-    relief_minutes: tuple[float, float] = (20.0, 45.0)  # how long the colleague leaves a case alone
-    relief_per_step: int = 2
-    max_catch_up_minutes: float = 10.0  # after a long pause, do not flood the city with orders
-
-
-@dataclass
-class Plan:
-    """How one order's field life will go, rolled once when the simulator first sees the order."""
-
-    own: bool  # created by this simulator (else: intake, phone entry — only the field is played)
-    store_hint: str | None  # the store a person would choose (the district's label)
-    pick_start: float
-    pick_minutes: float
-    shortage: bool
-    cannot_supply: bool
-    dispatch_wait: float
-    busy: bool
-    handover: float
-    call: CallOutcome
-    appointment_minutes: float
-    travel: float
-    outcome: Action  # DELIVER / REFUSE / FAIL
-    reason: str
-    confirm_after: float | None
-    relief_after: float
-    # Statuses in which the colleague leaves this order to the people at the console (demo init's
-    # showcase orders: a refusal that stays a refusal until someone acts on it).
-    leave: frozenset[Status] = frozenset()
-    match_tried: bool = False
-    calls: int = 0
-    last_call: datetime | None = None
-    shortage_done: bool = False
 
 
 @dataclass
@@ -135,19 +94,6 @@ _REMARKS = (
 _REFUSALS = (RefusalReason.LATE, RefusalReason.QUALITY, RefusalReason.WRONG_ITEMS, RefusalReason.SERVICE_ATTITUDE)
 _FAILURES = (NotCompletedReason.CUSTOMER_ABSENT, NotCompletedReason.CUSTOMER_UNREACHABLE,
              NotCompletedReason.WRONG_ADDRESS, NotCompletedReason.GOODS_DAMAGED, NotCompletedReason.VEHICLE_PROBLEM)
-
-
-@dataclass(frozen=True)
-class _SkuRow:
-    code: str
-    name: str
-    spec: str
-    category: str
-    unit: str
-    step: int
-    price: int
-    stock: int
-    weight_g: int | None
 
 
 @dataclass(frozen=True)
@@ -208,7 +154,7 @@ class Simulator:
         known = {k.code: (k.name, k.spec) for k in demo_skus()}
         with read_session(ctx.engine) as s:
             self._skus = [
-                _SkuRow(k.code, *known.get(k.code, (k.name, "")), k.category, k.unit, k.step, k.price, k.stock,
+                SkuRow(k.code, *known.get(k.code, (k.name, "")), k.category, k.unit, k.step, k.price, k.stock,
                         k.weight_g)
                 for k in s.exec(select(Sku).order_by(Sku.code))
             ]
@@ -229,7 +175,7 @@ class Simulator:
         report = StepReport(now)
         if self._last is not None and now > self._last:
             minutes = min((now - self._last).total_seconds() / 60, self.settings.max_catch_up_minutes)
-            for _ in range(self._poisson(self.settings.rate_per_minute * minutes)):
+            for _ in range(poisson(self.rng, self.settings.rate_per_minute * minutes)):
                 self.create_order(now, report=report)
         self._last = now if self._last is None else max(self._last, now)
         snap = self._snapshot(ctx)
@@ -273,12 +219,12 @@ class Simulator:
         ctx = at_clock(self.ctx, now)
         rng, cfg = self.rng, self.settings
         text, hint = address or district.random_address(rng)
-        channel = rng.choices(_CHANNELS, _CHANNEL_WEIGHTS)[0]
+        channel = rng.choices(CHANNELS, CHANNEL_WEIGHTS)[0]
         if review_fail is None and rng.random() < cfg.p_review_fail:
             review_fail = rng.choice(("price", "payment", "stock"))
         if anomaly is None and review_fail is None and rng.random() < cfg.p_anomaly:
             anomaly = rng.choice(("step", "surge", "amount"))
-        lines = self._basket(review_fail, anomaly)
+        lines = basket(rng, self._skus, review_fail, anomaly)
         amount = sum(round(li["qty"] * li["unit_price"]) for li in lines)
         method = rng.choices((PaymentMethod.ONLINE, PaymentMethod.COD, PaymentMethod.INSTALLMENT), (72, 25, 3))[0]
         if anomaly == "amount" or review_fail == "payment":
@@ -289,17 +235,17 @@ class Simulator:
         appointment = None
         if rng.random() < cfg.p_requested_time:
             appointment = now + timedelta(minutes=rng.choice((90, 120, 150, 180)) / cfg.speed)
-        remarks = rng.choice(_REMARKS) if rng.random() < 0.25 else ""
+        remarks = rng.choice(REMARKS) if rng.random() < 0.25 else ""
         fields = dict(
-            channel=channel.value, status=Status.RECEIVED.value, customer_name=self._customer(),
-            phone=self._phone(channel), address=text, payment_method=method.value, payment_status=status.value,
+            channel=channel.value, status=Status.RECEIVED.value, customer_name=customer_name(rng),
+            phone=customer_phone(rng, channel), address=text, payment_method=method.value, payment_status=status.value,
             paid_amount=amount if paid else 0, remarks=remarks, urgent=rng.random() < 0.04,
             appointment_at=appointment, placed_at=now - timedelta(seconds=rng.randint(5, 120)),
             source="demo simulator",
         )
         order_id = order_no = last = None
         for _ in range(5):
-            number = f"{_PREFIX[channel]}{local:%y%m%d%H%M}{rng.randrange(10000):04d}"
+            number = f"{NUMBER_PREFIX[channel]}{local:%y%m%d%H%M}{rng.randrange(10000):04d}"
             try:
                 with write_session(ctx.engine) as s:
                     taken = s.exec(select(Order.id).where(Order.channel == channel.value,
@@ -314,7 +260,7 @@ class Simulator:
                 break
         if order_id is None:
             return None
-        plan = self._roll(own=True, hint=hint)
+        plan = roll_plan(self.rng, self.settings, own=True, hint=hint)
         for key, value in plan_overrides.items():
             setattr(plan, key, value)
         self.plans[order_id] = plan
@@ -347,114 +293,13 @@ class Simulator:
         if report is not None:
             report.actions[Action.ASSIGN.value] += 1
 
-    def _basket(self, review_fail: str | None, anomaly: str | None) -> list[dict[str, Any]]:
-        """The order's lines as OrderLine fields: a few vegetables, some packaged goods."""
-        rng = self.rng
-        produce = [k for k in self._skus if k.category == "produce"] or self._skus
-        others = [k for k in self._skus if k.category != "produce"] or self._skus
-        chosen: dict[str, tuple[_SkuRow, int]] = {}
-        for _ in range(rng.choices((1, 2, 3, 4, 5, 6), (14, 24, 24, 18, 12, 8))[0]):
-            sku = rng.choice(produce if rng.random() < 0.5 else others)
-            qty = rng.choice((1, 1, 2, 2, 3, 4)) if sku.category == "produce" else sku.step * rng.choice((1, 1, 1, 2))
-            chosen[sku.code] = (sku, qty)
-        items = list(chosen.values())
-        if anomaly == "step":
-            stepped = [k for k in self._skus if k.step > 1]
-            if stepped:
-                sku = rng.choice(stepped)
-                items.append((sku, sku.step * rng.randint(1, 2) + rng.randint(1, sku.step - 1)))
-        elif anomaly == "surge":
-            i = rng.randrange(len(items))
-            sku, qty = items[i]
-            items[i] = (sku, max(qty, sku.step) * rng.randint(15, 30))
-        elif anomaly == "amount":
-            dear = sorted(self._skus, key=lambda k: -k.price * k.step)[:5]
-            sku = rng.choice(dear)
-            items.append((sku, sku.step * max(2, math.ceil(120_000 / (sku.price * sku.step)))))
-        if review_fail == "stock":
-            scarce = [k for k in self._skus if 0 < k.stock < 20]
-            if scarce:
-                sku = rng.choice(scarce)
-                items.append((sku, sku.stock + sku.step * rng.randint(1, 3)))
-        lines = []
-        seen: set[str] = set()
-        for sku, qty in items:
-            if sku.code in seen:
-                continue
-            seen.add(sku.code)
-            lines.append(dict(sku=sku.code, name=sku.name, spec=sku.spec, category=sku.category, qty=qty,
-                              unit=sku.unit, unit_price=sku.price, step=sku.step,
-                              weight_g=sku.weight_g * qty if sku.weight_g else None))
-        if review_fail == "price":
-            line = rng.choice(lines)
-            line["unit_price"] = int(line["unit_price"]) + rng.choice((10, 20, 50, 100))  # yesterday's price
-        return lines
-
-    def _customer(self) -> str:
-        rng = self.rng
-        if rng.random() < 0.6:
-            return person_name(rng)[0] + rng.choice(("先生", "女士"))
-        return person_name(rng)
-
-    def _phone(self, channel: Channel) -> str:
-        rng = self.rng
-        if channel in (Channel.MEITUAN, Channel.ELEME) and rng.random() < 0.35:
-            # Platforms hand out privacy numbers with an extension.
-            return f"{mobile(rng)}{rng.choice(('-', '转'))}{rng.randrange(10000):04d}"
-        if channel == Channel.PHONE and rng.random() < 0.3:
-            return f"0527-6{rng.randrange(1000000):06d}"
-        return mobile(rng)
-
-    def _poisson(self, lam: float) -> int:
-        if lam <= 0:
-            return 0
-        if lam > 30:  # long pauses are capped; a normal approximation is plenty here
-            return max(0, round(self.rng.gauss(lam, math.sqrt(lam))))
-        limit, k, p = math.exp(-lam), 0, 1.0
-        while True:
-            p *= self.rng.random()
-            if p <= limit:
-                return k
-            k += 1
-
     # ------------------------------------------------------------------------------------------
     # Plans
     # ------------------------------------------------------------------------------------------
 
-    def _roll(self, *, own: bool, hint: str | None) -> Plan:
-        rng, cfg = self.rng, self.settings
-        r = rng.random()
-        outcome = Action.REFUSE if r < cfg.p_refuse else Action.FAIL if r < cfg.p_refuse + cfg.p_fail else Action.DELIVER
-        reason = ""
-        if outcome == Action.REFUSE:
-            reason = rng.choice(_REFUSALS).value
-        elif outcome == Action.FAIL:
-            reason = rng.choice(_FAILURES).value
-        c = rng.random()
-        call = (CallOutcome.APPOINTMENT if c < cfg.p_appointment
-                else CallOutcome.UNREACHABLE if c < cfg.p_appointment + cfg.p_unreachable else CallOutcome.NOW)
-        return Plan(
-            own=own,
-            store_hint=hint,
-            pick_start=rng.uniform(0.3, 3.0),
-            pick_minutes=rng.uniform(2.0, 9.0),
-            shortage=rng.random() < cfg.p_shortage,
-            cannot_supply=rng.random() < cfg.p_cannot_supply,
-            dispatch_wait=rng.uniform(1.0, 6.0),
-            busy=rng.random() < cfg.p_busy,
-            handover=rng.uniform(1.0, 4.0),
-            call=call,
-            appointment_minutes=rng.choice((60, 90, 120)),
-            travel=rng.triangular(8.0, 55.0, 18.0),
-            outcome=outcome,
-            reason=reason,
-            confirm_after=rng.uniform(5.0, 90.0) if rng.random() < cfg.p_confirm else None,
-            relief_after=rng.uniform(*cfg.relief_minutes),
-        )
-
     def _adopt(self, order: _OrderRow) -> Plan:
         """An order the simulator did not create (intake, phone entry, an earlier run): play its field."""
-        plan = self._roll(own=False, hint=None)
+        plan = roll_plan(self.rng, self.settings, own=False, hint=None)
         plan.match_tried = True
         self.plans[order.id] = plan
         return plan
@@ -611,43 +456,3 @@ def _first_suggestion(order: _OrderRow) -> str | None:
         if store:
             return str(store)
     return None
-
-
-@dataclass
-class RunTotals:
-    steps: int = 0
-    created: int = 0
-    actions: Counter[str] = field(default_factory=Counter)
-    lost: int = 0
-
-
-def run_loop(
-    sim: Simulator,
-    *,
-    interval_seconds: float = 2.0,
-    minutes: float | None = None,
-    steps: int | None = None,
-    on_step: Callable[[StepReport], None] | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-) -> RunTotals:
-    """Step the simulator every `interval_seconds` until `minutes` have passed, `steps` were taken,
-    or Ctrl+C (which ends the loop cleanly and still returns the totals)."""
-    totals = RunTotals()
-    deadline = sim.ctx.clock.monotonic() + minutes * 60 if minutes is not None else None
-    try:
-        while True:
-            report = sim.step()
-            totals.steps += 1
-            totals.created += len(report.created)
-            totals.actions.update(report.actions)
-            totals.lost += report.lost
-            if on_step is not None:
-                on_step(report)
-            if steps is not None and totals.steps >= steps:
-                break
-            if deadline is not None and sim.ctx.clock.monotonic() >= deadline:
-                break
-            sleep(interval_seconds)
-    except KeyboardInterrupt:
-        pass
-    return totals
