@@ -12,12 +12,12 @@ from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
-from sqlalchemy.exc import DBAPIError
 
 from ops_console.clock import ClockError, clock_from_env
 from ops_console.config import Settings, SettingsError, load_settings
 from ops_console.i18n import set_language, t
 from ops_console.services.context import SYSTEM, Actor, AppContext
+from ops_console.services.database import DatabaseError, safe_url
 from ops_console.services.errors import ServiceError
 from ops_console.storage.db import DatabaseUrlError
 
@@ -58,10 +58,8 @@ class State:
 
     def db_label(self) -> str:
         """The database in use, without a password, for messages."""
-        from sqlalchemy.engine import make_url
-
         try:
-            return make_url(self.settings().database.url).render_as_string(hide_password=True)
+            return safe_url(self.settings().database.url)
         except Exception:  # noqa: BLE001 - only for a message
             return "?"
 
@@ -101,7 +99,7 @@ def guarded(fn: F) -> F:
             fail(str(exc), 2)
         except OSError as exc:
             fail(t("cli.os_error", error=str(exc)), 1)
-        except DBAPIError as exc:
+        except DatabaseError as exc:
             # Unreachable server, locked or corrupt file: say which database and stop cleanly.
             fail(t("cli.db_error", url=state.db_label(), error=str(exc.orig or exc).strip().splitlines()[0]), 1)
 

@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
-from sqlalchemy.engine import make_url
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
@@ -31,6 +30,7 @@ from ops_console.domain.types import Action, Status
 from ops_console.i18n import Ref, get_language, set_language, t
 from ops_console.services import panes as pane_service
 from ops_console.services.context import Actor, AppContext
+from ops_console.services.database import database_label
 from ops_console.services.errors import ServiceError
 from ops_console.services.lifecycle import perform
 from ops_console.tui import keys
@@ -72,13 +72,6 @@ def dialog_class(name: str) -> Any | None:
         if found is not None:
             return found
     return None
-
-
-def database_label(url: str) -> str:
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        return parsed.database or ":memory:"
-    return parsed.render_as_string(hide_password=True)
 
 
 class MainScreen(Screen[None]):
