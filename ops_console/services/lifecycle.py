@@ -33,7 +33,6 @@ from ops_console.services.errors import Conflict, NotFound, Refused, ServiceErro
 from ops_console.services.events import event_row
 from ops_console.storage.db import read_session, write_session
 from ops_console.storage.models import (
-    CashEntry,
     Courier,
     Delivery,
     Event,
@@ -233,6 +232,8 @@ def _effects(
             values["courier_id"] = courier.id
             detail["courier_name"] = courier.name
             detail["tier"] = tier
+            # delivery (#16): refuse past capacity unless overridden with a reason (services/dispatch.py)
+            detail.update(_delivery_hooks().check_capacity(session, order, courier, params))
         case Action.UNDISPATCH:
             values["courier_id"] = None
         case Action.HAND_OVER:
@@ -293,13 +294,8 @@ def _after(
             _finish(delivery, now, DeliveryOutcome.UNDISPATCHED, params.get("reason"), params.get("reason_text"))
         case Action.DELIVER:
             _finish(delivery, now, DeliveryOutcome.SIGNED)
-            cod = int(params.get("cod_collected") or 0)
-            if order.payment_method == PaymentMethod.COD and cod == 0:
-                cod = order.amount
-            if order.payment_method == PaymentMethod.COD and delivery.courier_id:
-                delivery.cod_collected = cod
-                session.add(CashEntry(courier_id=delivery.courier_id, business_date=_business_date(ctx, now),
-                                      kind="cod_collected", amount=cod, order_id=order.id, actor=actor.id, at=now))
+            # delivery (#16): COD booked at the till amount when one was rung up (services/cash.py)
+            _cash_hooks().book_cod(session, ctx, order, delivery, actor, now, int(params.get("cod_collected") or 0))
         case Action.REFUSE:
             _finish(delivery, now, DeliveryOutcome.REFUSED, params.get("reason"), params.get("reason_text"))
         case Action.FAIL:
@@ -307,6 +303,18 @@ def _after(
         case Action.CANCEL:
             _finish(delivery, now, DeliveryOutcome.CANCELLED, params.get("reason"), params.get("reason_text"))
     session.add(delivery)
+
+
+def _delivery_hooks() -> Any:
+    from ops_console.services import dispatch  # delivery (#16); imported late: it uses this module
+
+    return dispatch
+
+
+def _cash_hooks() -> Any:
+    from ops_console.services import cash  # delivery (#16)
+
+    return cash
 
 
 # The actions that touch the open delivery attempt (see the match in `_after`).
