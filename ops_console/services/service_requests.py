@@ -1,7 +1,8 @@
 """Service requests — returns, exchanges, refunds, complaints — from opening to closing.
 
-Each call is one transaction and one Event (subject type `service_request`, action = the step:
-`open`, `confirm`, `contact`, `pickup`, `refund`, `exchange`, `decline`, `close`). The steps and
+Each call is one transaction and one Event (subject type `service_request`, with the order's id so
+it shows in the order's history; action `service_open`, `service_confirm`, `service_contact`,
+`service_pickup`, `service_refund`, `service_exchange`, `service_decline`, `service_close`). The steps and
 the policy are in domain/service_requests.py; the deadlines (first contact, refund by workdays)
 are stamped on the row when it is opened, and `reminder_conditions` feeds the reminder checks.
 A cash refund is booked in the courier's cash ledger; an exchange creates the replacement order
@@ -132,7 +133,8 @@ def _refused(exc: RuleError) -> Refused:
 
 def _event(s: Session, now: datetime, actor: Actor, sr: ServiceRequest, action: RequestAction, before: str | None,
            **detail: Any) -> None:
-    record(s, now, actor, SubjectType.SERVICE_REQUEST, sr.id or 0, action.value, order_id=sr.order_id,
+    # `service_<step>`: apart from the order's own actions (an order's `confirm` is not a request's).
+    record(s, now, actor, SubjectType.SERVICE_REQUEST, sr.id or 0, f"service_{action.value}", order_id=sr.order_id,
            from_status=before, to_status=sr.status,
            detail={"type": sr.kind, **{k: v for k, v in detail.items() if v is not None}})
 

@@ -69,9 +69,9 @@ def test_a_return_through_every_status_and_a_dispatcher_may_not_confirm(city) ->
     closed = act(ctx, view.id, "close", CS)
     assert closed.status == "closed" and closed.deadline is None
     assert request_events(ctx, view.id) == [
-        ("open", "U01", None, "requested"), ("confirm", "U02", "requested", "confirmed"),
-        ("contact", "U02", "confirmed", "contacted"), ("pickup", "U01", "contacted", "picked_up"),
-        ("refund", "U02", "picked_up", "refunded"), ("close", "U02", "refunded", "closed")]
+        ("service_open", "U01", None, "requested"), ("service_confirm", "U02", "requested", "confirmed"),
+        ("service_contact", "U02", "confirmed", "contacted"), ("service_pickup", "U01", "contacted", "picked_up"),
+        ("service_refund", "U02", "picked_up", "refunded"), ("service_close", "U02", "refunded", "closed")]
     with read_session(ctx.engine) as s:
         refunds = [(c.courier_id, c.kind, c.amount) for c in s.exec(select(CashEntry).where(
             CashEntry.kind == "cash_refund"))]
