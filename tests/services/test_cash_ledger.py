@@ -11,7 +11,7 @@ from ops_console.services.lifecycle import perform
 from ops_console.services.service_requests import act, open_request, refund
 from ops_console.storage.db import write_session
 from ops_console.storage.models import Courier
-from tests.conftest import CS, DISPATCHER
+from tests.conftest import CS, DISPATCHER, SUPERVISOR
 from tests.factories import new_order
 
 
@@ -82,3 +82,21 @@ def test_compensation_is_the_emergency_teams_and_needs_a_text(city) -> None:
     with pytest.raises(Refused):
         hand_in(city, "C05", 100, CS)  # customer service books no courier cash
     assert cash_day(city) == []
+
+
+def test_a_couriers_own_float_comes_from_the_couriers_file(city, tmp_path) -> None:
+    from ops_console.services.masterdata import import_couriers
+
+    ctx = city
+    path = tmp_path / "couriers.csv"
+    path.write_text("配送员编号,姓名,层级,门店编号,运力,备用金\nC01,刘一,company,S01,3,80.50\nC02,陈二,company,S02,3,\n",
+                    encoding="utf-8")
+    result = import_couriers(ctx, path, SUPERVISOR)
+    assert result.ok and result.updated == 1 and result.unchanged == 1, result
+    issue_float(ctx, "C03", DISPATCHER)  # the standard float, as the file says
+    deliver(ctx, "F1", "C01")
+    assert {x.courier_id: x.float for x in cash_day(ctx)} == {"C01": 8050, "C03": 20000}
+    # A file without the column leaves the floats alone.
+    path.write_text("courier_id,name,tier,store_id,capacity\nC01,刘一,company,S01,3\n", encoding="utf-8")
+    assert import_couriers(ctx, path, SUPERVISOR).unchanged == 1
+    assert {x.courier_id: x.float for x in cash_day(ctx)}["C01"] == 8050
