@@ -119,6 +119,9 @@ def dispatch_proposal(ctx: AppContext, order_ref: str | int, actor: Actor, *,
 def check_capacity(session: Session, order: Order, courier: Courier, params: dict[str, Any]) -> dict[str, Any]:
     """Refuse a dispatch that would carry the courier past its capacity, unless the dispatcher gave an
     override reason; return what the dispatch event records about it."""
+    # Two dispatchers sending orders to one courier at once: the second waits for the first to commit
+    # (PostgreSQL row lock; SQLite's writers are serialized already), so both count right.
+    session.execute(select(Courier.id).where(Courier.id == courier.id).with_for_update())
     load = courier_loads(session, [courier.id])
     if not load or not over_capacity(load[0]):
         return {}
