@@ -336,10 +336,6 @@ def _finish(d: Delivery, now: datetime, outcome: DeliveryOutcome, code: Any = No
     d.reason_text = str(text) if text else None
 
 
-def _business_date(ctx: AppContext, when: datetime) -> str:
-    return when.astimezone(ctx.settings.tz).date().isoformat()
-
-
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
