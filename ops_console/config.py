@@ -7,6 +7,7 @@ import os
 import tomllib
 import typing
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -80,6 +81,7 @@ class ReturnsSettings:
     refund_workdays: int = 3
     holidays: list[str] = field(default_factory=list)
     extra_workdays: list[str] = field(default_factory=list)
+    remind_before_hours: float = 4
 
 
 @dataclass(frozen=True)
@@ -279,6 +281,12 @@ def _check(s: Settings) -> None:
         if value <= 0:
             raise SettingsError(f"{key} = {value}: expected a positive number")
     _parse_window(s.replenishment.window)
+    for key, days in (("returns.holidays", s.returns.holidays), ("returns.extra_workdays", s.returns.extra_workdays)):
+        for day in days:
+            try:
+                date.fromisoformat(day)
+            except ValueError:
+                raise SettingsError(f"{key} = {days!r}: {day!r} is not a date (expected YYYY-MM-DD)") from None
     for key, yuan in (
         ("anomaly.amount_cap_customer_cod", s.anomaly.amount_cap_customer_cod),
         ("anomaly.amount_cap_replenishment", s.anomaly.amount_cap_replenishment),

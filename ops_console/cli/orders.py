@@ -118,8 +118,18 @@ def register(app: typer.Typer) -> None:
 
     @order.command("dispatch", help=t("action.dispatch"))
     @guarded
-    def dispatch(ref: Ref, courier: Annotated[str, typer.Argument(help=t("cli.arg.courier_id"))]) -> None:
-        _do(ref, Action.DISPATCH, courier_id=courier)
+    def dispatch(
+        ref: Ref,
+        courier: Annotated[str | None, typer.Argument(help=t("cli.arg.courier_id"))] = None,
+        courier_opt: Annotated[str | None, typer.Option("--courier", help=t("cli.opt.courier"))] = None,
+        override: Annotated[str | None, typer.Option("--override-reason", help=t("cli.opt.override_reason"))] = None,
+    ) -> None:
+        # delivery (#16): `--courier C` as well as the positional id; a capacity override with its reason
+        _do(ref, Action.DISPATCH, courier_id=courier_opt or courier, override_reason=override)
+
+    from ops_console.cli.dispatch import add_order_commands  # delivery (#16): `order propose`
+
+    add_order_commands(order)
 
     @order.command("handover", help=t("action.hand_over"))
     @guarded

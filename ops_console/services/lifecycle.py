@@ -33,13 +33,14 @@ from ops_console.domain.types import (
     Tier,
 )
 from ops_console.i18n import Ref
+from ops_console.services.cash import book_cod
 from ops_console.services.context import SYSTEM, Actor, AppContext
+from ops_console.services.courier_load import check_capacity
 from ops_console.services.errors import Conflict, NotFound, Refused, ServiceError
 from ops_console.services.events import event_row
 from ops_console.services.lookup import find_order, order_history, order_lines
 from ops_console.storage.db import write_session
 from ops_console.storage.models import (
-    CashEntry,
     Courier,
     Delivery,
     Event,
@@ -267,6 +268,8 @@ def _effects(session: Session, order: Order, t: Transition) -> tuple[dict[str, A
             values["courier_id"] = courier.id
             detail["courier_name"] = courier.name
             detail["tier"] = tier
+            # refuse past capacity unless overridden with a reason
+            detail.update(check_capacity(session, order, courier, params))
         case Action.UNDISPATCH:
             values["courier_id"] = None
         case Action.HAND_OVER:
@@ -319,13 +322,8 @@ def _after(session: Session, ctx: AppContext, order: Order, t: Transition) -> No
             _finish(delivery, now, DeliveryOutcome.UNDISPATCHED, params.get("reason"), params.get("reason_text"))
         case Action.DELIVER:
             _finish(delivery, now, DeliveryOutcome.SIGNED)
-            cod = int(params.get("cod_collected") or 0)
-            if order.payment_method == PaymentMethod.COD and cod == 0:
-                cod = order.amount
-            if order.payment_method == PaymentMethod.COD and delivery.courier_id:
-                delivery.cod_collected = cod
-                session.add(CashEntry(courier_id=delivery.courier_id, business_date=_business_date(ctx, now),
-                                      kind="cod_collected", amount=cod, order_id=order.id, actor=t.actor.id, at=now))
+            # COD booked at the till amount when one was rung up (services/cash.py)
+            book_cod(session, ctx, order, delivery, t.actor, now, int(params.get("cod_collected") or 0))
         case Action.REFUSE:
             _finish(delivery, now, DeliveryOutcome.REFUSED, params.get("reason"), params.get("reason_text"))
         case Action.FAIL:
@@ -352,10 +350,6 @@ def _finish(d: Delivery, now: datetime, outcome: DeliveryOutcome, code: Any = No
     d.outcome = outcome.value
     d.reason_code = str(code) if code else None
     d.reason_text = str(text) if text else None
-
-
-def _business_date(ctx: AppContext, when: datetime) -> str:
-    return when.astimezone(ctx.settings.tz).date().isoformat()
 
 
 def _plain(value: Any) -> Any:

@@ -8,7 +8,7 @@ or updated by id). Once operators exist only a supervisor may import. Every chan
   two stores (in the file, or in the file and the database) is refused on each claiming row,
   naming the stores. Importing a store replaces the keywords it got from earlier imports;
   keywords learned from dispatchers stay.
-- couriers `courier_id,name,tier,store_id,phone,capacity` — the store must exist; company and
+- couriers `courier_id,name,tier,store_id,phone,capacity[,float]` — the store must exist; company and
   store-staff couriers need one.
 - skus `sku,name,category,unit,step,unit_price,stock,weight_g` — price in yuan.
 """
@@ -61,6 +61,7 @@ COURIER_HEADERS: dict[str, tuple[str, ...]] = {
     "store_id": ("store_id", "门店编号"),
     "phone": ("phone", "电话", "手机号", "联系电话"),
     "capacity": ("capacity", "运力", "容量"),
+    "float": ("float", "cash_float", "备用金"),  # delivery (#16): change float in yuan; empty = cash.float_default
 }
 SKU_HEADERS: dict[str, tuple[str, ...]] = {
     "sku": ("sku", "商品编码", "code"),
@@ -365,6 +366,7 @@ def import_couriers(ctx: AppContext, path: Path | str, actor: Actor = SYSTEM, *,
             row.take("store_id", _ident(32))
             row.take("phone", parse_phone_field, default="")
             row.take("capacity", _whole(1), default=1)
+            row.take("float", parse_amount)
             store, tier = row["store_id"], row["tier"]
             if store and store not in stores:
                 row.problem("store_id", "masterdata.store.unknown", store_id=store)
@@ -383,11 +385,14 @@ def import_couriers(ctx: AppContext, path: Path | str, actor: Actor = SYSTEM, *,
                 result.added += 1
             else:
                 before = (courier.name, courier.tier, courier.store_id, courier.phone, courier.capacity, courier.active)
-                if before == new:
+                float_same = "float" not in r.values or courier.cash_float == r["float"]
+                if before == new and float_same:
                     result.unchanged += 1
                     continue
                 (courier.name, courier.tier, courier.store_id, courier.phone, courier.capacity, courier.active) = new
                 result.updated += 1
+            if "float" in r.values:  # delivery (#16): the float changes only where the file has the column
+                courier.cash_float = r["float"]
             s.add(courier)
             record(s, now, actor, SubjectType.COURIER, r.id, "courier_import",
                    detail={"name": new[0], "tier": new[1], "store_id": new[2], "capacity": new[4]})

@@ -36,9 +36,11 @@ from ops_console.domain.reminders import (
 )
 from ops_console.domain.types import SubjectType
 from ops_console.i18n import Ref, t
+from ops_console.services.auto_confirm import confirm_due
 from ops_console.services.context import SYSTEM, Actor, AppContext
 from ops_console.services.errors import Conflict, NotFound, Refused
 from ops_console.services.events import last_event_id, record
+from ops_console.services.service_requests import reminder_conditions
 from ops_console.storage import reminder_queries as q
 from ops_console.storage.db import read_session, write_session
 from ops_console.storage.models import Operator, Reminder
@@ -215,9 +217,12 @@ def run_checks(ctx: AppContext) -> list[ReminderChange]:
             s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK})
         last = q.get_meta(s, LAST_RUN)
         last_run = datetime.fromisoformat(last) if last else None
+        confirm_due(s, ctx, now)  # delivery (#16): auto-confirm first, so its reminders close in this run
         facts = gather_facts(s, ctx, now, last_run)
-        conditions = evaluate(facts, now, reminder_limits(ctx.settings))
-        plan = reconcile(conditions, q.live_reminders(s), now, thresholds(reminder_limits(ctx.settings)).repeat)
+        limits = reminder_limits(ctx.settings)
+        conditions = evaluate(facts, now, limits)
+        conditions += reminder_conditions(s, ctx.settings, now)  # service request deadlines
+        plan = reconcile(conditions, q.live_reminders(s), now, thresholds(limits).repeat)
         changes: list[ReminderChange] = []
         for cond in plan.raise_new:
             row = _insert(s, cond, now)

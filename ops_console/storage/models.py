@@ -48,6 +48,7 @@ class Courier(SQLModel, table=True):
     capacity: int = 1
     active: bool = True
     on_duty: bool = True
+    cash_float: int | None = None  # fen; None = cash.float_default (delivery branch, #16)
 
 
 class Sku(SQLModel, table=True):
@@ -178,6 +179,7 @@ class Delivery(SQLModel, table=True):
 
 class ServiceRequest(SQLModel, table=True):
     __tablename__ = "service_request"
+    __table_args__ = (Index("ix_service_request_status", "status"),)
     id: int | None = Field(default=None, primary_key=True)
     order_id: int = Field(foreign_key="orders.id", index=True)
     kind: str = Field(max_length=16)  # return / exchange / refund / complaint
@@ -189,6 +191,13 @@ class ServiceRequest(SQLModel, table=True):
     replacement_order_id: int | None = Field(default=None, foreign_key="orders.id")
     created_at: datetime | None = _dt()
     updated_at: datetime | None = _dt()
+    # delivery branch (#16): the reason code, who opened it, the policy's deadlines, the cash refund's courier
+    reason_code: str = Field(default="other", max_length=32)
+    created_by: str = Field(default="", max_length=32)
+    contact_due_at: datetime | None = _dt()
+    refund_due_at: datetime | None = _dt()
+    courier_id: str | None = Field(default=None, foreign_key="courier.id", max_length=32)
+    status_changed_at: datetime | None = _dt()
 
 
 class Anomaly(SQLModel, table=True):

@@ -236,6 +236,8 @@ def test_delivery_overdue_unconfirmed_delivery_and_manual_review(rctx: AppContex
     clock.set(delivered + timedelta(hours=24) - timedelta(minutes=1))
     run_checks(rctx)
     assert rows(rctx, "unconfirmed_delivery") == []
+    # A claimed order is left to the person phoning the customer (no auto-confirm): it gets the reminder.
+    perform(rctx, o.order_id, Action.CLAIM, DISPATCHER)
     changes = run_until(rctx, clock, delivered + timedelta(hours=24))
     assert ("raised", "unconfirmed_delivery") in summary(changes)
     perform(rctx, o.order_id, Action.CONFIRM, DISPATCHER)

@@ -1,7 +1,8 @@
 """Dispatch: couriers of the order's current tier, the best one preselected; Enter confirms.
 
-Proposed order (services.couriers.courier_choices): on duty; the order's store's own couriers
-first; fewest active deliveries first.
+Listed (services.couriers.courier_choices): on duty; the order's store's own couriers first;
+fewest active deliveries first. Preselected: the courier proposal (services.dispatch), which skips
+couriers at capacity and prefers the longest idle.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from textual.widgets.option_list import Option
 
 from ops_console.domain.types import Action
 from ops_console.i18n import Ref, t
+from ops_console.services.courier_load import proposal_for_order
 from ops_console.services.couriers import CourierView, courier_choices
 from ops_console.services.order_view import OrderBrief
 from ops_console.tui.screens.base import ActionDialog, InputProblem
@@ -43,8 +45,10 @@ class CourierScreen(ActionDialog):
         self.query_one("#couriers").focus()
         super().on_mount()
 
-    def load_extra(self, briefs: list[OrderBrief]) -> tuple[str, list[CourierView]]:
-        return courier_choices(self.ctx, briefs[0].id)
+    def load_extra(self, briefs: list[OrderBrief]) -> tuple[str, list[CourierView], str | None]:
+        tier, couriers = courier_choices(self.ctx, briefs[0].id)
+        proposal = proposal_for_order(self.ctx, briefs[0].id)
+        return tier, couriers, proposal.courier_id if proposal else None
 
     def describe(self, b: OrderBrief) -> str:
         return f"{b.store_id or '—'} · {b.address}"
@@ -53,13 +57,14 @@ class CourierScreen(ActionDialog):
         self.query_one("#orders", Static).update(self.orders_heading(briefs, self.describe))
         if extra is None:
             return
-        self.tier, self.couriers = extra
+        self.tier, self.couriers, proposed = extra
         self.query_one("#tier", Static).update(t("screens.courier.tier", tier=Ref(f"tier.{self.tier}")))
         option_list = self.query_one("#couriers", OptionList)
         option_list.clear_options()
         option_list.add_options([Option(self.prompt(c), id=c.id) for c in self.couriers])
         if self.couriers:
-            option_list.highlighted = 0
+            ids = [c.id for c in self.couriers]  # the proposed courier preselected (delivery, #16)
+            option_list.highlighted = ids.index(proposed) if proposed in ids else 0
         else:
             self.show_message(t("screens.courier.none", tier=Ref(f"tier.{self.tier}")))
 
