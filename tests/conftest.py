@@ -26,6 +26,10 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[N
         if name.startswith("OPS_") and name != "OPS_TEST_POSTGRES_URL":
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("OPS_CONFIG", str(tmp_path / "no-config.toml"))
+    # CLI sessions of tests live in the test's folder, never in the developer's ~/.local/state.
+    monkeypatch.setenv("OPS_STATE_DIR", str(tmp_path / "state"))
+    # Production PIN hashes are slow on purpose; the tests hash many PINs (stored hashes carry their count).
+    monkeypatch.setattr("ops_console.services.operators.PIN_ITERATIONS", 1_000)
     set_language("zh_CN")
     yield
     set_language("zh_CN")

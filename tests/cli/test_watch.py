@@ -128,10 +128,10 @@ def test_reminders_list_and_ack_as_an_operator(city_db: tuple[str, AppContext], 
 
     nobody = cli(url, tmp_path, local(33), "reminders", "ack", str(crit))
     assert nobody.returncode != 0 and "operator" in nobody.stderr
-    done = cli(url, tmp_path, local(33), "--operator", "U01", "reminders", "ack", str(crit))
+    done = cli(url, tmp_path, local(33), "--operator", "U01", "reminders", "ack", str(crit), OPS_PIN="1234")
     assert done.returncode == 0, done.stderr
     assert f"#{crit}" in done.stdout
-    twice = cli(url, tmp_path, local(34), "--operator", "U03", "reminders", "ack", str(crit))
+    twice = cli(url, tmp_path, local(34), "--operator", "U03", "reminders", "ack", str(crit), OPS_PIN="1234")
     assert twice.returncode == 1 and "王丽" in twice.stderr and "10:33" in twice.stderr
 
     after = {r["id"]: r for r in json.loads(cli(url, tmp_path, local(35), "reminders", "list", "--json").stdout)}
