@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,15 @@ from ops_console.services.context import Actor, AppContext
 
 # 2026-11-24 10:00 in Shanghai.
 T0 = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """However the suite was started (a background job of a shell has SIGINT ignored, and ignored
+    signals stay ignored in every child), Ctrl+C interrupts it and the processes the tests start
+    get default SIGINT/SIGTERM: a handled signal is reset to its default across exec."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_IGN:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 @pytest.fixture(autouse=True)

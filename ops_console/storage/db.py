@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -134,7 +135,10 @@ class DatabaseFileGuard:
             return "db.file_missing"
         if now != self.identity:
             return "db.file_replaced"
-        if not os.access(self.path, os.W_OK) or not os.access(self.path.parent, os.W_OK):
+        # The owner's write bit too: root may write anything, but a file made read-only on purpose
+        # must stop the writer all the same.
+        if not (self.path.stat().st_mode & stat.S_IWUSR) or not os.access(self.path, os.W_OK) \
+                or not os.access(self.path.parent, os.W_OK):
             return "db.file_read_only"
         return None
 

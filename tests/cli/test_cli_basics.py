@@ -8,10 +8,12 @@ import sys
 from pathlib import Path
 
 from tests.factories import new_order, seed_city
+from tests.proc import default_signals
 
 
 def test_help_lists_every_command_with_a_description() -> None:
     proc = subprocess.run([sys.executable, "-m", "ops_console", "--help"], capture_output=True, text=True,
+                          preexec_fn=default_signals,
                           env={"OPS_UI__LANGUAGE": "en", "COLUMNS": "120", "PATH": ""}, timeout=60)
     assert proc.returncode == 0, proc.stderr
     for command in ("status", "operators", "order", "db"):
