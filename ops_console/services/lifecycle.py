@@ -28,6 +28,7 @@ from ops_console.domain.types import (
     Tier,
 )
 from ops_console.i18n import Ref
+from ops_console.services.cash_checks import check_cash
 from ops_console.services.context import SYSTEM, Actor, AppContext
 from ops_console.services.errors import Conflict, NotFound, Refused, ServiceError
 from ops_console.services.events import event_row
@@ -130,6 +131,7 @@ def apply(
         raise _explain(session, ctx, order, action, actor, exc) from None
     assert target is not None
     values, detail = _effects(session, ctx, order, action, target, actor, now, params)
+    detail.update(check_cash(session, ctx, order, action, params))  # amounts typed by people: sane, explained
     if target != current:
         values["status"] = target.value
         values["status_entered_at"] = now
@@ -293,9 +295,8 @@ def _after(
             _finish(delivery, now, DeliveryOutcome.UNDISPATCHED, params.get("reason"), params.get("reason_text"))
         case Action.DELIVER:
             _finish(delivery, now, DeliveryOutcome.SIGNED)
-            cod = int(params.get("cod_collected") or 0)
-            if order.payment_method == PaymentMethod.COD and cod == 0:
-                cod = order.amount
+            collected = params.get("cod_collected")  # 0 is a real answer (nothing collected), None is "as due"
+            cod = order.amount if collected is None else int(collected)
             if order.payment_method == PaymentMethod.COD and delivery.courier_id:
                 delivery.cod_collected = cod
                 session.add(CashEntry(courier_id=delivery.courier_id, business_date=_business_date(ctx, now),
