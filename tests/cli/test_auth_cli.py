@@ -162,3 +162,22 @@ def test_set_pin_own_or_by_a_supervisor(city_cli: Cli) -> None:
     own = city_cli("operators", "set-pin", "U01", env=as_u01, input="4321\n4321\n")
     assert own.exit_code == 0, own.output
     assert city_cli("login", "U01", env={"OPS_PIN": "4321"}).exit_code == 0
+
+
+def test_the_demo_console_on_a_missing_demo_database_fills_the_city_first(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from ops_console.cli.common import state
+    from ops_console.cli.root import fill_demo_city
+    from ops_console.services.operators import list_operators, sign_in
+
+    monkeypatch.chdir(tmp_path)
+    state.reset()
+    state.demo = True
+    try:
+        fill_demo_city()  # what `ops-console --demo` does before the sign-in screen
+        ctx = state.ctx()
+        assert [o.id for o in list_operators(ctx)] == ["U01", "U02", "U03", "U04", "U05"]
+        assert sign_in(ctx, "U01", "1111").id == "U01"  # the README's PINs work
+        assert (tmp_path / "data" / "demo.db").exists()
+    finally:
+        state.reset()
