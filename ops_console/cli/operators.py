@@ -85,7 +85,8 @@ def register(app: typer.Typer) -> None:
 
         rows = list_operators(state.ctx())
         if as_json:
-            print_json([{"id": o.id, "name": o.name, "role": o.role, "active": o.active} for o in rows])
+            print_json([{"id": o.id, "name": o.name, "role": o.role, "active": o.active,
+                         "locked_until": o.locked_until.isoformat() if o.locked_until else None} for o in rows])
             return
         table = Table(header_style="bold")
         for col in ("id", "name", "role", "active"):

@@ -60,3 +60,14 @@ def test_private_open_and_write(tmp_path: Path) -> None:
         assert mode(tmp_path / "a") == 0o700 and mode(tmp_path / "a" / "b") == 0o700
     finally:
         os.umask(old)
+
+
+def test_watch_tells_a_busy_database_from_an_unwritable_one() -> None:
+    import sqlite3
+
+    from ops_console.storage.db import is_busy_error, is_unwritable_error
+
+    busy = sqlite3.OperationalError("database is locked")
+    read_only = sqlite3.OperationalError("attempt to write a readonly database")
+    assert is_busy_error(busy) and not is_unwritable_error(busy)
+    assert is_unwritable_error(read_only) and not is_busy_error(read_only)
