@@ -29,6 +29,7 @@ class UiSettings:
     language: str = "zh_CN"
     timezone: str = "Asia/Shanghai"
     reveal_seconds: int = 30
+    session_hours: float = 12  # a CLI `login` lasts this long
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,7 @@ class AnomalySettings:
 @dataclass(frozen=True)
 class CashSettings:
     float_default: float = 200.00
+    tolerance: float = 0.00  # yuan: cash collected may differ from the amount due by this without a reason
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,7 @@ class Settings:
         return _build(raw, "replace()")
 
 
-NOT_SETTINGS = frozenset({"OPS_CONFIG", "OPS_NOW", "OPS_OPERATOR", "OPS_TEST_POSTGRES_URL"})
+NOT_SETTINGS = frozenset({"OPS_CONFIG", "OPS_NOW", "OPS_OPERATOR", "OPS_PIN", "OPS_STATE_DIR", "OPS_TEST_POSTGRES_URL"})
 LANGUAGES = ("zh_CN", "en")
 
 
@@ -276,6 +278,7 @@ def _check(s: Settings) -> None:
         "reminders.repeat_minutes": s.reminders.repeat_minutes,
         "delivery.sla_minutes": s.delivery.sla_minutes,
         "ui.reveal_seconds": s.ui.reveal_seconds,
+        "ui.session_hours": s.ui.session_hours,
     }
     for key, value in positive.items():
         if value <= 0:
@@ -287,10 +290,13 @@ def _check(s: Settings) -> None:
                 date.fromisoformat(day)
             except ValueError:
                 raise SettingsError(f"{key} = {days!r}: {day!r} is not a date (expected YYYY-MM-DD)") from None
+    if not 0 <= s.cash.tolerance <= 1_000_000:
+        raise SettingsError(f"cash.tolerance = {s.cash.tolerance}: expected yuan from 0.00 up")
     for key, yuan in (
         ("anomaly.amount_cap_customer_cod", s.anomaly.amount_cap_customer_cod),
         ("anomaly.amount_cap_replenishment", s.anomaly.amount_cap_replenishment),
         ("cash.float_default", s.cash.float_default),
+        ("cash.tolerance", s.cash.tolerance),
     ):
         try:
             yuan_to_fen(f"{yuan:.2f}")

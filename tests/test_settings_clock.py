@@ -11,6 +11,7 @@ import pytest
 
 from ops_console.clock import Clock, ClockError, clock_from_env, parse_instant
 from ops_console.config import Settings, SettingsError, load_settings
+from tests.proc import default_signals
 
 REPO = Path(__file__).parent.parent
 
@@ -67,6 +68,7 @@ def test_ops_now_starts_the_clock_there_and_lets_it_run() -> None:
 def test_cli_reports_bad_setting_without_traceback(tmp_path: Path) -> None:
     env = {"PATH": "", "OPS_CONFIG": str(tmp_path / "none.toml"), "OPS_UI__LANGUAGE": "fr"}
     proc = subprocess.run([sys.executable, "-m", "ops_console", "status"], capture_output=True, text=True,
+                          preexec_fn=default_signals,
                           env=env, cwd=tmp_path, timeout=60)
     assert proc.returncode == 2
     assert "ui.language" in proc.stderr and "Traceback" not in proc.stderr

@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import typer
@@ -18,7 +19,7 @@ from ops_console.config import Settings, SettingsError, load_settings
 from ops_console.i18n import set_language, t
 from ops_console.services.context import SYSTEM, Actor, AppContext
 from ops_console.services.database import DatabaseError, safe_url
-from ops_console.services.errors import ServiceError
+from ops_console.services.errors import Refused, ServiceError
 from ops_console.storage.db import DatabaseUrlError
 
 console = Console(highlight=False)
@@ -31,7 +32,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 class State:
     config_path: str | None = None
     operator: str | None = None
+    pin_file: str | None = None
     demo: bool = False
+    _actor: Actor | None = None
     _settings: Settings | None = None
     _ctx: AppContext | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -63,19 +66,76 @@ class State:
         except Exception:  # noqa: BLE001 - only for a message
             return "?"
 
-    def actor(self, *, required: bool = True) -> Actor:
-        """The operator a command acts as (--operator / OPS_OPERATOR)."""
-        from ops_console.services.operators import get_actor
+    def session_file(self) -> Path:
+        """This user's session for this database (outside the repository: services/sessions.py)."""
+        from ops_console.services.sessions import session_path, state_dir
 
-        op_id = self.operator or os.environ.get("OPS_OPERATOR")
-        if not op_id and not required:
-            return SYSTEM
-        return get_actor(self.ctx(), op_id)
+        url = self.ctx().engine.url
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+            url = url.set(database=str(Path(url.database).resolve()))
+        return session_path(state_dir(), url.render_as_string(hide_password=False))
+
+    def actor(self, *, required: bool = True) -> Actor:
+        """The operator a command acts as, with proof once operators exist: the signed-in session
+        (`login`), else the PIN of --operator / OPS_OPERATOR from OPS_PIN, --pin-file, or asked on
+        the terminal. Without proof the command is refused."""
+        from ops_console.services.operators import any_operators, get_actor, sign_in
+        from ops_console.services.sessions import current_session
+
+        if self._actor is not None:
+            return self._actor
+        op_id = (self.operator or os.environ.get("OPS_OPERATOR") or "").strip() or None
+        ctx = self.ctx()
+        if not any_operators(ctx):  # an empty database: no one to prove, no one to act as
+            if not op_id and not required:
+                return SYSTEM
+            return get_actor(ctx, op_id)
+        session = current_session(ctx, self.session_file())
+        if session is not None and op_id in (None, session.actor.id):
+            self._actor = session.actor
+            return session.actor
+        if not op_id:
+            if not required:
+                return SYSTEM
+            raise ServiceError("operators.required")
+        self._actor = sign_in(ctx, op_id, self.pin_for(op_id))
+        return self._actor
+
+    def pin_for(self, op_id: str) -> str:
+        """The PIN for `op_id`: OPS_PIN, --pin-file (user-only), or asked on the terminal."""
+        if os.environ.get("OPS_PIN"):
+            return os.environ["OPS_PIN"].strip()
+        if self.pin_file:
+            return read_pin_file(Path(self.pin_file))
+        if sys.stdin.isatty():
+            import getpass
+
+            return getpass.getpass(t("auth.pin_prompt", id=op_id))
+        raise Refused("auth.proof_required", id=op_id)
 
     def master_data_actor(self) -> Actor:
-        """Imports of master data: the system on an empty database, else the named operator."""
-        op_id = self.operator or os.environ.get("OPS_OPERATOR")
-        return self.actor() if op_id else SYSTEM
+        """Imports of master data: the system on an empty database, else the signed-in or named operator."""
+        if self.operator or os.environ.get("OPS_OPERATOR"):
+            return self.actor()
+        from ops_console.services.operators import any_operators
+
+        if any_operators(self.ctx()):
+            return self.actor(required=False)
+        return SYSTEM
+
+
+def read_pin_file(path: Path) -> str:
+    """A PIN file must be the user's alone (like an ssh key): one readable by others is refused."""
+    import stat
+
+    try:
+        st = path.stat()
+        if stat.S_IMODE(st.st_mode) & 0o077:
+            raise Refused("auth.pin_file_open", file=str(path))
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ServiceError("auth.pin_file_unreadable", file=str(path), error=str(exc)) from None
+    return text.strip().splitlines()[0].strip() if text.strip() else ""
 
 
 state = State()

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from ops_console.cli.common import console, fail, guarded, local_time, print_json, state
 from ops_console.clock import ClockError, parse_instant
-from ops_console.domain.money import MoneyError, fen_to_yuan, yuan_to_fen
+from ops_console.domain.money import MoneyError, cash_fen, fen_to_yuan
 from ops_console.domain.phone import mask_phone
 from ops_console.domain.types import Action
 from ops_console.i18n import t
@@ -33,7 +33,7 @@ def _money(text: str | None, option: str) -> int | None:
     if text is None:
         return None
     try:
-        return yuan_to_fen(text)
+        return cash_fen(text)
     except MoneyError as exc:
         fail(t("cli.bad_amount", option=option, value=text, error=str(exc)), 2)
 
@@ -137,8 +137,9 @@ def register(app: typer.Typer) -> None:
         ref: Ref,
         receipt: Annotated[str | None, typer.Option("--receipt", help=t("cli.opt.receipt"))] = None,
         amount: Annotated[str | None, typer.Option("--amount", help=t("cli.opt.amount"))] = None,
+        reason: Annotated[str | None, typer.Option("--reason", help=t("cli.opt.cash_reason"))] = None,
     ) -> None:
-        _do(ref, Action.HAND_OVER, till_receipt=receipt, till_amount=_money(amount, "--amount"))
+        _do(ref, Action.HAND_OVER, till_receipt=receipt, till_amount=_money(amount, "--amount"), cash_reason=reason)
 
     @order.command("call", help=t("action.call"))
     @guarded
@@ -160,5 +161,6 @@ def register(app: typer.Typer) -> None:
     def deliver(
         ref: Ref,
         cash: Annotated[str | None, typer.Option("--cash", help=t("cli.opt.cash"))] = None,
+        reason: Annotated[str | None, typer.Option("--reason", help=t("cli.opt.cash_reason"))] = None,
     ) -> None:
-        _do(ref, Action.DELIVER, cod_collected=_money(cash, "--cash"))
+        _do(ref, Action.DELIVER, cod_collected=_money(cash, "--cash"), cash_reason=reason)

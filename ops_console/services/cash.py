@@ -97,7 +97,10 @@ def book_cod(session: Session, ctx: AppContext, order: Order, delivery: Delivery
     (weighed produce changes the amount), else the order amount."""
     if order.payment_method != PaymentMethod.COD or not delivery.courier_id:
         return
-    amount = cash if cash else (delivery.till_amount if delivery.till_amount is not None else order.amount)
+    if cash is not None:
+        amount = cash
+    else:
+        amount = delivery.till_amount if delivery.till_amount is not None else order.amount
     delivery.cod_collected = amount
     session.add(CashEntry(courier_id=delivery.courier_id, business_date=business_date(ctx.settings, now),
                           kind=COD, amount=amount, order_id=order.id, actor=actor.id, at=now))

@@ -34,6 +34,7 @@ from ops_console.domain.types import (
 )
 from ops_console.i18n import Ref
 from ops_console.services.cash import book_cod
+from ops_console.services.cash_checks import check_cash
 from ops_console.services.context import SYSTEM, Actor, AppContext
 from ops_console.services.courier_load import check_capacity
 from ops_console.services.errors import Conflict, NotFound, Refused, ServiceError
@@ -170,6 +171,7 @@ def apply(
     assert target is not None
     t = Transition(order.id or 0, action, current, target, actor, now, params)
     values, detail = _effects(session, order, t)
+    detail.update(check_cash(session, ctx, order, action, params))  # amounts typed by people: sane, explained
     values.update(t.stamps())
     version = order.version
     result = session.execute(
@@ -322,8 +324,10 @@ def _after(session: Session, ctx: AppContext, order: Order, t: Transition) -> No
             _finish(delivery, now, DeliveryOutcome.UNDISPATCHED, params.get("reason"), params.get("reason_text"))
         case Action.DELIVER:
             _finish(delivery, now, DeliveryOutcome.SIGNED)
-            # COD booked at the till amount when one was rung up (services/cash.py)
-            book_cod(session, ctx, order, delivery, t.actor, now, int(params.get("cod_collected") or 0))
+            # COD booked at the till amount when one was rung up (services/cash.py); 0 is a real
+            # answer (nothing collected), None is "as due"
+            collected = params.get("cod_collected")
+            book_cod(session, ctx, order, delivery, t.actor, now, None if collected is None else int(collected))
         case Action.REFUSE:
             _finish(delivery, now, DeliveryOutcome.REFUSED, params.get("reason"), params.get("reason_text"))
         case Action.FAIL:

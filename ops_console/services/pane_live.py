@@ -18,6 +18,7 @@ from typing import Any
 
 from ops_console.domain.types import ON_THE_ROAD, OPEN_STATUSES
 from ops_console.services.context import AppContext
+from ops_console.services.events import EventFeed
 from ops_console.services.pane_data import (
     ALERTS,
     BOARD,
@@ -131,6 +132,7 @@ class LiveView:
         self._revision = 0
         self.patched = 0  # panes patched in place (against loaded whole): for tests and the bench
         self.reloaded = 0
+        self.feed = EventFeed()  # which events this view has seen (exact on PostgreSQL too)
 
     def load(self, ctx: AppContext) -> Snapshot:
         """Everything, whole (the first load, a forced one, the periodic safety net)."""
@@ -143,6 +145,7 @@ class LiveView:
             out[BOARD] = board_pane(s, counts, self.window)
             out[ALERTS] = alerts_pane(s, self.window)
             header = header_facts(s, ctx, now, counts)
+            self.feed.start(s, mark, now)
         return self._commit(mark, now, out, header, clocks, whole=True)
 
     def refresh(self, ctx: AppContext) -> Snapshot | None:
@@ -152,16 +155,23 @@ class LiveView:
             return self.load(ctx)
         with read_session(ctx.engine) as s:
             mark = q.max_event_id(s)
-            if mark == self.mark:
-                return None
-            if mark > self.mark:
-                return self._update(ctx, s)
+            if mark >= self.mark:
+                if not self.feed.moved(mark):
+                    return None
+                # The exact feed: also the events that committed late below the mark (PostgreSQL).
+                before = self.feed.state()
+                try:
+                    rows = self.feed.poll(s, ctx.clock.now(), MAX_EVENTS_SCANNED)
+                    return self._update(ctx, s, rows) if rows else None
+                except BaseException:
+                    self.feed.restore(before)  # nothing kept: the next refresh reads the same events
+                    raise
         return self.load(ctx)  # the log went back (a restored database): start again
 
-    def _update(self, ctx: AppContext, s: Any) -> Snapshot:
-        """The events after the mark, the touched orders' rows, the windows patched (or loaded whole)."""
+    def _update(self, ctx: AppContext, s: Any, rows: Sequence[Any]) -> Snapshot:
+        """The new events, the touched orders' rows, the windows patched (or loaded whole)."""
         now = ctx.clock.now()
-        moved = read_moved(q.events_since(s, self.mark, MAX_EVENTS_SCANNED), self.mark)
+        moved = read_moved(rows, self.mark)
         reload = set(moved.reload)
         if len(moved.orders) > MAX_ORDERS_PATCHED:
             reload.update((UNASSIGNED, PICKING, BOARD))
@@ -209,7 +219,7 @@ class LiveView:
         else:
             header = _header_update(s, ctx, now, counts, moved, fresh, self.header)
         out = {p: d for p, d in out.items() if _differs(d, self.panes.get(p))}
-        return self._commit(moved.mark, now, out, header, clocks, deadline=deadline)
+        return self._commit(self.feed.mark, now, out, header, clocks, deadline=deadline)
 
     def _commit(self, mark: int, now: datetime, out: Mapping[str, PaneData], header: HeaderFacts,
                 clocks: list[tuple[datetime, int]] | None, whole: bool = False,

@@ -39,7 +39,7 @@ from ops_console.i18n import Ref, t
 from ops_console.services.auto_confirm import confirm_due
 from ops_console.services.context import SYSTEM, Actor, AppContext
 from ops_console.services.errors import Conflict, NotFound, Refused
-from ops_console.services.events import last_event_id, record
+from ops_console.services.events import EventFeed, last_event_id, record
 from ops_console.services.service_requests import reminder_conditions
 from ops_console.storage import reminder_queries as q
 from ops_console.storage.db import read_session, write_session
@@ -407,6 +407,31 @@ def changes_since(ctx: AppContext, cursor: int, limit: int = 5000) -> tuple[list
     console and `watch` learns of reminders raised or acknowledged elsewhere."""
     with read_session(ctx.engine) as s:
         rows, new_cursor = q.reminder_events_after(s, cursor, limit)
+    return _changes(rows), new_cursor
+
+
+def reminder_feed(ctx: AppContext) -> EventFeed:
+    """A feed of reminder changes from now on, exact on PostgreSQL too (late commits are not skipped)."""
+    feed = EventFeed()
+    with read_session(ctx.engine) as s:
+        feed.start(s, last_event_id(s), ctx.clock.now())
+    return feed
+
+
+def changes_in_feed(ctx: AppContext, feed: EventFeed, limit: int = 5000) -> list[ReminderChange]:
+    """The reminder changes among the feed's new events (each once, whatever order they committed in)."""
+    before = feed.state()
+    try:
+        with read_session(ctx.engine) as s:
+            ids = [r.id for r in feed.poll(s, ctx.clock.now(), limit) if r.subject_type == "reminder"]
+            rows = q.reminder_events(s, ids)
+    except BaseException:
+        feed.restore(before)
+        raise
+    return _changes(rows)
+
+
+def _changes(rows: list[Any]) -> list[ReminderChange]:
     out = []
     for ev, row, name in rows:
         if ev.action not in CHANGES:
@@ -416,4 +441,4 @@ def changes_since(ctx: AppContext, cursor: int, limit: int = 5000) -> tuple[list
             view = replace(view, raise_count=int(ev.detail.get("raise_count", view.raise_count)),
                            last_raised_at=ev.at)
         out.append(ReminderChange(ev.action, ev.at, view, ev.id))
-    return out, new_cursor
+    return out

@@ -23,7 +23,14 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from ops_console.services.appointments import release_due_holds
 from ops_console.services.context import AppContext
-from ops_console.services.reminders import ReminderChange, changes_since, feed_cursor, last_run, run_checks
+from ops_console.services.events import EventFeed
+from ops_console.services.reminders import (
+    ReminderChange,
+    changes_in_feed,
+    last_run,
+    reminder_feed,
+    run_checks,
+)
 
 JOB_ID = "reminders.checks"
 FEED_SECONDS = 1.0
@@ -40,7 +47,7 @@ class ReminderRunner:
 
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
-        self.cursor: int | None = None
+        self.cursor: EventFeed | None = None  # exact on PostgreSQL: late commits are not skipped
         self.ran_at: datetime | None = None  # the checks' last run as recorded in the database
         self._lock = threading.Lock()
         self._feed_lock = threading.Lock()
@@ -54,7 +61,7 @@ class ReminderRunner:
         try:
             with self._feed_lock:
                 if self.cursor is None:
-                    self.cursor = feed_cursor(self.ctx)
+                    self.cursor = reminder_feed(self.ctx)
             release_due_holds(self.ctx)
             run_checks(self.ctx)
             changes = self.feed()
@@ -68,10 +75,9 @@ class ReminderRunner:
         cheap read, for noticing others' changes between two runs of the checks."""
         with self._feed_lock:
             if self.cursor is None:
-                self.cursor = feed_cursor(self.ctx)
+                self.cursor = reminder_feed(self.ctx)
                 return []
-            changes, self.cursor = changes_since(self.ctx, self.cursor)
-            return changes
+            return changes_in_feed(self.ctx, self.cursor)
 
 
 def _add_jobs(scheduler: BaseScheduler, job: Callable[[], object], seconds: int) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,6 +13,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlmodel import Session, create_engine
+
+from ops_console.storage.files import ensure_private_file, make_private_dir, tighten
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -34,8 +38,14 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         raise DatabaseUrlError(f"database.url = {url!r}: not a database URL (e.g. sqlite:///data/ops.db)") from exc
     kwargs: dict[str, Any] = {"echo": echo}
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+            # The database holds customers' phones: the file, its WAL and SHM are the user's alone
+            # (SQLite gives the WAL/SHM the database file's mode, so creating it 0600 first suffices).
+            db_file = Path(parsed.database)
+            make_private_dir(db_file.parent)
+            ensure_private_file(db_file)
+            for suffix in ("-wal", "-shm", "-journal"):
+                tighten(f"{db_file}{suffix}")
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
         engine = create_engine(url, **kwargs)
         _setup_sqlite(engine)
@@ -87,3 +97,61 @@ def write_session(engine: Engine) -> Iterator[Session]:
 def read_session(engine: Engine) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as session:
         yield session
+
+
+def sqlite_file(engine: Engine) -> Path | None:
+    """The database file of a SQLite engine (None for PostgreSQL or an in-memory database)."""
+    if not is_sqlite(engine):
+        return None
+    name = engine.url.database
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return None
+    return Path(name)
+
+
+class DatabaseFileGuard:
+    """Notices that a SQLite database file was deleted, replaced or made read-only under a long-running
+    process (`watch`): SQLite would go on writing to the deleted file, or fail on every write."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.path = sqlite_file(engine)
+        self.identity = self._identity()
+
+    def _identity(self) -> tuple[int, int] | None:
+        if self.path is None:
+            return None
+        try:
+            st = self.path.stat()
+        except OSError:
+            return None
+        return st.st_dev, st.st_ino
+
+    def problem(self) -> str | None:
+        """A catalog key naming what is wrong with the file, or None (also for PostgreSQL)."""
+        if self.path is None:
+            return None
+        now = self._identity()
+        if now is None:
+            return "db.file_missing"
+        if now != self.identity:
+            return "db.file_replaced"
+        # The owner's write bit too: root may write anything, but a file made read-only on purpose
+        # must stop the writer all the same.
+        if not (self.path.stat().st_mode & stat.S_IWUSR) or not os.access(self.path, os.W_OK) \
+                or not os.access(self.path.parent, os.W_OK):
+            return "db.file_read_only"
+        return None
+
+
+def is_busy_error(exc: BaseException) -> bool:
+    """Another process holds the database longer than the busy timeout: worth trying again."""
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    return "database is locked" in text or "database is busy" in text or "database table is locked" in text
+
+
+def is_unwritable_error(exc: BaseException) -> bool:
+    """The database cannot be written at all (read-only file or folder, gone, disk trouble): retrying
+    the same write every tick would only repeat the error."""
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    return any(m in text for m in ("readonly database", "read-only", "unable to open database", "disk i/o error",
+                                   "no such table", "database disk image is malformed", "disk is full"))

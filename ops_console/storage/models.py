@@ -70,6 +70,8 @@ class Operator(SQLModel, table=True):
     role: str = Field(max_length=32)
     pin_hash: str = Field(max_length=200)
     active: bool = True
+    failed_pins: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # wrong PINs in a row
+    locked_until: datetime | None = _dt()  # after too many wrong PINs: no sign-in before this
 
 
 class Order(SQLModel, table=True):

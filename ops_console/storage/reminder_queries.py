@@ -204,13 +204,24 @@ def reminder_events_after(session: Session, after_id: int, limit: int
     if not events:
         return [], after_id
     last = events[-1].id or after_id
-    events = [e for e in events if e.subject_type == "reminder"]
+    return _with_reminders(session, [e for e in events if e.subject_type == "reminder"]), last
+
+
+def reminder_events(session: Session, event_ids: list[int]) -> list[tuple[Event, Reminder, str | None]]:
+    """The given reminder events, oldest first, with the reminder and the actor's name."""
+    if not event_ids:
+        return []
+    events = list(session.exec(select(Event).where(col(Event.id).in_(event_ids)).order_by(col(Event.id))))
+    return _with_reminders(session, events)
+
+
+def _with_reminders(session: Session, events: list[Event]) -> list[tuple[Event, Reminder, str | None]]:
     if not events:
-        return [], last
+        return []
     ids = {int(e.subject_id) for e in events}
     reminders = {r.id: r for r in session.exec(select(Reminder).where(col(Reminder.id).in_(ids)))}
     actors = {e.actor for e in events if e.actor != "system"}
     names = {i: n for i, n in session.exec(select(Operator.id, Operator.name).where(col(Operator.id).in_(actors)))} \
         if actors else {}
     return [(e, reminders[int(e.subject_id)], names.get(e.actor)) for e in events
-            if int(e.subject_id) in reminders], last
+            if int(e.subject_id) in reminders]

@@ -112,7 +112,7 @@ def test_master_data_commands(cli, tmp_path: Path) -> None:
     assert cli("operators", "add", "U1", "周主管", "supervisor", "--pin", "9999").exit_code == 0
     refused = cli("skus", "import", str(skus))
     assert refused.exit_code == 1
-    assert cli("--operator", "U1", "skus", "import", str(skus)).exit_code == 0
+    assert cli("--operator", "U1", "skus", "import", str(skus), env={"OPS_PIN": "9999"}).exit_code == 0
 
 
 def test_help_of_the_new_commands(cli) -> None:

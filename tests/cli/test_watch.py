@@ -24,6 +24,7 @@ from ops_console.storage.db import read_session
 from ops_console.storage.models import Event, Reminder
 from tests.conftest import DISPATCHER, T0
 from tests.factories import new_order, seed_city
+from tests.proc import default_signals, ignore_sigint
 
 NOWHERE = "无名路1号"
 
@@ -53,7 +54,7 @@ def env_for(url: str, tmp_path: Path, now: str | None, **extra: str) -> dict[str
 
 def cli(url: str, tmp_path: Path, now: str | None, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "ops_console", *args], env=env_for(url, tmp_path, now, **extra),
-                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60, preexec_fn=default_signals)
 
 
 def watch_once(url: str, tmp_path: Path, minutes: float) -> list[dict[str, Any]]:
@@ -96,7 +97,7 @@ def test_two_watch_processes_on_one_database_raise_each_reminder_once(city_db: t
     printed: list[dict[str, Any]] = []
     for minutes in (10, 30, 45):  # steps well clear of the 10-minute repeat: processes start a little late
         procs = [subprocess.Popen([sys.executable, "-m", "ops_console", "watch", "--once", "--json"],
-                                  env=env_for(url, tmp_path, local(minutes)), cwd=tmp_path,
+                                  env=env_for(url, tmp_path, local(minutes)), cwd=tmp_path, preexec_fn=default_signals,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
         for p in procs:
             out, err = p.communicate(timeout=60)
@@ -128,10 +129,10 @@ def test_reminders_list_and_ack_as_an_operator(city_db: tuple[str, AppContext], 
 
     nobody = cli(url, tmp_path, local(33), "reminders", "ack", str(crit))
     assert nobody.returncode != 0 and "operator" in nobody.stderr
-    done = cli(url, tmp_path, local(33), "--operator", "U01", "reminders", "ack", str(crit))
+    done = cli(url, tmp_path, local(33), "--operator", "U01", "reminders", "ack", str(crit), OPS_PIN="1234")
     assert done.returncode == 0, done.stderr
     assert f"#{crit}" in done.stdout
-    twice = cli(url, tmp_path, local(34), "--operator", "U03", "reminders", "ack", str(crit))
+    twice = cli(url, tmp_path, local(34), "--operator", "U03", "reminders", "ack", str(crit), OPS_PIN="1234")
     assert twice.returncode == 1 and "王丽" in twice.stderr and "10:33" in twice.stderr
 
     after = {r["id"]: r for r in json.loads(cli(url, tmp_path, local(35), "reminders", "list", "--json").stdout)}
@@ -143,21 +144,107 @@ def test_reminders_list_and_ack_as_an_operator(city_db: tuple[str, AppContext], 
     assert table.returncode == 0 and "acknowledged" in table.stdout and "王丽 10:33" in table.stdout
 
 
+def start_watch(url: str, tmp_path: Path, *args: str, preexec: Any = default_signals,
+                **extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "ops_console", "watch", *args],
+                            env=env_for(url, tmp_path, local(12), OPS_REMINDERS__CHECK_SECONDS="1", **extra),
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=preexec)
+
+
+def stop(proc: subprocess.Popen[str], sig: int) -> tuple[str, str]:
+    """Send `sig`; the watcher must be gone within 2 s."""
+    proc.send_signal(sig)
+    try:
+        return proc.communicate(timeout=2)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        pytest.fail(f"watch still running 2 s after signal {sig}: {err}")
+
+
 def test_watch_runs_until_interrupted(city_db: tuple[str, AppContext], tmp_path: Path) -> None:
     url, ctx = city_db
     new_order(ctx, "MT001", address=NOWHERE)
-    proc = subprocess.Popen([sys.executable, "-m", "ops_console", "watch", "--json"],
-                            env=env_for(url, tmp_path, local(12), OPS_REMINDERS__CHECK_SECONDS="1"),
-                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = start_watch(url, tmp_path, "--json")
     try:
         assert proc.stdout is not None
         first = json.loads(proc.stdout.readline())
         assert (first["change"], first["kind"]) == ("raised", "backlog_warn")
     finally:
-        proc.send_signal(signal.SIGINT)
-        _out, err = proc.communicate(timeout=20)
-    assert proc.returncode == 0, err
+        _out, err = stop(proc, signal.SIGINT)
+    assert proc.returncode == 130, err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_watch_stops_on_a_signal_even_started_with_sigint_ignored_and_mid_check(
+        city_db: tuple[str, AppContext], tmp_path: Path, sig: int, code: int) -> None:
+    """Started as a background job does it (SIGINT ignored), while another process holds the database's
+    write lock, so the check waits in SQLite's busy timeout (10 s): still gone within 2 s."""
+    import sqlite3
+
+    url, _ctx = city_db
+    holder = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        proc = start_watch(url, tmp_path, preexec=ignore_sigint)
+        assert proc.stderr is not None
+        seen = ""
+        while "Ctrl-C" not in seen:  # started (the line may wrap): the first check now waits for the lock
+            line = proc.stderr.readline()
+            assert line, seen
+            seen += line
+        _out, err = stop(proc, sig)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert proc.returncode == code, err
+    assert "watch stopped" in err and "Traceback" not in err
+
+
+def test_watch_stops_when_the_database_file_is_deleted(city_db: tuple[str, AppContext], tmp_path: Path) -> None:
+    url, ctx = city_db
+    new_order(ctx, "MT001", address=NOWHERE)
+    ctx.close()
+    proc = start_watch(url, tmp_path, "--json", OPS_UI__LANGUAGE="en")
+    try:
+        _started_json(proc)
+        for suffix in ("", "-wal", "-shm"):
+            Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
+        _out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 2, err
+    err = " ".join(err.split())  # the message may wrap
+    assert "ops.db is gone" in err and "Traceback" not in err
+    assert not Path(url.removeprefix("sqlite:///")).exists()  # nothing written to a new or deleted file
+
+
+def test_watch_stops_when_the_database_becomes_read_only(city_db: tuple[str, AppContext], tmp_path: Path) -> None:
+    url, ctx = city_db
+    new_order(ctx, "MT001", address=NOWHERE)
+    ctx.close()
+    db = Path(url.removeprefix("sqlite:///"))
+    proc = start_watch(url, tmp_path, "--json")
+    try:
+        _started_json(proc)
+        db.chmod(0o400)
+        _out, err = proc.communicate(timeout=20)
+    finally:
+        db.chmod(0o600)
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 2, err
+    err = " ".join(err.split())  # the message may wrap
+    assert "cannot be written" in err and err.count("cannot be written") == 1 and "Traceback" not in err
+
+
+def _started_json(proc: subprocess.Popen[str]) -> None:
+    assert proc.stdout is not None
+    first = json.loads(proc.stdout.readline())  # the first check ran: the watcher is in its loop
+    assert first["kind"] == "backlog_warn"
 
 
 def test_stale_checks_are_said_once_checks_resume(city_db: tuple[str, AppContext], tmp_path: Path) -> None:
