@@ -12,7 +12,7 @@ from ops_console.domain.money import MAX_FEN, fen_to_yuan
 from ops_console.domain.types import Action, PaymentMethod, Tier
 from ops_console.services.context import AppContext
 from ops_console.services.errors import Refused
-from ops_console.storage.models import Delivery, Order
+from ops_console.storage.models import Delivery, Order, OrderLine
 
 _CASH_PARAMS = {Action.DELIVER: "cod_collected", Action.HAND_OVER: "till_amount"}
 
@@ -35,6 +35,10 @@ def check_cash(session: Session, ctx: AppContext, order: Order, action: Action, 
         if order.tier == Tier.EMERGENCY:
             return {}
         due = order.amount
+        if amount != due and _weighed(session, order):
+            # Produce is weighed at the till: its total is the real amount due from here on (COD is
+            # checked against it), so the difference is recorded, not questioned.
+            return {"till_difference": fen_to_yuan(amount - due)}
     else:
         if order.payment_method != PaymentMethod.COD:
             return {}
@@ -51,3 +55,9 @@ def check_cash(session: Session, ctx: AppContext, order: Order, action: Action, 
         raise Refused("cash.reason_required", amount=fen_to_yuan(amount), due=fen_to_yuan(due),
                       difference=fen_to_yuan(difference))
     return {"cash_due": fen_to_yuan(due), "cash_difference": fen_to_yuan(difference), "cash_reason": reason}
+
+
+def _weighed(session: Session, order: Order) -> bool:
+    """An order with a line sold by weight (produce, or a line with an ordered weight)."""
+    lines = session.exec(select(OrderLine.category, OrderLine.weight_g).where(OrderLine.order_id == order.id))
+    return any(category == "produce" or weight is not None for category, weight in lines)

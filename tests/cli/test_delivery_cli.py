@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from ops_console.clock import ManualClock
 from ops_console.config import load_settings
 from ops_console.services.context import AppContext
@@ -11,6 +13,12 @@ from ops_console.storage.db import write_session
 from ops_console.storage.models import Courier
 from tests.conftest import T0
 from tests.factories import new_order, seed_city
+
+
+@pytest.fixture(autouse=True)
+def _pin(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every seeded operator's PIN: these tests act as people, who must prove it (`OPS_PIN`)."""
+    monkeypatch.setenv("OPS_PIN", "1234")
 
 
 def _city(capacity: int = 1) -> None:
