@@ -1,4 +1,5 @@
-"""The header: the state of the shift at a glance, re-rendered every second from held facts."""
+"""The header: the state of the shift at a glance. Its state is reactive (facts, error, paused, the
+clock's now, the scheduler's last run): the screen sets attributes, the header re-renders itself."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from rich.text import Text
+from textual.reactive import reactive
 from textual.widgets import Static
 
 from ops_console.config import Settings
@@ -13,7 +15,7 @@ from ops_console.domain.types import TIER_ORDER
 from ops_console.i18n import t
 from ops_console.services.context import Actor
 from ops_console.services.panes import HeaderFacts, Snapshot
-from ops_console.tui.panes.base import minutes_text
+from ops_console.tui.panes.cells import minutes_text
 
 SEP = "  │  "
 
@@ -33,28 +35,49 @@ class ConsoleHeader(Static):
     ConsoleHeader { height: 2; background: $panel; padding: 0 1; }
     """
 
+    facts: reactive[HeaderFacts | None] = reactive(None, init=False, layout=False)
+    error: reactive[str | None] = reactive(None, init=False)
+    paused: reactive[bool] = reactive(False, init=False)
+    now: reactive[datetime | None] = reactive(None, init=False)
+    scheduler_ran: reactive[datetime | None] = reactive(None, init=False)  # from this console's checks
+
     def __init__(self, settings: Settings, actor: Actor, database: str) -> None:
         super().__init__(id="header")
         self.settings = settings
         self.actor = actor
         self.database = database
-        self.facts: HeaderFacts | None = None
         self.picking_deadlines: tuple[datetime, ...] = ()
         self.snapshot: Snapshot | None = None
-        self.error: str | None = None
-        self.paused = False
-        self.now: datetime | None = None
 
     def set_snapshot(self, snapshot: Snapshot) -> None:
-        self.facts = snapshot.header
         if snapshot.picking_deadlines is not None:
             self.picking_deadlines = snapshot.picking_deadlines
         self.snapshot = snapshot
         self.error = None
+        self.facts = snapshot.header
 
-    def tick(self, now: datetime) -> None:
-        self.now = now
-        self.update(self.render_text(now))
+    def _show(self) -> None:
+        if self.now is not None:
+            self.update(self.render_text(self.now))
+
+    def watch_facts(self) -> None:
+        self._show()
+
+    def watch_error(self) -> None:
+        self._show()
+
+    def watch_paused(self) -> None:
+        self._show()
+
+    def watch_now(self) -> None:
+        self._show()
+
+    def watch_scheduler_ran(self) -> None:
+        self._show()
+
+    def relabel(self) -> None:
+        """After a language switch: the same state in the new language."""
+        self._show()
 
     def backlog_minutes(self, now: datetime) -> float | None:
         return self.facts.backlog_minutes(now) if self.facts else None
@@ -124,12 +147,16 @@ class ConsoleHeader(Static):
 
     def _scheduler_text(self, now: datetime) -> Any:
         raw = self.facts.scheduler_last_run if self.facts else None
-        if not raw:
+        mine = self.scheduler_ran
+        if not raw and mine is None:
             return Text(t("console.hdr.scheduler_none"), "dim")
         try:
-            when = datetime.fromisoformat(raw)
+            when = datetime.fromisoformat(raw) if raw else mine
         except ValueError:
             return Text(t("console.hdr.scheduler", at=raw))
+        assert when is not None
+        if mine is not None and when.tzinfo and mine > when:
+            when = mine  # this console's own run is newer than the last reload's
         stale = (now - when) > timedelta(seconds=3 * self.settings.reminders.check_seconds) if when.tzinfo else False
         at = when.astimezone(self.settings.tz).strftime("%H:%M:%S") if when.tzinfo else raw
         return Text(t("console.hdr.scheduler", at=at), "bold red" if stale else "")

@@ -72,13 +72,17 @@ class _FakeApp:
 
     def __init__(self) -> None:
         self.posted: list[Any] = []
+        self.messages: list[Any] = []  # everything else posted up (reload requests, scheduler runs)
         self.notes: list[str] = []
         self.bells = 0
         self.withdrawn: list[Any] = []
         self.main = None
 
     def post_message(self, message: Any) -> None:
-        self.posted.append(message.notification)
+        if hasattr(message, "notification"):
+            self.posted.append(message.notification)
+        else:
+            self.messages.append(message)
 
     def notify(self, message: str, **_: Any) -> None:
         self.notes.append(message)
@@ -107,5 +111,6 @@ def test_many_reminders_at_once_make_one_note_but_every_critical_rings() -> None
     assert len(app.notes) == 1 and "5" in app.notes[0]  # one summary for the five warnings
     assert len(app.posted) == 1 and app.posted[0].severity == "error"  # the critical one, on its own
     assert app.bells == 1 and set(alerts.sticky) == {9}
+    assert [type(m).__name__ for m in app.messages] == ["RemindersChanged"]  # the panes reload
     alerts.on_change([_change("closed", 9, "critical")])  # its condition ended: the note goes
     assert app.withdrawn == app.posted and alerts.sticky == {}

@@ -12,32 +12,21 @@ every render.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from rich.segment import Segment
-from rich.style import Style
 from rich.text import Text
-from textual.cache import LRUCache
-from textual.geometry import Region
-from textual.strip import Strip
-from textual.widgets import DataTable
 
-from ops_console.i18n import has, t
+from ops_console.i18n import t
 from ops_console.services.panes import PaneData
+from ops_console.tui._textual_hacks import CachedRowsMixin
+from ops_console.tui.panes.cells import RowText, cell, duration, label, minutes_text, order_label
+from ops_console.tui.panes.view import Heading, filter_rows, group_rows, make_filter, sort_rows
 
-
-class RowText(Text):
-    """The first cell of a row: carries the row key so that `DataTable.sort` can order rows by it."""
-
-    __slots__ = ("row_key",)
-
-    def __init__(self, text: str, row_key: str, style: str = "") -> None:
-        super().__init__(text, style=style, no_wrap=True, overflow="ellipsis")
-        self.row_key = row_key
+__all__ = ["Column", "Heading", "LiveTable", "RowText", "cell", "duration", "label", "make_filter", "minutes_text",
+           "order_label"]
 
 
 @dataclass(frozen=True)
@@ -48,54 +37,7 @@ class Column:
     sort: Callable[[Any], Any] | None = None
 
 
-@dataclass(frozen=True)
-class Heading:
-    """A section heading row (a store, a tier, the manual-review queue)."""
-
-    group: str
-    label: str
-    rows: tuple[Any, ...]
-    total: int | None = None
-
-    @property
-    def key(self) -> str:
-        return f"h:{self.group}"
-
-
-def cell(text: str, style: str = "", justify: str = "left") -> Text:
-    return Text(text, style=style, no_wrap=True, overflow="ellipsis", justify=justify)  # type: ignore[arg-type]
-
-
-def label(prefix: str, value: str | None) -> str:
-    """A code shown through the catalog when it has a name there, else as it is."""
-    if not value:
-        return ""
-    key = f"{prefix}.{value}"
-    return t(key) if has(key) else value
-
-
-def order_label(channel: str, order_no: str) -> str:
-    """`美团:MT9001`: the channel's short name and the order number."""
-    return f"{label('console.channel_short', channel)}:{order_no}"
-
-
-def duration(seconds: float) -> str:
-    """12:05 under an hour, 1h05 above, 2d03h above a day; negative values keep their sign."""
-    sign = "-" if seconds < 0 else ""
-    s = int(abs(seconds))
-    if s < 3600:
-        return f"{sign}{s // 60:02d}:{s % 60:02d}"
-    if s < 86400:
-        return f"{sign}{s // 3600}h{(s % 3600) // 60:02d}"
-    return f"{sign}{s // 86400}d{(s % 86400) // 3600:02d}h"
-
-
-def minutes_text(seconds: float) -> str:
-    m = int(max(0, seconds) // 60)
-    return f"{m}m" if m < 60 else f"{m // 60}h{m % 60:02d}"
-
-
-class LiveTable(DataTable[Any]):
+class LiveTable(CachedRowsMixin):
     """A pane: a DataTable kept in step with snapshots by row key."""
 
     pane_id: ClassVar[str] = ""
@@ -121,11 +63,6 @@ class LiveTable(DataTable[Any]):
         self.loaded = False
         self.revision = -1  # of the PaneData shown
         self._cache: dict[str, tuple[Any, bool, tuple[Text, ...]]] = {}  # key -> (row, tagged, cells)
-        # Rendered cells by what decides their look, not by the table's update counter: see _render_cell.
-        self._cell_lines: LRUCache[tuple[Any, ...], tuple[Any, list[list[Segment]]]] = LRUCache(4096)
-        self._strips: LRUCache[tuple[Any, ...], tuple[tuple[Any, ...], Strip]] = LRUCache(1024)
-        self._paint_style: Style | None = None
-        self._looks: tuple[Style, Style, Style] | None = None
         self._column_keys: tuple[str, ...] | None = None
 
     # -- what a pane defines ------------------------------------------------------------------
@@ -163,76 +100,7 @@ class LiveTable(DataTable[Any]):
     def row_store(self, row: Any) -> str | None:
         return getattr(row, "store_id", None)
 
-    # -- rendering -----------------------------------------------------------------------------
-    # The built-in table renders every visible line again after *any* change of the table or of its
-    # CSS (its caches are keyed by an update counter and the focus state), so a reload that changed
-    # two rows, a tick that changed one age, or a focus change sent every visible line through Rich
-    # again (≈ 0.2-1 ms a line). Here a rendered line, and a rendered cell, are kept while the cell
-    # objects, their place and their look are the same: an unchanged line costs a lookup. Cells are
-    # immutable here (a changed cell is a new object), so identity is the test; the look is the
-    # table's base style plus the cursor, hover or header style on the lines they paint, read once per
-    # paint — so a focus change re-renders the cursor line, not the table.
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        self._paint_style = self.rich_style  # one walk up the DOM per paint, not one per line
-        self._looks = self._component_looks()
-        try:
-            return super().render_lines(crop)
-        finally:
-            self._paint_style = None
-            self._looks = None
-
-    def _component_looks(self) -> tuple[Style, Style, Style]:
-        get = self.get_component_rich_style
-        return get("datatable--cursor"), get("datatable--hover"), get("datatable--header")
-
-    @property
-    def rich_style(self) -> Style:
-        return self._paint_style if self._paint_style is not None else super().rich_style
-
-    def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
-        if self.cursor_type != "row":
-            return super()._render_line(y, x1, x2, base_style)
-        try:
-            row_key, line = self._get_offsets(y)
-        except LookupError:
-            return super()._render_line(y, x1, x2, base_style)
-        if row_key is self._header_row_key:
-            row_index = -1
-            values: tuple[Any, ...] = tuple(c.label for c in self.ordered_columns)
-        else:
-            row_index = self._row_locations.get(row_key)
-            values = tuple(self._data[row_key].values())
-        hover = self.hover_coordinate
-        cursor_style, hover_style, header_style = self._looks or self._component_looks()
-        on_cursor = self.cursor_coordinate.row == row_index
-        on_hover = hover.row == row_index
-        key = (row_key, line, row_index, x1, x2, self.size.width, base_style, on_cursor and cursor_style,
-               on_hover and (hover, hover_style), row_index < 0 and header_style, self.show_cursor,
-               self._show_hover_cursor, tuple(c.get_render_width(self) for c in self.ordered_columns))
-        hit = self._strips.get(key)
-        if hit is not None and len(hit[0]) == len(values) and all(a is b for a, b in zip(hit[0], values, strict=True)):
-            return hit[1]
-        strip = super()._render_line(y, x1, x2, base_style)
-        self._strips[key] = (values, strip)
-        return strip
-
-    def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
-                     cursor: bool = False, hover: bool = False) -> list[list[Segment]]:
-        if row_index < 0 or column_index < 0:
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        row_key = self._row_locations.get_key(row_index)
-        column_key = self._column_locations.get_key(column_index)
-        value = self._data[row_key][column_key]
-        cursor_style, hover_style, _ = self._looks or self._component_looks()
-        key = (row_key, column_key, row_index, base_style, width, cursor and cursor_style, hover and hover_style,
-               self._show_hover_cursor)
-        hit = self._cell_lines.get(key)
-        if hit is not None and hit[0] is value:
-            return hit[1]
-        lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        self._cell_lines[key] = (value, lines)
-        return lines
+    # -- rendering: rendered lines and cells are cached by look (tui/_textual_hacks.py) ----------------
 
     # -- lifecycle ------------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -268,8 +136,7 @@ class LiveTable(DataTable[Any]):
         self.clear(columns=True)
         self.shown.clear()
         self._cache.clear()
-        self._cell_lines.clear()
-        self._strips.clear()
+        self.forget_rendered()
         self._add_columns()
         if self.now is not None:
             self.render_rows(self.now)
@@ -304,32 +171,16 @@ class LiveTable(DataTable[Any]):
         self.update_titles()
 
     def _ordered(self, now: datetime) -> list[tuple[str, Any]]:
-        rows = self.data_rows
-        if self.store_filter and self.filters_by_store:
-            rows = [r for r in rows if self.row_store(r) == self.store_filter]
-        if self._filter is not None:
-            keep = self._filter
-            rows = [r for r in rows if keep(" ".join(c.plain for c in self._row_cells(r, now)))]
+        """The rows as the view state shows them (tui/panes/view.py): store, filter, sort, sections."""
+        rows = filter_rows(self.data_rows, store=self.store_filter if self.filters_by_store else None,
+                           store_of=self.row_store, keep=self._filter,
+                           text_of=lambda r: " ".join(c.plain for c in self._row_cells(r, now)))
+        key: Callable[[Any], Any] | None = None
         if self.sort_index is not None:
-            col = self.columns_spec()[self.sort_index]
-            sort = col.sort or (lambda r, i=self.sort_index: self._row_cells(r, now)[i].plain)
-            rows = sorted(rows, key=lambda r: _sortable(sort(r)))
-        else:
-            rows = self.default_order(list(rows))
-        groups: dict[str, list[Any]] = {}
-        meta: dict[str, tuple[Any, str]] = {}
-        out: list[tuple[str, Any]] = []
-        if not rows or self.group_of(rows[0]) is None:
-            return [(r.key, r) for r in rows]
-        for r in rows:
-            order, gid, glabel = self.group_of(r)  # type: ignore[misc]
-            groups.setdefault(gid, []).append(r)
-            meta.setdefault(gid, (order, glabel))
-        for gid in sorted(groups, key=lambda g: _sortable(meta[g][0])):
-            heading = Heading(gid, meta[gid][1], tuple(groups[gid]), self.sections.get(gid))
-            out.append((heading.key, heading))
-            out.extend((r.key, r) for r in groups[gid])
-        return out
+            index = self.sort_index
+            key = self.columns_spec()[index].sort or (lambda r: self._row_cells(r, now)[index].plain)
+        rows = sort_rows(rows, key, self.default_order)
+        return group_rows(rows, self.group_of, self.sections)
 
     def _cells_of(self, item: Any, now: datetime, fresh: bool = False) -> tuple[Text, ...]:
         if isinstance(item, Heading):
@@ -489,29 +340,3 @@ class LiveTable(DataTable[Any]):
         if self.now is not None:
             self.render_rows(self.now)
         self.update_titles()
-
-
-def make_filter(text: str) -> Callable[[str], bool]:
-    """Text or regex, case-insensitive; a leading `!` keeps the rows that do *not* match."""
-    invert = text.startswith("!")
-    pattern = text[1:] if invert else text
-    try:
-        rx = re.compile(pattern, re.IGNORECASE)
-    except re.error:
-        rx = re.compile(re.escape(pattern), re.IGNORECASE)
-    if invert:
-        return lambda s: rx.search(s) is None
-    return lambda s: rx.search(s) is not None
-
-
-def _sortable(value: Any) -> tuple[int, Any]:
-    """None sorts last; mixed types never raise."""
-    if value is None:
-        return (2, "")
-    if isinstance(value, int | float):
-        return (0, value)
-    if isinstance(value, datetime):
-        return (0, value.timestamp())
-    if isinstance(value, tuple):
-        return (0, tuple(_sortable(v) for v in value))
-    return (1, str(value))
