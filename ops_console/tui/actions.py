@@ -12,17 +12,27 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual import work
+from textual.timer import Timer
 
 from ops_console.domain.lifecycle import LIFECYCLE, allowed_actions, role_allowed
 from ops_console.domain.types import Action, Status
 from ops_console.i18n import Ref, t
 from ops_console.services import panes as pane_service
 from ops_console.services import reminders as reminder_service
+from ops_console.services import undo as undo_service
 from ops_console.services.errors import ServiceError
 from ops_console.services.lifecycle import Outcome, perform
 from ops_console.tui import dialogs
+from ops_console.tui.keys import UNDO_SECONDS
 from ops_console.tui.live import LiveRefresh
-from ops_console.tui.messages import ActionReport, ActionsDone, OrderLookedUp, OrderResult, first_line
+from ops_console.tui.messages import (
+    ActionReport,
+    ActionsDone,
+    OrderLookedUp,
+    OrderResult,
+    UndoOffer,
+    first_line,
+)
 
 if TYPE_CHECKING:
     from ops_console.services.context import Actor, AppContext
@@ -31,6 +41,10 @@ if TYPE_CHECKING:
 # One call of a report: the name shown for its row (order number, alert) and the call, which returns
 # the text shown when it succeeds.
 Call = tuple[str, Callable[[], str]]
+
+# One-key actions the toast offers to undo (when taken on one order); the others of the kind "cannot be
+# taken back in one key" ask first (ConfirmScreen): acknowledge, and any direct action on several orders.
+UNDOABLE_KEYS = frozenset({Action.DELIVER})
 
 # Alert verbs by source: reminders can only be acknowledged; the anomalies service registers its own.
 ALERT_CALLS: dict[tuple[str, str], Callable[..., Any]] = {
@@ -55,8 +69,13 @@ class OrderActions(LiveRefresh):
     actor: Actor
 
     # -- the shared call-and-report helper -------------------------------------------------------------
+    _undo: list[UndoOffer] | None = None
+    _undo_timer: Timer | None = None
+
     @work(thread=True, group="actions")
-    def run_calls(self, title: str, calls: Sequence[Call], refused: Sequence[OrderResult] = ()) -> None:
+    def run_calls(self, title: str, calls: Sequence[Call], refused: Sequence[OrderResult] = (),
+                  offers: list[UndoOffer] | None = None) -> None:
+        """Each call in turn; `offers` is filled by the calls that may be undone (see order_call)."""
         report = ActionReport(title, list(refused))
         for name, call in calls:
             try:
@@ -65,17 +84,27 @@ class OrderActions(LiveRefresh):
                 report.results.append(OrderResult(name, False, exc.message))
             except Exception as exc:  # noqa: BLE001 — database trouble: this row failed, say why, go on
                 report.results.append(OrderResult(name, False, t("console.db_error", error=first_line(exc))))
+        report.offers = list(offers or ())
         self.post_message(ActionsDone(report))
 
-    def order_call(self, order_id: int, version: int | None, action: Action, **params: Any) -> Callable[[], str]:
+    def order_call(self, order_id: int, version: int | None, action: Action, *,
+                   offers: list[UndoOffer] | None = None, **params: Any) -> Callable[[], str]:
         def call() -> str:
             out = perform(self.ctx, order_id, action, self.actor, expected_version=version, **params)
+            if offers is not None:
+                offers.append(UndoOffer(out.order_id, out.order_no, str(action), out.version))
             return outcome_text(out, action)
         return call
 
     def on_actions_done(self, message: ActionsDone) -> None:
         report = message.report
-        self.show_report(report)
+        if report.offers:
+            self._offer_undo(report.offers)
+            ok = report.results[0].message if len(report.results) == 1 else t(
+                "console.result.all", action=report.title, n=len(report.results))
+            self.notify(ok + "\n" + t("console.undo.offer", seconds=int(UNDO_SECONDS)), timeout=UNDO_SECONDS)
+        else:
+            self.show_report(report)
         if any(r.ok for r in report.results):
             self.focused_pane().clear_tags()
         self.refresh_now()
@@ -96,6 +125,33 @@ class OrderActions(LiveRefresh):
             text = "\n".join(lines)
         self.notify(text, severity="warning" if failed else "information",
                     timeout=10 if failed else 5)
+
+    # -- undo ------------------------------------------------------------------------------------------
+    def _offer_undo(self, offers: list[UndoOffer]) -> None:
+        if self._undo_timer is not None:
+            self._undo_timer.stop()
+        self._undo = offers
+        self._undo_timer = self.set_timer(UNDO_SECONDS, self._undo_expired)
+
+    def _undo_expired(self) -> None:
+        self._undo = None
+        self._undo_timer = None
+
+    def action_undo(self) -> None:
+        offers = self._undo
+        if not offers:
+            self._warn(t("console.undo.nothing"))
+            return
+        if self._undo_timer is not None:
+            self._undo_timer.stop()
+        self._undo_expired()
+        calls: list[Call] = [(o.order_no, partial(_undo_call, self.ctx, o, self.actor)) for o in offers]
+        self.run_calls(t("console.key.undo"), calls)
+
+    def confirm_then(self, question: str, then: Callable[[], None]) -> None:
+        """Ask first (Enter / y yes, Esc / n no); `then` runs on yes."""
+        self.app.push_screen(dialogs.DIALOGS[dialogs.CONFIRM](question),
+                             lambda yes: then() if yes else None)
 
     # -- which rows, may the role, may the status ------------------------------------------------------
     def focused_pane(self) -> LiveTable:
@@ -140,8 +196,15 @@ class OrderActions(LiveRefresh):
         if not rows:
             return
         ok, refused = self._split(rows, action)
-        calls = [(r.order_no, self.order_call(r.id, r.version, action, **params)) for r in ok]
-        self.run_calls(t(f"action.{action}"), calls, refused)
+        offers: list[UndoOffer] | None = [] if action in UNDOABLE_KEYS and len(ok) == 1 else None
+        calls = [(r.order_no, self.order_call(r.id, r.version, action, offers=offers, **params)) for r in ok]
+        title = t(f"action.{action}")
+        if len(ok) > 1:  # several orders at once cannot be taken back in one key: ask first
+            self.show_report(ActionReport(title, refused))
+            self.confirm_then(t("console.confirm.bulk", action=title, n=len(ok)),
+                              lambda: self.run_calls(title, calls))
+            return
+        self.run_calls(title, calls, refused, offers)
 
     # -- dialogs ---------------------------------------------------------------------------------------
     def push_dialog(self, name: str, *args: Any, callback: Callable[[Any], None] | None = None) -> None:
@@ -336,7 +399,17 @@ class OrderActions(LiveRefresh):
             name = row.order_no or f"#{row.id}"
             calls.append((name, partial(_alert_call, fn, self.ctx, row.id, self.actor,
                                         t("console.result.alert_done", alert=name, action=title))))
+        if verb == "acknowledge" or len(calls) > 1:  # cannot be taken back in one key: ask first
+            names = ", ".join(name for name, _ in calls[:3]) + ("…" if len(calls) > 3 else "")
+            self.confirm_then(t("console.confirm.alerts", action=title, what=names, n=len(calls)),
+                              lambda: self.run_calls(title, calls))
+            return
         self.run_calls(title, calls)
+
+
+def _undo_call(ctx: AppContext, offer: UndoOffer, actor: Actor) -> str:
+    done = undo_service.undo(ctx, offer.order_id, Action(offer.action), actor, expected_version=offer.version)
+    return t("console.undo.done", order=done.order_no, status=Ref(f"status.{done.to_status}"))
 
 
 def _alert_call(fn: Callable[..., Any], ctx: AppContext, alert_id: int, actor: Actor, done: str) -> str:

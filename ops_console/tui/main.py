@@ -121,10 +121,10 @@ class MainScreen(CommandRouting):
     def action_focus_pane(self, pane_id: str) -> None:
         self.panes[pane_id].focus()
 
-    def action_next_pane(self) -> None:
+    def action_next_pane(self, step: int = 1) -> None:
         order = [cls.pane_id for cls in PANE_CLASSES]
         current = self.focused_pane().pane_id
-        self.panes[order[(order.index(current) + 1) % len(order)]].focus()
+        self.panes[order[(order.index(current) + step) % len(order)]].focus()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if isinstance(event.data_table, LiveTable):

@@ -37,10 +37,21 @@ class OrderResult:
     message: str
 
 
+@dataclass(frozen=True)
+class UndoOffer:
+    """A one-key action that `u` / ctrl+z may take back: the version it produced guards the undo."""
+
+    order_id: int
+    order_no: str
+    action: str
+    version: int
+
+
 @dataclass
 class ActionReport:
     title: str
     results: list[OrderResult] = field(default_factory=list)
+    offers: list[UndoOffer] = field(default_factory=list)  # what the toast offers to undo
 
     @property
     def failed(self) -> list[OrderResult]:

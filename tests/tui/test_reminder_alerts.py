@@ -24,7 +24,7 @@ def notes(app: Any) -> list[str]:
     return [str(n.message) for n in app._notifications]
 
 
-async def test_a_critical_backlog_reminder_reaches_the_feed_and_header_and_k_acknowledges_it(
+async def test_a_critical_backlog_reminder_reaches_the_feed_and_header_and_shift_a_acknowledges_it(
         ctx: AppContext, clock: ManualClock, make_app: Any) -> None:
     seed_city(ctx)
     clock.set(T0 - timedelta(minutes=31))
@@ -48,7 +48,7 @@ async def test_a_critical_backlog_reminder_reaches_the_feed_and_header_and_k_ack
 
         await pilot.press("4")
         pane.move_cursor(row=row)
-        await pilot.press("k")
+        await pilot.press("A", "enter")  # acknowledge, then yes
         main = await settle(pilot)
         with read_session(ctx.engine) as s:
             crit = s.exec(select(Reminder).where(Reminder.kind == "backlog_critical")).one()

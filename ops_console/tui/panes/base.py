@@ -21,6 +21,7 @@ from rich.text import Text
 
 from ops_console.i18n import t
 from ops_console.services.panes import PaneData
+from ops_console.tui import keys
 from ops_console.tui._textual_hacks import CachedRowsMixin
 from ops_console.tui.panes.cells import RowText, cell, duration, label, minutes_text, order_label
 from ops_console.tui.panes.view import Heading, filter_rows, group_rows, make_filter, sort_rows
@@ -39,6 +40,8 @@ class Column:
 
 class LiveTable(CachedRowsMixin):
     """A pane: a DataTable kept in step with snapshots by row key."""
+
+    BINDINGS = keys.pane_bindings()
 
     pane_id: ClassVar[str] = ""
     title_key: ClassVar[str] = ""
@@ -259,6 +262,29 @@ class LiveTable(CachedRowsMixin):
                     if a != b:
                         self.update_cell(k, ck, b)
                 self.shown[k] = cells
+
+    # -- movement: only moves, and never stops on a section heading ----------------------------------
+    def _is_heading(self, index: int) -> bool:
+        return isinstance(self.items.get(self.ordered_rows[index].key.value), Heading)
+
+    def _land(self, index: int, step: int) -> None:
+        """Put the cursor on the first order from `index` in direction `step` (or stay)."""
+        while 0 <= index < self.row_count and self._is_heading(index):
+            index += step
+        if 0 <= index < self.row_count:
+            self.move_cursor(row=index, animate=False)
+
+    def action_cursor_down(self) -> None:
+        self._land(self.cursor_row + 1, 1)
+
+    def action_cursor_up(self) -> None:
+        self._land(self.cursor_row - 1, -1)
+
+    def action_cursor_top(self) -> None:
+        self._land(0, 1)
+
+    def action_cursor_bottom(self) -> None:
+        self._land(self.row_count - 1, -1)
 
     # -- cursor, selection, tags -----------------------------------------------------------------
     def current_key(self) -> str | None:
