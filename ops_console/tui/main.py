@@ -4,9 +4,11 @@ view keys (filter, sort, tags, pause, language) and help. Its layers, bottom up:
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from textual import on, work
+from rich.text import Text
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Static
@@ -22,6 +24,11 @@ from ops_console.tui.header import ConsoleHeader
 from ops_console.tui.help import HelpScreen
 from ops_console.tui.live import POLL_SECONDS
 from ops_console.tui.panes import PANE_CLASSES, AlertsPane, BoardPane, LiveTable, PickingPane, UnassignedPane
+from ops_console.tui.panes.alerts import alert_counts, alert_line, critical_open
+
+TABS_BELOW = 160  # narrower than this, the panes become tabs (1-4, h/l, Tab switch)
+COMPACT_BELOW = 100  # narrower than this (or lower than 30 lines), the header takes one line
+MAX_BANNER = 3  # critical alerts shown above the panes; the rest are counted
 
 
 class MainScreen(CommandRouting):
@@ -40,11 +47,14 @@ class MainScreen(CommandRouting):
         self._vocabulary: pane_service.Vocabulary | None = None
         self._store_filter: str | None = None
         self._keybar_text = ""
+        self._greeted = False
 
     # -- layout ------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         tz = self.ctx.settings.tz
         yield ConsoleHeader(self.ctx.settings, self.actor, self.database)
+        yield Static(id="tabs")
+        yield Static(id="banner")
         with Vertical(id="panes"):
             yield UnassignedPane(tz)
             with Horizontal(id="lower"):
@@ -80,7 +90,52 @@ class MainScreen(CommandRouting):
         self._load_vocabulary()
 
     def after_snapshot(self) -> None:
+        alerts = self.query_one(AlertsPane)
+        self.header.alert_counts = alert_counts(alerts.data_rows)
+        self.update_banner()
+        self.update_tabs()
         self.update_keybar()
+        if not self._greeted and alerts.loaded:
+            self._greeted = True
+            open_alerts, critical = self.header.alert_counts
+            self.notify(t("console.signed_in", name=self.actor.name, open=open_alerts, critical=critical))
+
+    # -- layout that adapts: tabs below TABS_BELOW columns, one header line on a small terminal --------
+    def on_resize(self, event: events.Resize) -> None:
+        width, height = event.size.width, event.size.height
+        self.set_class(width < TABS_BELOW, "tabs")
+        self.header.lines = 1 if width < COMPACT_BELOW or height < 30 else 2
+        self._show_tab(self.focused_pane().pane_id)
+
+    def _show_tab(self, pane_id: str) -> None:
+        for cls in PANE_CLASSES:
+            self.set_class(cls.pane_id == pane_id, f"tab-{cls.pane_id}")
+        self.update_tabs()
+
+    def update_tabs(self) -> None:
+        if not self.has_class("tabs"):
+            return
+        current = self.focused_pane().pane_id
+        bar = Text(no_wrap=True, overflow="ellipsis")
+        for pane in self.panes.values():
+            label = f" {pane.number} {t(pane.title_key)} {pane.total} "
+            bar.append(label, "bold reverse" if pane.pane_id == current else "dim")
+            bar.append(" ")
+        self.query_one("#tabs", Static).update(bar)
+
+    def update_banner(self, now: datetime | None = None) -> None:
+        """Open critical alerts, one line each with their live age: above the panes, never over them."""
+        rows = critical_open(self.query_one(AlertsPane).data_rows)
+        banner = self.query_one("#banner", Static)
+        banner.display = bool(rows)
+        if not rows:
+            return
+        now = now or self.ctx.clock.now()
+        shown = rows[:MAX_BANNER]
+        lines = [alert_line(r, now) for r in shown]
+        if len(rows) > len(shown):
+            lines.append(Text(t("console.banner.more", n=len(rows) - len(shown))))
+        banner.update(Text("\n").join(lines))
 
     @work(thread=True, exclusive=True, group="vocabulary")
     def _load_vocabulary(self) -> None:
@@ -99,7 +154,14 @@ class MainScreen(CommandRouting):
     def on_descendant_focus(self, event: Any) -> None:
         if isinstance(event.widget, LiveTable):
             self._last_pane = event.widget
+            if self.has_class("tabs"):
+                self._show_tab(event.widget.pane_id)
             self.update_keybar()
+
+    def tick(self) -> None:
+        super().tick()
+        if self.query_one("#banner", Static).display:
+            self.update_banner()
 
     def update_keybar(self) -> None:
         pane = self.focused_pane()
@@ -119,12 +181,16 @@ class MainScreen(CommandRouting):
             self.query_one("#keybar", Static).update(text)
 
     def action_focus_pane(self, pane_id: str) -> None:
-        self.panes[pane_id].focus()
+        pane = self.panes[pane_id]
+        self._last_pane = pane
+        self._show_tab(pane_id)  # in tabs mode the pane must be shown before it can take the focus
+        pane.focus()
+        self.call_after_refresh(pane.focus)
 
     def action_next_pane(self, step: int = 1) -> None:
         order = [cls.pane_id for cls in PANE_CLASSES]
         current = self.focused_pane().pane_id
-        self.panes[order[(order.index(current) + step) % len(order)]].focus()
+        self.action_focus_pane(order[(order.index(current) + step) % len(order)])
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if isinstance(event.data_table, LiveTable):

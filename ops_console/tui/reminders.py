@@ -1,7 +1,7 @@
 """The reminder checks inside the console: the scheduler on the app's loop, a notification for every
 reminder raised (by this console or any other process on the database), the bell for critical
-ones, which stay on screen until someone acknowledges them (`k` in the alert pane), and the
-checks' last run in the header."""
+ones (which then stay in the banner above the panes, with their live age, until acknowledged: a
+toast would cover the panes), and the checks' last run in the header."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from ops_console.services.scheduler import start_scheduler
 from ops_console.tui._textual_hacks import withdraw_notification
 from ops_console.tui.messages import RemindersChanged, SchedulerRan, SchedulerTrouble, first_line
 
-STICKY_SECONDS = 24 * 3600.0  # a critical reminder's notification stays until acknowledged
 NOTE_SECONDS = 10.0
 BATCH = 3  # more non-critical reminders than this in one look: one summary note instead
 
@@ -59,7 +58,7 @@ class ReminderAlerts:
                     title += " " + t("reminders.times_raised", count=r.raise_count)
                 note = Notification(escape(r.message()), title,
                                     "error" if r.critical else ("warning" if r.severity == "warning" else "information"),
-                                    STICKY_SECONDS if r.critical else NOTE_SECONDS, markup=True)
+                                    NOTE_SECONDS, markup=True)
                 self.app.post_message(Notify(note))
                 if r.critical:
                     self.sticky[r.id] = note

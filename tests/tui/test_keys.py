@@ -243,7 +243,7 @@ async def test_shift_a_acknowledges_a_reminder_after_asking(ctx: AppContext, mak
             reminder = s.exec(select(Reminder)).one()
         assert (reminder.status, reminder.acknowledged_by) == ("acknowledged", "U01")
         assert "已确认" in texts(pane)[row_of(pane, "×3")]
-        assert "未确认提醒 0" in main.header.render_text(T0).plain
+        assert "未处理告警 1" in main.header.render_text(T0).plain
 
 
 async def test_keys_of_missing_services_say_so(make_app: Any, shift: dict[str, int]) -> None:

@@ -44,7 +44,7 @@ async def test_a_critical_backlog_reminder_reaches_the_feed_and_header_and_shift
         assert any("MT001" in n and "31" in n for n in notes(app))
         header = main.header.render_text(T0).plain
         assert "检查上次运行 10:00:00" in header
-        assert "未确认提醒 2" in header
+        assert "未处理告警 2" in header
 
         await pilot.press("4")
         pane.move_cursor(row=row)
@@ -54,7 +54,7 @@ async def test_a_critical_backlog_reminder_reaches_the_feed_and_header_and_shift
             crit = s.exec(select(Reminder).where(Reminder.kind == "backlog_critical")).one()
         assert (crit.status, crit.acknowledged_by, crit.acknowledged_at) == ("acknowledged", "U01", T0)
         assert "已确认" in texts(pane)[row_of(pane, "待分配严重积压")]
-        assert "未确认提醒 1" in main.header.render_text(T0).plain
+        assert "未处理告警 1" in main.header.render_text(T0).plain
         await wait_until(pilot, lambda: 1 not in app.reminder_alerts.sticky and not app.reminder_alerts.sticky)
         assert not any("超过 30 分钟上限" in n for n in notes(app))  # the sticky notification went
 

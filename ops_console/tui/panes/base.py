@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 
 from ops_console.i18n import t
@@ -24,7 +25,7 @@ from ops_console.services.panes import PaneData
 from ops_console.tui import keys
 from ops_console.tui._textual_hacks import CachedRowsMixin
 from ops_console.tui.panes.cells import RowText, cell, duration, label, minutes_text, order_label
-from ops_console.tui.panes.view import Heading, filter_rows, group_rows, make_filter, sort_rows
+from ops_console.tui.panes.view import Heading, filter_rows, fit_columns, group_rows, make_filter, sort_rows
 
 __all__ = ["Column", "Heading", "LiveTable", "RowText", "cell", "duration", "label", "make_filter", "minutes_text",
            "order_label"]
@@ -34,8 +35,16 @@ __all__ = ["Column", "Heading", "LiveTable", "RowText", "cell", "duration", "lab
 class Column:
     key: str
     label: str  # catalog key
-    width: int
+    width: int  # the least width (a flexible column is cut down to it before others go)
     sort: Callable[[Any], Any] | None = None
+    priority: int = 1  # 1 always stays; when the pane is narrow the highest number goes first
+    flex: bool = False  # free text (an address): takes what is left, cut with an ellipsis
+    most: int = 60  # a flexible column's widest
+
+
+def fixed_width(labels: Sequence[str]) -> int:
+    """The width of a column of catalog labels (statuses): the longest, so none is ever cut."""
+    return max((cell_len(x) for x in labels), default=1)
 
 
 class LiveTable(CachedRowsMixin):
@@ -67,6 +76,9 @@ class LiveTable(CachedRowsMixin):
         self.revision = -1  # of the PaneData shown
         self._cache: dict[str, tuple[Any, bool, tuple[Text, ...]]] = {}  # key -> (row, tagged, cells)
         self._column_keys: tuple[str, ...] | None = None
+        self.column_choice: tuple[int, ...] | None = None  # the columns shown (indexes into columns_spec)
+        self.widths: tuple[int, ...] = ()
+        self._fitting = False
 
     # -- what a pane defines ------------------------------------------------------------------
     def columns_spec(self) -> Sequence[Column]:
@@ -77,10 +89,17 @@ class LiveTable(CachedRowsMixin):
 
     @property
     def column_keys(self) -> tuple[str, ...]:
+        """The keys of every column a row has cells for (shown or not)."""
         keys = self._column_keys
         if keys is None:
             keys = self._column_keys = tuple(c.key for c in self.columns_spec())
         return keys
+
+    def _shown_columns(self) -> tuple[int, ...]:
+        return self.column_choice if self.column_choice is not None else tuple(range(len(self.column_keys)))
+
+    def _pick(self, cells: tuple[Text, ...]) -> list[Text]:
+        return [cells[i] for i in self._shown_columns() if i < len(cells)]
 
     def group_of(self, row: Any) -> tuple[Any, str, str] | None:
         """(group order, group id, heading label) or None for a pane without sections."""
@@ -111,8 +130,44 @@ class LiveTable(CachedRowsMixin):
         self.update_titles()
 
     def _add_columns(self) -> None:
-        for col in self.columns_spec():
-            self.add_column(Text(t(col.label), style="bold", no_wrap=True), width=col.width, key=col.key)
+        specs = self.columns_spec()
+        for n, i in enumerate(self._shown_columns()):
+            col = specs[i]
+            width = self.widths[n] if n < len(self.widths) else col.width
+            self.add_column(Text(t(col.label), style="bold", no_wrap=True), width=width, key=col.key)
+
+    # -- columns that fit: widths from content, the least important dropped first ------------------
+    def _naturals(self) -> list[int]:
+        specs = self.columns_spec()
+        out = []
+        for i, col in enumerate(specs):
+            widest = max((cells[i].cell_len for cells in self.shown.values() if i < len(cells)), default=0)
+            natural = max(col.width, cell_len(t(col.label)), widest)
+            out.append(min(natural, max(col.most, col.width)) if col.flex else natural)
+        return out
+
+    def fit(self, grow_only: bool = False) -> bool:
+        """Choose the columns for the pane's width; rebuild the table when the choice changed. With
+        `grow_only` (after new rows) columns only widen, so rows leaving never make the table jump."""
+        available = self.size.width - 1  # the vertical scrollbar
+        if available <= 1:
+            return False
+        specs = self.columns_spec()
+        naturals = self._naturals()
+        if grow_only and self.column_choice is not None:
+            for n, i in enumerate(self.column_choice):
+                if not specs[i].flex:
+                    naturals[i] = max(naturals[i], self.widths[n])
+        visible, widths = fit_columns(naturals, [c.priority for c in specs], [c.width for c in specs],
+                                      [c.flex for c in specs], available)
+        if visible == self.column_choice and widths == self.widths:
+            return False
+        self.column_choice, self.widths = visible, widths
+        self._rebuild()
+        return True
+
+    def on_resize(self) -> None:
+        self.fit()
 
     def update_titles(self) -> None:
         title = f"{self.number} {t(self.title_key)}"
@@ -135,6 +190,10 @@ class LiveTable(CachedRowsMixin):
 
     def relabel(self) -> None:
         """After a language switch: rebuild columns and cells in the new language, cursor kept."""
+        self._rebuild()
+        self.fit()
+
+    def _rebuild(self) -> None:
         key = self.current_key()
         self.clear(columns=True)
         self.shown.clear()
@@ -230,17 +289,21 @@ class LiveTable(CachedRowsMixin):
                 continue  # the same row, or a heading over the same rows: the ticks keep its times
             cells = self._cells_of(item, now)
             if old is None:
-                self.add_row(*cells, key=k)
+                self.add_row(*self._pick(cells), key=k)
             elif old != cells:
-                for ck, a, b in zip(col_keys, old, cells, strict=False):
-                    if a != b:
-                        self.update_cell(k, ck, b)
+                self._update_cells(k, col_keys, old, cells)
             self.shown[k] = cells
         order = [k for k, _ in desired]
         if [r.key.value for r in self.ordered_rows] != order:
             pos = {k: i for i, k in enumerate(order)}
             self.sort(key=lambda values: pos.get(getattr(values[0], "row_key", ""), 0))
         self._restore_cursor(key, index)
+        if not self._fitting:  # new content may be wider than its column: fit again (rebuilds only on change)
+            self._fitting = True
+            try:
+                self.fit(grow_only=True)
+            finally:
+                self._fitting = False
 
     def tick(self, now: datetime) -> None:
         """Ages and timers: recompute the visible rows' cells, touch only those that changed."""
@@ -258,10 +321,14 @@ class LiveTable(CachedRowsMixin):
             cells = self._cells_of(item, now, fresh=True)
             old = self.shown[k]
             if old != cells:
-                for ck, a, b in zip(col_keys, old, cells, strict=False):
-                    if a != b:
-                        self.update_cell(k, ck, b)
+                self._update_cells(k, col_keys, old, cells)
                 self.shown[k] = cells
+
+    def _update_cells(self, key: str, col_keys: tuple[str, ...], old: tuple[Text, ...],
+                      cells: tuple[Text, ...]) -> None:
+        for i in self._shown_columns():
+            if i < len(cells) and i < len(old) and old[i] != cells[i]:
+                self.update_cell(key, col_keys[i], cells[i])
 
     # -- movement: only moves, and never stops on a section heading ----------------------------------
     def _is_heading(self, index: int) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, tzinfo
 from typing import Literal
 
 from rich.text import Text
@@ -38,17 +39,28 @@ def order_label(channel: str, order_no: str) -> str:
     return f"{label('console.channel_short', channel)}:{order_no}"
 
 
-def duration(seconds: float) -> str:
-    """12:05 under an hour, 1h05 above, 2d03h above a day; negative values keep their sign."""
+def elapsed(seconds: float) -> str:
+    """How long: `38m` under an hour, `1h05` under a day, `2d` beyond; negative keeps its sign."""
     sign = "-" if seconds < 0 else ""
-    s = int(abs(seconds))
-    if s < 3600:
-        return f"{sign}{s // 60:02d}:{s % 60:02d}"
-    if s < 86400:
-        return f"{sign}{s // 3600}h{(s % 3600) // 60:02d}"
-    return f"{sign}{s // 86400}d{(s % 86400) // 3600:02d}h"
+    m = int(abs(seconds)) // 60
+    if m < 60:
+        return f"{sign}{m}m"
+    if m < 1440:
+        return f"{sign}{m // 60}h{m % 60:02d}"
+    return f"{sign}{m // 1440}d"
+
+
+def clock_time(when: datetime, tz: tzinfo, now: datetime) -> str:
+    """When: `23:23` today (local), `12-03 10:00` on another day — never a bare time of another day."""
+    local = when.astimezone(tz)
+    if local.date() == now.astimezone(tz).date():
+        return f"{local:%H:%M}"
+    return f"{local:%m-%d %H:%M}"
+
+
+# The older names of `elapsed` (one format for every elapsed time on screen).
+duration = elapsed
 
 
 def minutes_text(seconds: float) -> str:
-    m = int(max(0, seconds) // 60)
-    return f"{m}m" if m < 60 else f"{m // 60}h{m % 60:02d}"
+    return elapsed(max(0.0, seconds))

@@ -92,3 +92,26 @@ def group_rows(rows: Sequence[Any], group_of: Callable[[Any], tuple[Any, str, st
         out.append((heading.key, heading))
         out.extend((r.key, r) for r in groups[gid])
     return out
+
+
+def fit_columns(naturals: Sequence[int], priorities: Sequence[int], minimums: Sequence[int],
+                flex: Sequence[bool], available: int, padding: int = 2) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Which columns a pane of `available` cells shows, and how wide: each as wide as its content
+    (`naturals`); when that does not fit, flexible columns (an address) give way down to their
+    minimum, then the column with the highest priority number goes (priority 1 always stays), and
+    so on. Never cuts a column that is not flexible."""
+    visible = list(range(len(naturals)))
+    while True:
+        widths = {i: naturals[i] for i in visible}
+        over = sum(widths[i] + padding for i in visible) - available
+        for i in visible:
+            if over <= 0:
+                break
+            if flex[i] and widths[i] > minimums[i]:
+                take = min(over, widths[i] - minimums[i])
+                widths[i] -= take
+                over -= take
+        droppable = [i for i in visible if priorities[i] > 1]
+        if over <= 0 or not droppable:
+            return tuple(visible), tuple(widths[i] for i in visible)
+        visible.remove(max(droppable, key=lambda i: (priorities[i], i)))
