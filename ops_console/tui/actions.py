@@ -33,6 +33,7 @@ from ops_console.tui.messages import (
     UndoOffer,
     first_line,
 )
+from ops_console.tui.panes.cells import label
 
 if TYPE_CHECKING:
     from ops_console.services.context import Actor, AppContext
@@ -55,6 +56,19 @@ ALERT_CALLS: dict[tuple[str, str], Callable[..., Any]] = {
 def register_alert_call(source: str, verb: str, fn: Callable[..., Any]) -> None:
     """`fn(ctx, alert_id, actor)` does `verb` (acknowledge, own, silence, resolve) on a `source` row."""
     ALERT_CALLS[(source, verb)] = fn
+
+
+def status_label(status: str) -> str:
+    """A status as the panes show it: the short label where the catalog has one, else the full name."""
+    short = label("console.short_status", status)
+    return short if short != status else t(f"status.{status}")
+
+
+def refusal_text(order_no: str, status: str, action: Action) -> str:
+    """Why the action does not apply, in the UI's own labels, and which statuses it does apply to."""
+    allowed = sorted(LIFECYCLE[action].sources, key=lambda s: list(Status).index(s))
+    return t("console.cannot", order=order_no, action=t(f"action.{action}"), status=status_label(status),
+             allowed=" / ".join(status_label(s.value) for s in allowed))
 
 
 def outcome_text(out: Outcome, action: Action) -> str:
@@ -183,9 +197,7 @@ class OrderActions(LiveRefresh):
             if action in allowed_actions(Status(row.status), self.actor.role):
                 ok.append(row)
             else:
-                refused.append(OrderResult(row.order_no, False, t(
-                    "console.cannot", order=row.order_no, action=Ref(f"action.{action}"),
-                    status=Ref(f"status.{row.status}"))))
+                refused.append(OrderResult(row.order_no, False, refusal_text(row.order_no, row.status, action)))
         return ok, refused
 
     def direct(self, action: Action, rows: list[Any] | None = None, **params: Any) -> None:

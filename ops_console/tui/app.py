@@ -39,6 +39,17 @@ __all__ = ["MainScreen", "OpsConsoleApp", "database_label", "run_console"]
 
 SIMULATOR_SECONDS = 3.0
 
+# Textual's palette commands by (title, help) → the catalog entry that names them in the UI's language.
+TEXTUAL_COMMANDS = {
+    ("Theme", "Change the current theme"): "console.palette.theme",
+    ("Quit", "Quit the application as soon as possible"): "console.palette.quit",
+    ("Keys", "Show help for the focused widget and a summary of available keys"): "console.palette.keys",
+    ("Keys", "Hide the keys and widget help panel"): "console.palette.hide_keys",
+    ("Maximize", "Maximize the focused widget"): "console.palette.maximize",
+    ("Minimize", "Minimize the widget and restore to normal size"): "console.palette.minimize",
+    ("Screenshot", "Save an SVG 'screenshot' of the current screen"): "console.palette.screenshot",
+}
+
 
 class OpsConsoleApp(App[None]):
     """`OpsConsoleApp(ctx)` asks for sign-in; `OpsConsoleApp(ctx, actor=...)` opens the console at once."""
@@ -119,7 +130,9 @@ class OpsConsoleApp(App[None]):
                     continue
                 yield SystemCommand(t(k.desc), t("console.palette.key", key=k.shown),
                                     partial(main.run_action, k.action))
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):  # Textual's own, in the console's language
+            key = TEXTUAL_COMMANDS.get((command.title, command.help))
+            yield command._replace(title=t(f"{key}.title"), help=t(f"{key}.help")) if key else command
 
     # -- the demo simulator --------------------------------------------------------------------------
     def _start_simulator(self) -> None:
