@@ -124,7 +124,7 @@ class MainScreen(CommandRouting):
         self.query_one("#tabs", Static).update(bar)
 
     def update_banner(self, now: datetime | None = None) -> None:
-        """Open critical alerts, one line each with their live age: above the panes, never over them."""
+        """Open critical alerts, one line each: above the panes, never over them; rebuilt with every reload."""
         rows = critical_open(self.query_one(AlertsPane).data_rows)
         banner = self.query_one("#banner", Static)
         banner.display = bool(rows)
@@ -132,7 +132,7 @@ class MainScreen(CommandRouting):
             return
         now = now or self.ctx.clock.now()
         shown = rows[:MAX_BANNER]
-        lines = [alert_line(r, now) for r in shown]
+        lines = [alert_line(r, now, self.ctx.settings.tz) for r in shown]
         if len(rows) > len(shown):
             lines.append(Text(t("console.banner.more", n=len(rows) - len(shown))))
         banner.update(Text("\n").join(lines))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ops_console.services.context import AppContext
-from tests.tui.conftest import settle, texts, wait_until
+from tests.tui.conftest import row_of, settle, texts, wait_until
 from tests.tui.test_keys import notes
 
 
@@ -28,17 +28,20 @@ async def test_header_and_sign_in_note_count_what_pane_4_shows(make_app: Any, sh
         assert f"已登录 · 未处理告警 {open_alerts} · 严重告警 {critical}" in notes(app)
 
 
-async def test_critical_banner_ages_live_above_the_panes(ctx: AppContext, make_app: Any,
-                                                        shift: dict[str, int]) -> None:
+async def test_critical_banner_stays_above_the_panes_and_goes_when_acknowledged(
+        ctx: AppContext, make_app: Any, shift: dict[str, int]) -> None:
     app = make_app()
     async with app.run_test(size=(200, 50)) as pilot:
         main = await settle(pilot)
         banner = main.query_one("#banner")
-        assert banner.display and "1m" in str(banner.render())  # raised again a minute ago
-        panes_top = main.query_one("#panes").region.y
-        assert banner.region.bottom <= panes_top  # above the panes, not over them
-        ctx.clock.advance(minutes=90)
-        await wait_until(pilot, lambda: "1h31" in str(banner.render()), timeout=3)
+        assert banner.display and "09:59 提醒" in str(banner.render()) and "×3" in str(banner.render())
+        assert banner.region.bottom <= main.query_one("#panes").region.y  # above the panes, not over them
+        await pilot.press("4")
+        pane = main.panes["alerts"]
+        pane.move_cursor(row=row_of(pane, "×3"))
+        await pilot.press("A", "enter")
+        await settle(pilot)
+        await wait_until(pilot, lambda: not banner.display)
 
 
 async def test_narrow_screen_shows_one_pane_as_tabs(make_app: Any, shift: dict[str, int]) -> None:

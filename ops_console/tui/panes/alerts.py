@@ -4,14 +4,14 @@ many times each was raised."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from rich.text import Text
 
 from ops_console.i18n import t
 from ops_console.services.panes import AlertRow
 from ops_console.tui.panes.base import Column, LiveTable, RowText, cell, label
-from ops_console.tui.panes.cells import clock_time, elapsed
+from ops_console.tui.panes.cells import clock_time
 
 SEVERITY_STYLE = {"critical": "bold white on red", "warning": "bold yellow", "info": "cyan"}
 
@@ -56,13 +56,13 @@ def alert_counts(rows: Sequence[AlertRow]) -> tuple[int, int]:
     return len(open_rows), sum(1 for r in open_rows if r.severity == "critical")
 
 
-def alert_line(row: AlertRow, now: datetime) -> Text:
-    """A critical alert for the banner, with its age now (not the frozen text of when it was raised)."""
+def alert_line(row: AlertRow, now: datetime, tz: tzinfo) -> Text:
+    """A critical alert for the banner, one line, rebuilt with every reload (raise count, status)."""
     prefix = "reminders.kind" if row.source == "reminder" else "anomaly.rule"
     line = Text(" ⚠ ", "bold white on red")
     line.append(f" {label(prefix, row.kind)} · {row.order_no or row.subject}", "bold")
-    if row.at is not None:
-        line.append(" · " + t("console.banner.age", age=elapsed(max(0.0, (now - row.at).total_seconds()))))
+    if row.at is not None:  # when it was (last) raised: the live ages are in the header and the panes
+        line.append(" · " + t("console.banner.at", at=clock_time(row.at, tz, now)))
     if row.count > 1:
         line.append(f" · ×{row.count}")
     line.append("  " + t("console.banner.hint"), "dim")
