@@ -183,9 +183,15 @@ class MainScreen(CommandRouting):
     def action_focus_pane(self, pane_id: str) -> None:
         pane = self.panes[pane_id]
         self._last_pane = pane
-        self._show_tab(pane_id)  # in tabs mode the pane must be shown before it can take the focus
+        hidden = not pane.display or not pane.region.width
+        self._show_tab(pane_id)
         pane.focus()
-        self.call_after_refresh(pane.focus)
+        if hidden:  # in tabs mode the pane takes the focus once shown, unless a key moved it on meanwhile
+            self.call_after_refresh(self._focus_if_still_wanted, pane)
+
+    def _focus_if_still_wanted(self, pane: LiveTable) -> None:
+        if self._last_pane is pane and (self.focused is None or isinstance(self.focused, LiveTable)):
+            pane.focus()
 
     def action_next_pane(self, step: int = 1) -> None:
         order = [cls.pane_id for cls in PANE_CLASSES]
