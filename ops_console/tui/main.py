@@ -103,11 +103,18 @@ class MainScreen(CommandRouting):
     # -- layout that adapts: tabs below TABS_BELOW columns, one header line on a small terminal --------
     def on_resize(self, event: events.Resize) -> None:
         width, height = event.size.width, event.size.height
-        self.set_class(width < TABS_BELOW, "tabs")
+        tabs = width < TABS_BELOW
+        if tabs != self.has_class("tabs"):
+            self.set_class(tabs, "tabs")
+            for cls in PANE_CLASSES:
+                self.remove_class(f"tab-{cls.pane_id}")
         self.header.lines = 1 if width < COMPACT_BELOW or height < 30 else 2
         self._show_tab(self.focused_pane().pane_id)
 
     def _show_tab(self, pane_id: str) -> None:
+        """In tabs mode, show this pane. A class change restyles the whole screen: only when it changes."""
+        if not self.has_class("tabs") or self.has_class(f"tab-{pane_id}"):
+            return
         for cls in PANE_CLASSES:
             self.set_class(cls.pane_id == pane_id, f"tab-{cls.pane_id}")
         self.update_tabs()
@@ -154,8 +161,7 @@ class MainScreen(CommandRouting):
     def on_descendant_focus(self, event: Any) -> None:
         if isinstance(event.widget, LiveTable):
             self._last_pane = event.widget
-            if self.has_class("tabs"):
-                self._show_tab(event.widget.pane_id)
+            self._show_tab(event.widget.pane_id)
             self.update_keybar()
 
     def tick(self) -> None:

@@ -281,6 +281,7 @@ class LiveTable(CachedRowsMixin):
                 self.remove_row(k)
                 del self.shown[k]
         previous, self.items = self.items, {}
+        fresh: list[tuple[Text, ...]] = []  # rows added or changed: may need wider columns
         for k, item in desired:
             self.items[k] = item
             old = self.shown.get(k)
@@ -290,20 +291,30 @@ class LiveTable(CachedRowsMixin):
             cells = self._cells_of(item, now)
             if old is None:
                 self.add_row(*self._pick(cells), key=k)
+                fresh.append(cells)
             elif old != cells:
                 self._update_cells(k, col_keys, old, cells)
+                fresh.append(cells)
             self.shown[k] = cells
         order = [k for k, _ in desired]
         if [r.key.value for r in self.ordered_rows] != order:
             pos = {k: i for i, k in enumerate(order)}
             self.sort(key=lambda values: pos.get(getattr(values[0], "row_key", ""), 0))
         self._restore_cursor(key, index)
-        if not self._fitting:  # new content may be wider than its column: fit again (rebuilds only on change)
+        if not self._fitting and self._too_wide(fresh):  # new content wider than its column: fit again
             self._fitting = True
             try:
                 self.fit(grow_only=True)
             finally:
                 self._fitting = False
+
+    def _too_wide(self, fresh: list[tuple[Text, ...]]) -> bool:
+        """Whether a cell just added or changed is wider than its (non-flexible) column."""
+        if self.column_choice is None or not fresh:
+            return False
+        specs = self.columns_spec()
+        limits = [(i, w) for i, w in zip(self.column_choice, self.widths, strict=True) if not specs[i].flex]
+        return any(i < len(cells) and cells[i].cell_len > w for cells in fresh for i, w in limits)
 
     def tick(self, now: datetime) -> None:
         """Ages and timers: recompute the visible rows' cells, touch only those that changed."""
