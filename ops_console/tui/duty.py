@@ -7,13 +7,31 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label
 
 from ops_console.i18n import t
 from ops_console.services import couriers
 from ops_console.services.context import Actor, AppContext
+from ops_console.services.couriers import CourierDuty
 from ops_console.services.errors import ServiceError
+from ops_console.tui.messages import first_line
+
+
+class RosterLoaded(Message):
+    def __init__(self, roster: tuple[CourierDuty, ...], error: str | None = None) -> None:
+        super().__init__()
+        self.roster = roster
+        self.error = error
+
+
+class DutyToggled(Message):
+    def __init__(self, text: str, severity: SeverityLevel) -> None:
+        super().__init__()
+        self.text = text
+        self.severity = severity
 
 
 class DutyScreen(ModalScreen[bool]):
@@ -34,6 +52,8 @@ class DutyScreen(ModalScreen[bool]):
         self.ctx = ctx
         self.actor = actor
         self.changed = False
+        self.roster: dict[str, CourierDuty] = {}
+        self.loads = 0  # rosters shown (tests wait on it)
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -47,25 +67,38 @@ class DutyScreen(ModalScreen[bool]):
             table.add_column(t(f"console.duty.col.{key}"), key=key, width=width)
         self.reload()
 
+    @work(thread=True, exclusive=True, group="duty-roster")
     def reload(self) -> None:
+        """The roster is read in a worker; the table is filled when it arrives (RosterLoaded)."""
+        try:
+            self.post_message(RosterLoaded(tuple(couriers.roster(self.ctx))))
+        except Exception as exc:  # noqa: BLE001 — database trouble: say so, keep the dialog
+            self.post_message(RosterLoaded((), t("console.db_error", error=first_line(exc))))
+
+    def on_roster_loaded(self, message: RosterLoaded) -> None:
+        if message.error:
+            self.notify(message.error, severity="error")
+            return
         table = self.query_one(DataTable)
         row = table.cursor_row
         table.clear()
-        for c in couriers.roster(self.ctx):
+        self.roster = {c.id: c for c in message.roster}
+        for c in message.roster:
             duty = Text(t("console.duty.on") if c.on_duty else t("console.duty.off"),
                         style="bold green" if c.on_duty else "dim")
             table.add_row(c.id, c.name, t(f"tier.{c.tier}"), c.store_name or "", f"{c.busy}/{c.capacity}", duty,
                           key=c.id)
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1))
+        self.loads += 1
 
     def action_toggle(self) -> None:
         table = self.query_one(DataTable)
         if not table.row_count:
             return
-        courier_id = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        on_duty = next((c.on_duty for c in couriers.roster(self.ctx) if c.id == courier_id), False)
-        self._toggle(courier_id or "", not on_duty)
+        courier_id = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or ""
+        known = self.roster.get(courier_id)
+        self._toggle(courier_id, not (known.on_duty if known else False))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
@@ -76,15 +109,15 @@ class DutyScreen(ModalScreen[bool]):
         try:
             c = couriers.set_on_duty(self.ctx, courier_id, on_duty, self.actor)
             msg = t("console.duty.done", name=c.name, state=t("console.duty.on" if c.on_duty else "console.duty.off"))
-            self.app.call_from_thread(self._done, msg, "information")
+            self.post_message(DutyToggled(msg, "information"))
         except ServiceError as exc:
-            self.app.call_from_thread(self._done, exc.message, "warning")
-        except Exception as exc:  # database trouble: say so, never die
-            self.app.call_from_thread(self._done, t("console.db_error", error=str(exc)), "error")
+            self.post_message(DutyToggled(exc.message, "warning"))
+        except Exception as exc:  # noqa: BLE001 — database trouble: say so, never die
+            self.post_message(DutyToggled(t("console.db_error", error=first_line(exc)), "error"))
 
-    def _done(self, message: str, severity: str) -> None:
+    def on_duty_toggled(self, message: DutyToggled) -> None:
         self.changed = True
-        self.notify(message, severity=severity)  # type: ignore[arg-type]
+        self.notify(message.text, severity=message.severity)
         self.reload()
 
     def action_close(self) -> None:

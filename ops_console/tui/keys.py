@@ -1,5 +1,9 @@
 """The console's one key map (CONTRACTS.md "Console keys"): the bindings, the `?` help and the
-ctrl+p palette are all built from this list, with descriptions from the message catalog."""
+ctrl+p palette are all built from this list, with descriptions from the message catalog.
+
+Movement keys only move (vim / k9s / lazygit habits): j k Up Down g G Home End PgUp PgDn in a pane,
+h l between panes. Actions use letters no movement habit claims; the ones that cannot be taken back
+in one key either ask first or offer `u` / ctrl+z for UNDO_SECONDS in their toast."""
 
 from __future__ import annotations
 
@@ -9,8 +13,10 @@ from textual.binding import Binding
 
 from ops_console.domain.types import Action
 
-GENERAL, UNASSIGNED, PICKING, BOARD, ALERTS, ORDERS = "general", "unassigned", "picking", "board", "alerts", "orders"
-GROUPS = (GENERAL, ORDERS, UNASSIGNED, PICKING, BOARD, ALERTS)
+MOVE, GENERAL, UNASSIGNED, PICKING, BOARD, ALERTS, ORDERS = (
+    "move", "general", "unassigned", "picking", "board", "alerts", "orders")
+GROUPS = (MOVE, GENERAL, ORDERS, UNASSIGNED, PICKING, BOARD, ALERTS)
+UNDO_SECONDS = 5.0  # how long the toast of a one-key action offers its undo
 
 
 @dataclass(frozen=True)
@@ -22,6 +28,7 @@ class KeySpec:
     group: str
     lifecycle: tuple[Action, ...] = ()  # the order actions it may take (role checks, palette)
     palette: bool = True  # offered by name in ctrl+p
+    pane: bool = False  # bound by the pane (movement), not by the screen
 
     @property
     def name(self) -> str:
@@ -29,11 +36,18 @@ class KeySpec:
 
 
 KEYS: tuple[KeySpec, ...] = (
+    KeySpec("j,down", "j ↓", "cursor_down", "console.key.down", MOVE, palette=False, pane=True),
+    KeySpec("k,up", "k ↑", "cursor_up", "console.key.up", MOVE, palette=False, pane=True),
+    KeySpec("g,home", "g Home", "cursor_top", "console.key.top", MOVE, palette=False, pane=True),
+    KeySpec("G,end", "G End", "cursor_bottom", "console.key.bottom", MOVE, palette=False, pane=True),
+    KeySpec("pageup,pagedown", "PgUp PgDn", "page_down", "console.key.page", MOVE, palette=False, pane=True),
+    KeySpec("h", "h", "next_pane(-1)", "console.key.prev_pane", MOVE, palette=False),
+    KeySpec("l", "l", "next_pane(1)", "console.key.next_pane", MOVE, palette=False),
     KeySpec("1", "1", "focus_pane('unassigned')", "console.key.focus_unassigned", GENERAL),
     KeySpec("2", "2", "focus_pane('picking')", "console.key.focus_picking", GENERAL),
     KeySpec("3", "3", "focus_pane('board')", "console.key.focus_board", GENERAL),
     KeySpec("4", "4", "focus_pane('alerts')", "console.key.focus_alerts", GENERAL),
-    KeySpec("tab", "Tab", "next_pane", "console.key.next_pane", GENERAL, palette=False),
+    KeySpec("tab", "Tab", "next_pane(1)", "console.key.next_pane", GENERAL, palette=False),
     KeySpec("enter", "Enter", "open_detail", "console.key.detail", ORDERS),
     KeySpec("c", "c", "claim", "console.key.claim", ORDERS, (Action.CLAIM, Action.RELEASE)),
     KeySpec("space", "Space", "tag", "console.key.tag", ORDERS),
@@ -43,20 +57,21 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("p", "p", "start_picking", "console.key.start_picking", PICKING, (Action.START_PICKING,)),
     KeySpec("d", "d", "finish_picking", "console.key.finish_picking", PICKING, (Action.FINISH_PICKING,)),
     KeySpec("s", "s", "shortage", "console.key.shortage", PICKING, (Action.REPORT_SHORTAGE,)),
-    KeySpec("g", "g", "dispatch", "console.key.dispatch", BOARD, (Action.DISPATCH,)),
+    KeySpec("i", "i", "dispatch", "console.key.dispatch", BOARD, (Action.DISPATCH,)),
     KeySpec("e", "e", "escalate", "console.key.escalate", BOARD, (Action.ESCALATE,)),
-    KeySpec("u", "u", "undispatch", "console.key.undispatch", BOARD, (Action.UNDISPATCH,)),
-    KeySpec("h", "h", "hand_over", "console.key.hand_over", BOARD, (Action.HAND_OVER,)),
+    KeySpec("U", "U", "undispatch", "console.key.undispatch", BOARD, (Action.UNDISPATCH,)),
+    KeySpec("t", "t", "hand_over", "console.key.hand_over", BOARD, (Action.HAND_OVER,)),
     KeySpec("o", "o", "call_outcome", "console.key.call_outcome", BOARD, (Action.CALL, Action.RELEASE_HOLD)),
-    KeySpec("l", "l", "deliver", "console.key.deliver", BOARD, (Action.DELIVER,)),
+    KeySpec("D", "D", "deliver", "console.key.deliver", BOARD, (Action.DELIVER,)),
     KeySpec("r", "r", "refuse", "console.key.refuse", BOARD, (Action.REFUSE,)),
     KeySpec("f", "f", "fail", "console.key.fail", BOARD, (Action.FAIL,)),
     KeySpec("b", "b", "redispatch", "console.key.redispatch", BOARD, (Action.REDISPATCH,)),
     KeySpec("w", "w", "couriers", "console.key.couriers", BOARD),
-    KeySpec("k", "k", "alert('acknowledge')", "console.key.acknowledge", ALERTS),
-    KeySpec("t", "t", "alert('own')", "console.key.own", ALERTS),
+    KeySpec("A", "A", "alert('acknowledge')", "console.key.acknowledge", ALERTS),
+    KeySpec("T", "T", "alert('own')", "console.key.own", ALERTS),
     KeySpec("m", "m", "alert('silence')", "console.key.silence", ALERTS),
     KeySpec("R", "R", "alert('resolve')", "console.key.resolve", ALERTS),
+    KeySpec("u,ctrl+z", "u ctrl+z", "undo", "console.key.undo", GENERAL, palette=False),
     KeySpec("n", "n", "phone_order", "console.key.phone_order", GENERAL, (Action.RECEIVE,)),
     KeySpec("exclamation_mark", "!", "staff_report", "console.key.staff_report", GENERAL),
     KeySpec("L", "L", "switch_language", "console.key.language", GENERAL),
@@ -85,8 +100,13 @@ def bindings() -> list[Binding]:
     return [
         Binding(k.key, k.action, k.desc, show=False)
         for k in KEYS
-        if k.key not in ("ctrl+p", "enter")
+        if k.key not in ("ctrl+p", "enter") and not k.pane
     ]
+
+
+def pane_bindings() -> list[Binding]:
+    """The movement keys every pane binds (PgUp/PgDn are the table's own)."""
+    return [Binding(k.key, k.action, k.desc, show=False) for k in KEYS if k.pane and k.key != "pageup,pagedown"]
 
 
 def by_name(name: str) -> KeySpec:

@@ -1,12 +1,10 @@
 """The reminder checks inside the console: the scheduler on the app's loop, a notification for every
 reminder raised (by this console or any other process on the database), the bell for critical
-ones, which stay on screen until someone acknowledges them (`k` in the alert pane), and the
-checks' last run in the header."""
+ones (which then stay in the banner above the panes, with their live age, until acknowledged: a
+toast would cover the panes), and the checks' last run in the header."""
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 from datetime import datetime
 from typing import Any
 
@@ -17,8 +15,9 @@ from textual.notifications import Notification, Notify
 from ops_console.i18n import t
 from ops_console.services.reminders import ACKNOWLEDGED, CLOSED, RAISED, RE_RAISED, ReminderChange
 from ops_console.services.scheduler import start_scheduler
+from ops_console.tui._textual_hacks import withdraw_notification
+from ops_console.tui.messages import RemindersChanged, SchedulerRan, SchedulerTrouble, first_line
 
-STICKY_SECONDS = 24 * 3600.0  # a critical reminder's notification stays until acknowledged
 NOTE_SECONDS = 10.0
 BATCH = 3  # more non-critical reminders than this in one look: one summary note instead
 
@@ -59,7 +58,7 @@ class ReminderAlerts:
                     title += " " + t("reminders.times_raised", count=r.raise_count)
                 note = Notification(escape(r.message()), title,
                                     "error" if r.critical else ("warning" if r.severity == "warning" else "information"),
-                                    STICKY_SECONDS if r.critical else NOTE_SECONDS, markup=True)
+                                    NOTE_SECONDS, markup=True)
                 self.app.post_message(Notify(note))
                 if r.critical:
                     self.sticky[r.id] = note
@@ -67,35 +66,19 @@ class ReminderAlerts:
                     self.app.bell()
             elif change.change in (ACKNOWLEDGED, CLOSED):
                 self._unstick(r.id)
-        main = getattr(self.app, "main", None)
-        if main is not None:
-            main.refresh_now()
+        self.app.post_message(RemindersChanged())
 
     def on_run(self, ran_at: datetime | None) -> None:
         self.runs += 1
         self.last_run = ran_at
-        main = getattr(self.app, "main", None)
-        if main is None or ran_at is None:
-            return
-        header = main.header
-        if header.facts is not None:
-            header.facts = dataclasses.replace(header.facts, scheduler_last_run=ran_at.isoformat())
-        header.tick(self.app.ctx.clock.now())
+        if ran_at is not None:
+            self.app.post_message(SchedulerRan(ran_at))
 
     def on_error(self, exc: Exception) -> None:
-        text = str(exc).strip().splitlines()
-        message = t("reminders.run_failed", error=(text[0] if text else type(exc).__name__)[:160])
-        main = getattr(self.app, "main", None)
-        if main is not None:
-            main.header.error = message
-            main.header.tick(self.app.ctx.clock.now())
-        else:
-            self.app.notify(escape(message), severity="error")
+        self.app.post_message(SchedulerTrouble(t("reminders.run_failed", error=first_line(exc))))
 
     def _unstick(self, reminder_id: int) -> None:
         note = self.sticky.pop(reminder_id, None)
         if note is None:
             return
-        # Textual has no public call to withdraw one notification; KeyError: dismissed already.
-        with contextlib.suppress(KeyError):
-            self.app._unnotify(note)
+        withdraw_notification(self.app, note)

@@ -120,7 +120,7 @@ async def test_board_keys_deliver_release_hold_and_redispatch(ctx: AppContext, m
     async with app.run_test(size=SIZE) as pilot:
         main = await settle(pilot)
         await select_row(pilot, main, "board", "MT1009")
-        await pilot.press("l")
+        await pilot.press("D")
         main = await settle(pilot)
         assert status_of(ctx, "MT1009") == "delivered"
         assert not any("MT1009" in line for line in texts(main.panes["board"]))
@@ -178,10 +178,10 @@ async def test_dialog_keys_open_the_dialogs(make_app: Any, shift: dict[str, int]
         ("unassigned", "MT1004", "x", ReasonScreen),
         ("unassigned", "MT1001", "enter", OrderDetailScreen),
         ("picking", "MT1006", "s", ShortageScreen),
-        ("board", "MT1007", "g", CourierScreen),
+        ("board", "MT1007", "i", CourierScreen),
         ("board", "MT1007", "e", ReasonScreen),
-        ("board", "MT1008", "u", ReasonScreen),
-        ("board", "MT1008", "h", HandOverScreen),
+        ("board", "MT1008", "U", ReasonScreen),
+        ("board", "MT1008", "t", HandOverScreen),
         ("board", "MT1008", "o", CallOutcomeScreen),
         ("board", "MT1009", "r", ReasonScreen),
         ("board", "MT1009", "f", ReasonScreen),
@@ -228,20 +228,22 @@ async def test_w_puts_a_courier_off_duty(ctx: AppContext, make_app: Any, shift: 
         assert "公司 1/1" in main.header.render_text(T0).plain
 
 
-async def test_k_acknowledges_a_reminder(ctx: AppContext, make_app: Any, shift: dict[str, int]) -> None:
+async def test_shift_a_acknowledges_a_reminder_after_asking(ctx: AppContext, make_app: Any, shift: dict[str, int]) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         main = await settle(pilot)
         await pilot.press("4")
         pane = main.panes["alerts"]
         pane.move_cursor(row=row_of(pane, "×3"))
-        await pilot.press("k")
+        await pilot.press("A")
+        await wait_until(pilot, lambda: app.screen is not main)  # it cannot be taken back: asks first
+        await pilot.press("enter")
         main = await settle(pilot)
         with read_session(ctx.engine) as s:
             reminder = s.exec(select(Reminder)).one()
         assert (reminder.status, reminder.acknowledged_by) == ("acknowledged", "U01")
         assert "已确认" in texts(pane)[row_of(pane, "×3")]
-        assert "未确认提醒 0" in main.header.render_text(T0).plain
+        assert "未处理告警 1" in main.header.render_text(T0).plain
 
 
 async def test_keys_of_missing_services_say_so(make_app: Any, shift: dict[str, int]) -> None:

@@ -24,7 +24,7 @@ def notes(app: Any) -> list[str]:
     return [str(n.message) for n in app._notifications]
 
 
-async def test_a_critical_backlog_reminder_reaches_the_feed_and_header_and_k_acknowledges_it(
+async def test_a_critical_backlog_reminder_reaches_the_feed_and_header_and_shift_a_acknowledges_it(
         ctx: AppContext, clock: ManualClock, make_app: Any) -> None:
     seed_city(ctx)
     clock.set(T0 - timedelta(minutes=31))
@@ -44,17 +44,17 @@ async def test_a_critical_backlog_reminder_reaches_the_feed_and_header_and_k_ack
         assert any("MT001" in n and "31" in n for n in notes(app))
         header = main.header.render_text(T0).plain
         assert "检查上次运行 10:00:00" in header
-        assert "未确认提醒 2" in header
+        assert "未处理告警 2" in header
 
         await pilot.press("4")
         pane.move_cursor(row=row)
-        await pilot.press("k")
+        await pilot.press("A", "enter")  # acknowledge, then yes
         main = await settle(pilot)
         with read_session(ctx.engine) as s:
             crit = s.exec(select(Reminder).where(Reminder.kind == "backlog_critical")).one()
         assert (crit.status, crit.acknowledged_by, crit.acknowledged_at) == ("acknowledged", "U01", T0)
         assert "已确认" in texts(pane)[row_of(pane, "待分配严重积压")]
-        assert "未确认提醒 1" in main.header.render_text(T0).plain
+        assert "未处理告警 1" in main.header.render_text(T0).plain
         await wait_until(pilot, lambda: 1 not in app.reminder_alerts.sticky and not app.reminder_alerts.sticky)
         assert not any("超过 30 分钟上限" in n for n in notes(app))  # the sticky notification went
 
@@ -72,13 +72,17 @@ class _FakeApp:
 
     def __init__(self) -> None:
         self.posted: list[Any] = []
+        self.messages: list[Any] = []  # everything else posted up (reload requests, scheduler runs)
         self.notes: list[str] = []
         self.bells = 0
         self.withdrawn: list[Any] = []
         self.main = None
 
     def post_message(self, message: Any) -> None:
-        self.posted.append(message.notification)
+        if hasattr(message, "notification"):
+            self.posted.append(message.notification)
+        else:
+            self.messages.append(message)
 
     def notify(self, message: str, **_: Any) -> None:
         self.notes.append(message)
@@ -107,5 +111,6 @@ def test_many_reminders_at_once_make_one_note_but_every_critical_rings() -> None
     assert len(app.notes) == 1 and "5" in app.notes[0]  # one summary for the five warnings
     assert len(app.posted) == 1 and app.posted[0].severity == "error"  # the critical one, on its own
     assert app.bells == 1 and set(alerts.sticky) == {9}
+    assert [type(m).__name__ for m in app.messages] == ["RemindersChanged"]  # the panes reload
     alerts.on_change([_change("closed", 9, "critical")])  # its condition ended: the note goes
     assert app.withdrawn == app.posted and alerts.sticky == {}

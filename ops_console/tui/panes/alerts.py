@@ -4,12 +4,14 @@ many times each was raised."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from rich.text import Text
 
+from ops_console.i18n import t
 from ops_console.services.panes import AlertRow
 from ops_console.tui.panes.base import Column, LiveTable, RowText, cell, label
+from ops_console.tui.panes.cells import clock_time
 
 SEVERITY_STYLE = {"critical": "bold white on red", "warning": "bold yellow", "info": "cyan"}
 
@@ -22,20 +24,20 @@ class AlertsPane(LiveTable):
 
     def columns_spec(self) -> Sequence[Column]:
         return (
-            Column("at", "console.col.at", 5, lambda r: -(r.at.timestamp() if r.at else 0)),
+            Column("at", "console.col.at", 5, lambda r: -(r.at.timestamp() if r.at else 0), priority=3),
             Column("severity", "console.col.severity", 4, lambda r: ("critical", "warning", "info").index(r.severity)
-                   if r.severity in ("critical", "warning", "info") else 3),
-            Column("kind", "console.col.kind", 14, lambda r: r.kind),
-            Column("subject", "console.col.subject", 16, lambda r: r.order_no or r.subject),
-            Column("count", "console.col.count", 4, lambda r: -r.count),
-            Column("state", "console.col.state", 6, lambda r: r.status),
+                   if r.severity in ("critical", "warning", "info") else 3, priority=4),
+            Column("kind", "console.col.kind", 6, lambda r: r.kind),
+            Column("subject", "console.col.subject", 6, lambda r: r.order_no or r.subject),
+            Column("count", "console.col.count", 3, lambda r: -r.count, priority=5),
+            Column("state", "console.col.state", 4, lambda r: r.status, priority=2),
         )
 
     def cells(self, row: AlertRow, now: datetime) -> list[Text]:
         sev_style = SEVERITY_STYLE.get(row.severity, "")
         prefix = "reminders.kind" if row.source == "reminder" else "anomaly.rule"
         subject = row.order_no or row.subject
-        at = row.at.astimezone(self.tz).strftime("%H:%M") if row.at else ""
+        at = clock_time(row.at, self.tz, now) if row.at else ""
         dim = "dim" if row.status in ("acknowledged", "silenced") else ""
         return [
             RowText(at, row.key, dim),
@@ -45,3 +47,27 @@ class AlertsPane(LiveTable):
             cell(f"×{row.count}" if row.count > 1 else "", "bold", "right"),
             cell(label("console.alert_status", row.status), dim),
         ]
+
+
+def alert_counts(rows: Sequence[AlertRow]) -> tuple[int, int]:
+    """(open, open and critical) of the alert feed: the one count the header, the sign-in note and
+    pane 4 all show. Every source (reminders, anomalies) counts the same way."""
+    open_rows = [r for r in rows if r.status == "open"]
+    return len(open_rows), sum(1 for r in open_rows if r.severity == "critical")
+
+
+def alert_line(row: AlertRow, now: datetime, tz: tzinfo) -> Text:
+    """A critical alert for the banner, one line, rebuilt with every reload (raise count, status)."""
+    prefix = "reminders.kind" if row.source == "reminder" else "anomaly.rule"
+    line = Text(" ⚠ ", "bold white on red")
+    line.append(f" {label(prefix, row.kind)} · {row.order_no or row.subject}", "bold")
+    if row.at is not None:  # when it was (last) raised: the live ages are in the header and the panes
+        line.append(" · " + t("console.banner.at", at=clock_time(row.at, tz, now)))
+    if row.count > 1:
+        line.append(f" · ×{row.count}")
+    line.append("  " + t("console.banner.hint"), "dim")
+    return line
+
+
+def critical_open(rows: Sequence[AlertRow]) -> list[AlertRow]:
+    return [r for r in rows if r.status == "open" and r.severity == "critical"]

@@ -12,91 +12,45 @@ every render.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from rich.segment import Segment
-from rich.style import Style
+from rich.cells import cell_len
 from rich.text import Text
-from textual.cache import LRUCache
-from textual.geometry import Region
-from textual.strip import Strip
-from textual.widgets import DataTable
 
-from ops_console.i18n import has, t
+from ops_console.i18n import t
 from ops_console.services.panes import PaneData
+from ops_console.tui import keys
+from ops_console.tui._textual_hacks import CachedRowsMixin
+from ops_console.tui.panes.cells import RowText, cell, duration, label, minutes_text, order_label
+from ops_console.tui.panes.view import Heading, filter_rows, fit_columns, group_rows, make_filter, sort_rows
 
-
-class RowText(Text):
-    """The first cell of a row: carries the row key so that `DataTable.sort` can order rows by it."""
-
-    __slots__ = ("row_key",)
-
-    def __init__(self, text: str, row_key: str, style: str = "") -> None:
-        super().__init__(text, style=style, no_wrap=True, overflow="ellipsis")
-        self.row_key = row_key
+__all__ = ["Column", "Heading", "LiveTable", "RowText", "cell", "duration", "label", "make_filter", "minutes_text",
+           "order_label"]
 
 
 @dataclass(frozen=True)
 class Column:
     key: str
     label: str  # catalog key
-    width: int
+    width: int  # the least width (a flexible column is cut down to it before others go)
     sort: Callable[[Any], Any] | None = None
+    priority: int = 1  # 1 always stays; when the pane is narrow the highest number goes first
+    flex: bool = False  # free text (an address): takes what is left, cut with an ellipsis
+    most: int = 60  # a flexible column's widest
 
 
-@dataclass(frozen=True)
-class Heading:
-    """A section heading row (a store, a tier, the manual-review queue)."""
-
-    group: str
-    label: str
-    rows: tuple[Any, ...]
-    total: int | None = None
-
-    @property
-    def key(self) -> str:
-        return f"h:{self.group}"
+def fixed_width(labels: Sequence[str]) -> int:
+    """The width of a column of catalog labels (statuses): the longest, so none is ever cut."""
+    return max((cell_len(x) for x in labels), default=1)
 
 
-def cell(text: str, style: str = "", justify: str = "left") -> Text:
-    return Text(text, style=style, no_wrap=True, overflow="ellipsis", justify=justify)  # type: ignore[arg-type]
-
-
-def label(prefix: str, value: str | None) -> str:
-    """A code shown through the catalog when it has a name there, else as it is."""
-    if not value:
-        return ""
-    key = f"{prefix}.{value}"
-    return t(key) if has(key) else value
-
-
-def order_label(channel: str, order_no: str) -> str:
-    """`美团:MT9001`: the channel's short name and the order number."""
-    return f"{label('console.channel_short', channel)}:{order_no}"
-
-
-def duration(seconds: float) -> str:
-    """12:05 under an hour, 1h05 above, 2d03h above a day; negative values keep their sign."""
-    sign = "-" if seconds < 0 else ""
-    s = int(abs(seconds))
-    if s < 3600:
-        return f"{sign}{s // 60:02d}:{s % 60:02d}"
-    if s < 86400:
-        return f"{sign}{s // 3600}h{(s % 3600) // 60:02d}"
-    return f"{sign}{s // 86400}d{(s % 86400) // 3600:02d}h"
-
-
-def minutes_text(seconds: float) -> str:
-    m = int(max(0, seconds) // 60)
-    return f"{m}m" if m < 60 else f"{m // 60}h{m % 60:02d}"
-
-
-class LiveTable(DataTable[Any]):
+class LiveTable(CachedRowsMixin):
     """A pane: a DataTable kept in step with snapshots by row key."""
+
+    BINDINGS = keys.pane_bindings()
 
     pane_id: ClassVar[str] = ""
     title_key: ClassVar[str] = ""
@@ -121,12 +75,10 @@ class LiveTable(DataTable[Any]):
         self.loaded = False
         self.revision = -1  # of the PaneData shown
         self._cache: dict[str, tuple[Any, bool, tuple[Text, ...]]] = {}  # key -> (row, tagged, cells)
-        # Rendered cells by what decides their look, not by the table's update counter: see _render_cell.
-        self._cell_lines: LRUCache[tuple[Any, ...], tuple[Any, list[list[Segment]]]] = LRUCache(4096)
-        self._strips: LRUCache[tuple[Any, ...], tuple[tuple[Any, ...], Strip]] = LRUCache(1024)
-        self._paint_style: Style | None = None
-        self._looks: tuple[Style, Style, Style] | None = None
         self._column_keys: tuple[str, ...] | None = None
+        self.column_choice: tuple[int, ...] | None = None  # the columns shown (indexes into columns_spec)
+        self.widths: tuple[int, ...] = ()
+        self._fitting = False
 
     # -- what a pane defines ------------------------------------------------------------------
     def columns_spec(self) -> Sequence[Column]:
@@ -137,10 +89,17 @@ class LiveTable(DataTable[Any]):
 
     @property
     def column_keys(self) -> tuple[str, ...]:
+        """The keys of every column a row has cells for (shown or not)."""
         keys = self._column_keys
         if keys is None:
             keys = self._column_keys = tuple(c.key for c in self.columns_spec())
         return keys
+
+    def _shown_columns(self) -> tuple[int, ...]:
+        return self.column_choice if self.column_choice is not None else tuple(range(len(self.column_keys)))
+
+    def _pick(self, cells: tuple[Text, ...]) -> list[Text]:
+        return [cells[i] for i in self._shown_columns() if i < len(cells)]
 
     def group_of(self, row: Any) -> tuple[Any, str, str] | None:
         """(group order, group id, heading label) or None for a pane without sections."""
@@ -163,76 +122,7 @@ class LiveTable(DataTable[Any]):
     def row_store(self, row: Any) -> str | None:
         return getattr(row, "store_id", None)
 
-    # -- rendering -----------------------------------------------------------------------------
-    # The built-in table renders every visible line again after *any* change of the table or of its
-    # CSS (its caches are keyed by an update counter and the focus state), so a reload that changed
-    # two rows, a tick that changed one age, or a focus change sent every visible line through Rich
-    # again (≈ 0.2-1 ms a line). Here a rendered line, and a rendered cell, are kept while the cell
-    # objects, their place and their look are the same: an unchanged line costs a lookup. Cells are
-    # immutable here (a changed cell is a new object), so identity is the test; the look is the
-    # table's base style plus the cursor, hover or header style on the lines they paint, read once per
-    # paint — so a focus change re-renders the cursor line, not the table.
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        self._paint_style = self.rich_style  # one walk up the DOM per paint, not one per line
-        self._looks = self._component_looks()
-        try:
-            return super().render_lines(crop)
-        finally:
-            self._paint_style = None
-            self._looks = None
-
-    def _component_looks(self) -> tuple[Style, Style, Style]:
-        get = self.get_component_rich_style
-        return get("datatable--cursor"), get("datatable--hover"), get("datatable--header")
-
-    @property
-    def rich_style(self) -> Style:
-        return self._paint_style if self._paint_style is not None else super().rich_style
-
-    def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
-        if self.cursor_type != "row":
-            return super()._render_line(y, x1, x2, base_style)
-        try:
-            row_key, line = self._get_offsets(y)
-        except LookupError:
-            return super()._render_line(y, x1, x2, base_style)
-        if row_key is self._header_row_key:
-            row_index = -1
-            values: tuple[Any, ...] = tuple(c.label for c in self.ordered_columns)
-        else:
-            row_index = self._row_locations.get(row_key)
-            values = tuple(self._data[row_key].values())
-        hover = self.hover_coordinate
-        cursor_style, hover_style, header_style = self._looks or self._component_looks()
-        on_cursor = self.cursor_coordinate.row == row_index
-        on_hover = hover.row == row_index
-        key = (row_key, line, row_index, x1, x2, self.size.width, base_style, on_cursor and cursor_style,
-               on_hover and (hover, hover_style), row_index < 0 and header_style, self.show_cursor,
-               self._show_hover_cursor, tuple(c.get_render_width(self) for c in self.ordered_columns))
-        hit = self._strips.get(key)
-        if hit is not None and len(hit[0]) == len(values) and all(a is b for a, b in zip(hit[0], values, strict=True)):
-            return hit[1]
-        strip = super()._render_line(y, x1, x2, base_style)
-        self._strips[key] = (values, strip)
-        return strip
-
-    def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
-                     cursor: bool = False, hover: bool = False) -> list[list[Segment]]:
-        if row_index < 0 or column_index < 0:
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        row_key = self._row_locations.get_key(row_index)
-        column_key = self._column_locations.get_key(column_index)
-        value = self._data[row_key][column_key]
-        cursor_style, hover_style, _ = self._looks or self._component_looks()
-        key = (row_key, column_key, row_index, base_style, width, cursor and cursor_style, hover and hover_style,
-               self._show_hover_cursor)
-        hit = self._cell_lines.get(key)
-        if hit is not None and hit[0] is value:
-            return hit[1]
-        lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        self._cell_lines[key] = (value, lines)
-        return lines
+    # -- rendering: rendered lines and cells are cached by look (tui/_textual_hacks.py) ----------------
 
     # -- lifecycle ------------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -240,8 +130,44 @@ class LiveTable(DataTable[Any]):
         self.update_titles()
 
     def _add_columns(self) -> None:
-        for col in self.columns_spec():
-            self.add_column(Text(t(col.label), style="bold", no_wrap=True), width=col.width, key=col.key)
+        specs = self.columns_spec()
+        for n, i in enumerate(self._shown_columns()):
+            col = specs[i]
+            width = self.widths[n] if n < len(self.widths) else col.width
+            self.add_column(Text(t(col.label), style="bold", no_wrap=True), width=width, key=col.key)
+
+    # -- columns that fit: widths from content, the least important dropped first ------------------
+    def _naturals(self) -> list[int]:
+        specs = self.columns_spec()
+        out = []
+        for i, col in enumerate(specs):
+            widest = max((cells[i].cell_len for cells in self.shown.values() if i < len(cells)), default=0)
+            natural = max(col.width, cell_len(t(col.label)), widest)
+            out.append(min(natural, max(col.most, col.width)) if col.flex else natural)
+        return out
+
+    def fit(self, grow_only: bool = False) -> bool:
+        """Choose the columns for the pane's width; rebuild the table when the choice changed. With
+        `grow_only` (after new rows) columns only widen, so rows leaving never make the table jump."""
+        available = self.size.width - 1  # the vertical scrollbar
+        if available <= 1:
+            return False
+        specs = self.columns_spec()
+        naturals = self._naturals()
+        if grow_only and self.column_choice is not None:
+            for n, i in enumerate(self.column_choice):
+                if not specs[i].flex:
+                    naturals[i] = max(naturals[i], self.widths[n])
+        visible, widths = fit_columns(naturals, [c.priority for c in specs], [c.width for c in specs],
+                                      [c.flex for c in specs], available)
+        if visible == self.column_choice and widths == self.widths:
+            return False
+        self.column_choice, self.widths = visible, widths
+        self._rebuild()
+        return True
+
+    def on_resize(self) -> None:
+        self.fit()
 
     def update_titles(self) -> None:
         title = f"{self.number} {t(self.title_key)}"
@@ -264,12 +190,15 @@ class LiveTable(DataTable[Any]):
 
     def relabel(self) -> None:
         """After a language switch: rebuild columns and cells in the new language, cursor kept."""
+        self._rebuild()
+        self.fit()
+
+    def _rebuild(self) -> None:
         key = self.current_key()
         self.clear(columns=True)
         self.shown.clear()
         self._cache.clear()
-        self._cell_lines.clear()
-        self._strips.clear()
+        self.forget_rendered()
         self._add_columns()
         if self.now is not None:
             self.render_rows(self.now)
@@ -304,32 +233,16 @@ class LiveTable(DataTable[Any]):
         self.update_titles()
 
     def _ordered(self, now: datetime) -> list[tuple[str, Any]]:
-        rows = self.data_rows
-        if self.store_filter and self.filters_by_store:
-            rows = [r for r in rows if self.row_store(r) == self.store_filter]
-        if self._filter is not None:
-            keep = self._filter
-            rows = [r for r in rows if keep(" ".join(c.plain for c in self._row_cells(r, now)))]
+        """The rows as the view state shows them (tui/panes/view.py): store, filter, sort, sections."""
+        rows = filter_rows(self.data_rows, store=self.store_filter if self.filters_by_store else None,
+                           store_of=self.row_store, keep=self._filter,
+                           text_of=lambda r: " ".join(c.plain for c in self._row_cells(r, now)))
+        key: Callable[[Any], Any] | None = None
         if self.sort_index is not None:
-            col = self.columns_spec()[self.sort_index]
-            sort = col.sort or (lambda r, i=self.sort_index: self._row_cells(r, now)[i].plain)
-            rows = sorted(rows, key=lambda r: _sortable(sort(r)))
-        else:
-            rows = self.default_order(list(rows))
-        groups: dict[str, list[Any]] = {}
-        meta: dict[str, tuple[Any, str]] = {}
-        out: list[tuple[str, Any]] = []
-        if not rows or self.group_of(rows[0]) is None:
-            return [(r.key, r) for r in rows]
-        for r in rows:
-            order, gid, glabel = self.group_of(r)  # type: ignore[misc]
-            groups.setdefault(gid, []).append(r)
-            meta.setdefault(gid, (order, glabel))
-        for gid in sorted(groups, key=lambda g: _sortable(meta[g][0])):
-            heading = Heading(gid, meta[gid][1], tuple(groups[gid]), self.sections.get(gid))
-            out.append((heading.key, heading))
-            out.extend((r.key, r) for r in groups[gid])
-        return out
+            index = self.sort_index
+            key = self.columns_spec()[index].sort or (lambda r: self._row_cells(r, now)[index].plain)
+        rows = sort_rows(rows, key, self.default_order)
+        return group_rows(rows, self.group_of, self.sections)
 
     def _cells_of(self, item: Any, now: datetime, fresh: bool = False) -> tuple[Text, ...]:
         if isinstance(item, Heading):
@@ -368,6 +281,7 @@ class LiveTable(DataTable[Any]):
                 self.remove_row(k)
                 del self.shown[k]
         previous, self.items = self.items, {}
+        fresh: list[tuple[Text, ...]] = []  # rows added or changed: may need wider columns
         for k, item in desired:
             self.items[k] = item
             old = self.shown.get(k)
@@ -376,17 +290,31 @@ class LiveTable(DataTable[Any]):
                 continue  # the same row, or a heading over the same rows: the ticks keep its times
             cells = self._cells_of(item, now)
             if old is None:
-                self.add_row(*cells, key=k)
+                self.add_row(*self._pick(cells), key=k)
+                fresh.append(cells)
             elif old != cells:
-                for ck, a, b in zip(col_keys, old, cells, strict=False):
-                    if a != b:
-                        self.update_cell(k, ck, b)
+                self._update_cells(k, col_keys, old, cells)
+                fresh.append(cells)
             self.shown[k] = cells
         order = [k for k, _ in desired]
         if [r.key.value for r in self.ordered_rows] != order:
             pos = {k: i for i, k in enumerate(order)}
             self.sort(key=lambda values: pos.get(getattr(values[0], "row_key", ""), 0))
         self._restore_cursor(key, index)
+        if not self._fitting and self._too_wide(fresh):  # new content wider than its column: fit again
+            self._fitting = True
+            try:
+                self.fit(grow_only=True)
+            finally:
+                self._fitting = False
+
+    def _too_wide(self, fresh: list[tuple[Text, ...]]) -> bool:
+        """Whether a cell just added or changed is wider than its (non-flexible) column."""
+        if self.column_choice is None or not fresh:
+            return False
+        specs = self.columns_spec()
+        limits = [(i, w) for i, w in zip(self.column_choice, self.widths, strict=True) if not specs[i].flex]
+        return any(i < len(cells) and cells[i].cell_len > w for cells in fresh for i, w in limits)
 
     def tick(self, now: datetime) -> None:
         """Ages and timers: recompute the visible rows' cells, touch only those that changed."""
@@ -404,10 +332,37 @@ class LiveTable(DataTable[Any]):
             cells = self._cells_of(item, now, fresh=True)
             old = self.shown[k]
             if old != cells:
-                for ck, a, b in zip(col_keys, old, cells, strict=False):
-                    if a != b:
-                        self.update_cell(k, ck, b)
+                self._update_cells(k, col_keys, old, cells)
                 self.shown[k] = cells
+
+    def _update_cells(self, key: str, col_keys: tuple[str, ...], old: tuple[Text, ...],
+                      cells: tuple[Text, ...]) -> None:
+        for i in self._shown_columns():
+            if i < len(cells) and i < len(old) and old[i] != cells[i]:
+                self.update_cell(key, col_keys[i], cells[i])
+
+    # -- movement: only moves, and never stops on a section heading ----------------------------------
+    def _is_heading(self, index: int) -> bool:
+        return isinstance(self.items.get(self.ordered_rows[index].key.value), Heading)
+
+    def _land(self, index: int, step: int) -> None:
+        """Put the cursor on the first order from `index` in direction `step` (or stay)."""
+        while 0 <= index < self.row_count and self._is_heading(index):
+            index += step
+        if 0 <= index < self.row_count:
+            self.move_cursor(row=index, animate=False)
+
+    def action_cursor_down(self) -> None:
+        self._land(self.cursor_row + 1, 1)
+
+    def action_cursor_up(self) -> None:
+        self._land(self.cursor_row - 1, -1)
+
+    def action_cursor_top(self) -> None:
+        self._land(0, 1)
+
+    def action_cursor_bottom(self) -> None:
+        self._land(self.row_count - 1, -1)
 
     # -- cursor, selection, tags -----------------------------------------------------------------
     def current_key(self) -> str | None:
@@ -489,29 +444,3 @@ class LiveTable(DataTable[Any]):
         if self.now is not None:
             self.render_rows(self.now)
         self.update_titles()
-
-
-def make_filter(text: str) -> Callable[[str], bool]:
-    """Text or regex, case-insensitive; a leading `!` keeps the rows that do *not* match."""
-    invert = text.startswith("!")
-    pattern = text[1:] if invert else text
-    try:
-        rx = re.compile(pattern, re.IGNORECASE)
-    except re.error:
-        rx = re.compile(re.escape(pattern), re.IGNORECASE)
-    if invert:
-        return lambda s: rx.search(s) is None
-    return lambda s: rx.search(s) is not None
-
-
-def _sortable(value: Any) -> tuple[int, Any]:
-    """None sorts last; mixed types never raise."""
-    if value is None:
-        return (2, "")
-    if isinstance(value, int | float):
-        return (0, value)
-    if isinstance(value, datetime):
-        return (0, value.timestamp())
-    if isinstance(value, tuple):
-        return (0, tuple(_sortable(v) for v in value))
-    return (1, str(value))

@@ -12,7 +12,8 @@ from rich.text import Text
 from ops_console.domain.types import TIER_ORDER
 from ops_console.i18n import t
 from ops_console.services.panes import BoardRow
-from ops_console.tui.panes.base import Column, LiveTable, RowText, cell, duration, label, order_label
+from ops_console.tui.panes.base import Column, LiveTable, RowText, cell, fixed_width, label, order_label
+from ops_console.tui.panes.cells import clock_time, elapsed
 
 STAGES = ("picked", "refused", "not_completed", "dispatched", "held", "out_for_delivery")
 STATUS_STYLE = {
@@ -34,12 +35,13 @@ class BoardPane(LiveTable):
 
     def columns_spec(self) -> Sequence[Column]:
         return (
-            Column("order", "console.col.order", 22, lambda r: (r.channel, r.order_no)),
-            Column("status", "console.col.status", 6, lambda r: STAGES.index(r.status) if r.status in STAGES else 9),
-            Column("time", "console.col.waiting", 6, lambda r: r.since),
-            Column("store", "console.col.store", 8, lambda r: r.store_name or ""),
-            Column("courier", "console.col.courier", 8, lambda r: r.courier_name or ""),
-            Column("appointment", "console.col.appointment", 5, lambda r: r.appointment_at),
+            Column("order", "console.col.order", 10, lambda r: (r.channel, r.order_no)),
+            Column("status", "console.col.status", fixed_width([label("console.short_status", s) for s in STAGES]),
+                   lambda r: STAGES.index(r.status) if r.status in STAGES else 9),
+            Column("time", "console.col.waiting", 5, lambda r: r.since),
+            Column("store", "console.col.store", 4, lambda r: r.store_name or "", priority=4),
+            Column("courier", "console.col.courier", 4, lambda r: r.courier_name or "", priority=3),
+            Column("appointment", "console.col.appointment", 5, lambda r: r.appointment_at, priority=2),
         )
 
     def group_of(self, row: Any) -> tuple[Any, str, str]:
@@ -55,11 +57,11 @@ class BoardPane(LiveTable):
         waited = (now - row.since).total_seconds() if row.since else 0
         limit = self.delivery_minutes if row.status == "out_for_delivery" else self.wait_minutes
         style = "bold red" if waited >= limit * 60 and row.status in ("picked", "out_for_delivery") else ""
-        appointment = row.appointment_at.astimezone(self.tz).strftime("%H:%M") if row.appointment_at else ""
+        appointment = clock_time(row.appointment_at, self.tz, now) if row.appointment_at else ""
         return [
             RowText(order_label(row.channel, row.order_no), row.key, "bold" if row.urgent else ""),
             cell(label("console.short_status", row.status), STATUS_STYLE.get(row.status, "")),
-            cell(duration(waited), style, "right"),
+            cell(elapsed(waited), style, "right"),
             cell(row.store_name or row.store_id or ""),
             cell(row.courier_name or "", "cyan"),
             cell(appointment, "blue"),

@@ -11,9 +11,11 @@ from rich.text import Text
 
 from ops_console.i18n import t
 from ops_console.services.panes import PickingRow
-from ops_console.tui.panes.base import Column, LiveTable, RowText, cell, duration, label, order_label
+from ops_console.tui.panes.base import Column, LiveTable, RowText, cell, fixed_width, label, order_label
+from ops_console.tui.panes.cells import elapsed as elapsed_text
 
 BAR_WIDTH = 8
+STATUSES = ("assigned", "picking")
 NEAR = 0.8  # share of the SLA after which the bar turns amber
 
 
@@ -40,11 +42,12 @@ class PickingPane(LiveTable):
 
     def columns_spec(self) -> Sequence[Column]:
         return (
-            Column("order", "console.col.order", 22, lambda r: (r.channel, r.order_no)),
-            Column("status", "console.col.status", 6, lambda r: r.status),
-            Column("elapsed", "console.col.elapsed", 11, lambda r: r.deadline),
-            Column("bar", "console.col.sla", BAR_WIDTH, lambda r: r.deadline),
-            Column("claimed", "console.col.claimed", 6, lambda r: r.claimer_name or ""),
+            Column("order", "console.col.order", 10, lambda r: (r.channel, r.order_no)),
+            Column("status", "console.col.status", fixed_width([label("console.short_status", s) for s in STATUSES]),
+                   lambda r: r.status),
+            Column("elapsed", "console.col.elapsed", 8, lambda r: r.deadline),
+            Column("bar", "console.col.sla", BAR_WIDTH, lambda r: r.deadline, priority=3),
+            Column("claimed", "console.col.claimed", 4, lambda r: r.claimer_name or "", priority=2),
         )
 
     def group_of(self, row: Any) -> tuple[Any, str, str]:
@@ -74,7 +77,7 @@ class PickingPane(LiveTable):
         return [
             RowText(order_label(row.channel, row.order_no), row.key, "bold" if row.urgent else ""),
             cell(label("console.short_status", row.status)),
-            cell(f"{duration(elapsed)}/{row.sla_minutes}m", timer_style(ratio), "right"),
+            cell(f"{elapsed_text(elapsed)}/{row.sla_minutes}m", timer_style(ratio), "right"),
             bar(ratio),
             cell(row.claimer_name or row.claimed_by or "", "magenta"),
         ]

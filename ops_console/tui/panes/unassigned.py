@@ -14,6 +14,7 @@ from ops_console.i18n import t
 from ops_console.services.matching import describe_match_reason
 from ops_console.services.panes import QueueRow
 from ops_console.tui.panes.base import Column, LiveTable, RowText, cell, label, minutes_text, order_label
+from ops_console.tui.panes.cells import clock_time
 
 
 class UnassignedPane(LiveTable):
@@ -27,14 +28,14 @@ class UnassignedPane(LiveTable):
 
     def columns_spec(self) -> Sequence[Column]:
         return (
-            Column("order", "console.col.order", 24, lambda r: (r.channel, r.order_no)),
-            Column("age", "console.col.age", 6, lambda r: r.since),
-            Column("address", "console.col.address", 40, lambda r: r.address),
-            Column("amount", "console.col.amount", 9, lambda r: r.amount),
-            Column("flags", "console.col.flags", 12, lambda r: (not r.urgent, r.appointment_at is None)),
-            Column("why", "console.col.why", 20, lambda r: r.review_reason or r.match_reason or ""),
-            Column("suggestion", "console.col.suggestion", 20, lambda r: -(r.top_score or -1)),
-            Column("claimed", "console.col.claimed", 8, lambda r: r.claimer_name or ""),
+            Column("order", "console.col.order", 10, lambda r: (r.channel, r.order_no)),
+            Column("age", "console.col.age", 5, lambda r: r.since),
+            Column("address", "console.col.address", 12, lambda r: r.address, priority=2, flex=True, most=40),
+            Column("amount", "console.col.amount", 6, lambda r: r.amount, priority=5),
+            Column("flags", "console.col.flags", 4, lambda r: (not r.urgent, r.appointment_at is None), priority=3),
+            Column("why", "console.col.why", 6, lambda r: r.review_reason or r.match_reason or "", priority=4),
+            Column("suggestion", "console.col.suggestion", 6, lambda r: -(r.top_score or -1), priority=2),
+            Column("claimed", "console.col.claimed", 4, lambda r: r.claimer_name or "", priority=6),
         )
 
     def row_store(self, row: Any) -> str | None:
@@ -67,7 +68,7 @@ class UnassignedPane(LiveTable):
         if row.cod:
             flags.append(t("console.flag.cod"))
         if row.appointment_at:
-            flags.append(t("console.flag.appointment", time=row.appointment_at.astimezone(self.tz).strftime("%H:%M")))
+            flags.append(t("console.flag.appointment", time=clock_time(row.appointment_at, self.tz, now)))
         if row.status == "manual_review":
             why = label("reason", row.review_reason)
         else:

@@ -145,7 +145,7 @@ class OpsModal(ModalScreen[Any]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes=f"dialog {type(self).__name__}"):
-            yield Static(self.dialog_title(), id="title", classes="title")
+            yield Static(capitalised(self.dialog_title()), id="title", classes="title")
             yield from self.compose_body()
             yield Static("", id="message", classes="message")
             yield Static(t(self.hint_key), id="hint", classes="hint")
@@ -385,3 +385,8 @@ class Reloaded(Message):
     def __init__(self, briefs: list[OrderBrief]) -> None:
         super().__init__()
         self.briefs = briefs
+
+
+def capitalised(title: str) -> str:
+    """Dialog titles start with a capital (the catalog's action names are lower case: `reject`)."""
+    return title[:1].upper() + title[1:]
