@@ -1,6 +1,6 @@
 """Intake of platform files: drafts → orders, idempotent, in one transaction per file.
 
-- Each file is read and checked (services/intake_files.py, domain/intake.py). Orders with a
+- Each file is read and checked (services/intake_files.py, domain/intake/). Orders with a
   problem are set aside whole in `intake.quarantine_dir` (written before the transaction, so a
   retry never writes twice); the others go on.
 - Idempotence: an order is known by (channel, order_no). Arriving again with the same content
