@@ -23,6 +23,7 @@ from ops_console.domain.intake.fields import (
     REQUIRED_ORDER_FIELDS,
 )
 from ops_console.domain.intake.problems import (
+    Checks,
     FieldError,
     Problem,
     Unit,
@@ -30,7 +31,9 @@ from ops_console.domain.intake.problems import (
 from ops_console.domain.intake.values import (
     _LINE_PARSERS,
     _ORDER_PARSERS,
+    RemarksCut,
     _show,
+    check_date_skew,
     is_blank,
     parse_datetime,
 )
@@ -42,9 +45,13 @@ from ops_console.domain.types import (
 
 
 class _Collector:
-    def __init__(self, tz: ZoneInfo) -> None:
+    """The problems (and warnings) of one order while it is built."""
+
+    def __init__(self, tz: ZoneInfo, checks: Checks | None = None) -> None:
         self.tz = tz
+        self.checks = checks or _NO_CHECKS
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []  # the order is kept, its record copied to quarantine
 
     def add(self, key: str, position: int, fld: str | None, column: str | None, **params: Any) -> None:
         self.problems.append(Problem(key, position, fld, column, params))
@@ -53,6 +60,9 @@ class _Collector:
         try:
             parser = _ORDER_PARSERS[name]
             return parser(value, self.tz) if parser is parse_datetime else parser(value)
+        except RemarksCut as exc:
+            self.warnings.append(Problem(exc.key, position, name, column, exc.params))
+            return exc.text
         except FieldError as exc:
             self.problems.append(Problem(exc.key, position, name, column, exc.params))
             return _INVALID
@@ -63,6 +73,9 @@ class _Collector:
         except FieldError as exc:
             self.problems.append(Problem(exc.key, position, fld, column, exc.params))
             return _INVALID
+
+
+_NO_CHECKS = Checks()
 
 
 class _Invalid:
@@ -97,6 +110,13 @@ def _finish_order(
     if kind is not _INVALID and kind != _CUSTOMER:
         c.add("intake.kind.unsupported", first, "kind", columns.get("kind", "kind"), value=_show(kind))
     placed, appointment = values.get("placed_at"), values.get("appointment_at")
+    now = c.checks.now
+    if now is not None:
+        skew = c.checks.max_date_skew
+        for name, when in (("placed_at", placed), ("appointment_at", appointment)):
+            if isinstance(when, datetime) and not check_date_skew(when, now, skew):
+                c.add("intake.datetime.far_from_now", first, name, columns.get(name, name),
+                      value=when.isoformat(), days=skew.days)  # fmt: skip
     if isinstance(placed, datetime) and isinstance(appointment, datetime) and appointment < placed:
         c.add("intake.appointment.before_placed", first, "appointment_at", columns.get("appointment_at", "appointment_at"))
     if c.problems or not lines:  # a value that did not parse left its problem in `c`

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,12 +29,14 @@ from ops_console.domain.intake.fields import (
     field_for_header,
 )
 from ops_console.domain.intake.problems import (
-    FieldError,
+    Checks,
     Problem,
     Unit,
+    error_text,
 )
 from ops_console.domain.intake.values import (
     _show,
+    _show_phone,
     is_blank,
     parse_channel,
     parse_order_no,
@@ -51,6 +53,7 @@ class _Row:
     values: dict[str, str]  # field → raw cell (non-blank only)
     width_ok: bool
     inherited: bool = False  # channel / order number taken from the row above (merged cells)
+    problem: Problem | None = None  # the row could not be read as written (a stray quote …)
 
 
 def map_columns(header: Sequence[str], position: int = 1) -> tuple[list[str | None], dict[str, str], list[Problem]]:
@@ -76,15 +79,33 @@ def map_columns(header: Sequence[str], position: int = 1) -> tuple[list[str | No
             columns[name] = text.strip()
             fields.append(name)
     if unknown:
-        warnings.insert(0, Problem("intake.column.unknown", position, None, None, {"columns": ", ".join(unknown)}))
+        warnings.insert(0, Problem("intake.column.unknown", position, None, None, {"columns": short_list(unknown)}))
     return fields, columns, warnings
 
 
+def short_list(names: Sequence[str], limit: int = 20) -> str:
+    """Names for a message: a 100,000-column header must not make a 100,000-name warning."""
+    shown = ", ".join(n if len(n) <= 40 else n[:37] + "..." for n in names[:limit])
+    return shown if len(names) <= limit else f"{shown} … (+{len(names) - limit})"
+
+
 def drafts_from_csv(
-    source: str, header: Sequence[str], rows: Iterable[tuple[int, Sequence[str]]], tz: ZoneInfo
+    source: str,
+    header: Sequence[str],
+    rows: Iterable[tuple[int, Sequence[str]]],
+    tz: ZoneInfo,
+    *,
+    checks: Checks | None = None,
+    row_problems: Mapping[int, Problem] | None = None,
 ) -> IntakeBatch:
-    """Rows (position, cells) → orders. Rows with the same (channel, order_no) are one order."""
+    """Rows (position, cells) → orders. Rows with the same (channel, order_no) are one order.
+
+    `row_problems`: rows the reader could not take as written (position → problem); their order
+    is set aside whole, naming the row. Any exception while building one order sets that order
+    aside with the error, never the file.
+    """
     batch = IntakeBatch(source, Unit.ROW)
+    row_problems = row_problems or {}
     fields, columns, warnings = map_columns(header)
     batch.warnings.extend(warnings)
     width = len(header)
@@ -100,14 +121,14 @@ def drafts_from_csv(
             for i, name in enumerate(fields)
             if name is not None and i < len(cells) and not is_blank(cells[i])
         }
-        row = _Row(position, cells, values, len(cells) == width)
+        row = _Row(position, cells, values, len(cells) == width, problem=row_problems.get(position))
         try:
             channel = parse_channel(values["channel"]) if "channel" in values else None
-        except FieldError:
+        except Exception:  # noqa: BLE001 - unreadable here means "set aside below", whatever the cause
             channel = None
         try:
             order_no = parse_order_no(values["order_no"]) if "order_no" in values else None
-        except FieldError:
+        except Exception:  # noqa: BLE001 - as above
             order_no = None
         # Merged cells: a row that leaves channel (and order number) blank continues the order
         # of the row just above it, when what it does give agrees.
@@ -131,35 +152,51 @@ def drafts_from_csv(
         order_no = okey[2] if okey[0] == "?" else None
         if order_no is not None:
             tainted.setdefault(order_no, []).extend(r.position for r in group)
-        c = _Collector(tz)
-        _csv_order(c, source, group, columns, width)
+        c = _Collector(tz, checks)
+        _guarded_order(c, source, group, columns, width)
         positions = tuple(r.position for r in group)
         batch.rejected.append(RejectedOrder(positions, tuple(_set_aside(c.problems, positions, order_no))))
 
     for key, group in groups.items():
-        c = _Collector(tz)
-        draft = _csv_order(c, source, group, columns, width)
+        c = _Collector(tz, checks)
+        draft = _guarded_order(c, source, group, columns, width)
         positions = tuple(r.position for r in group)
         for pos in tainted.get(key[1], []):
             c.add("intake.order.unclear_row", positions[0], "channel", columns.get("channel", "channel"), row=pos)
         if draft is not None and not c.problems:
             batch.drafts.append(draft)
+            if c.warnings:
+                batch.warnings.extend(c.warnings)
+                batch.noted.append(RejectedOrder(positions, tuple(c.warnings), key))
         else:
             batch.rejected.append(RejectedOrder(positions, tuple(_set_aside(c.problems, positions, key[1])), key))
     batch.rejected.sort(key=lambda r: r.positions[0])
     return batch
 
 
+def _guarded_order(
+    c: _Collector, source: str, group: list[_Row], columns: dict[str, str], width: int
+) -> OrderDraft | None:
+    """_csv_order, with any exception setting this one order aside (named) instead of the file."""
+    try:
+        return _csv_order(c, source, group, columns, width)
+    except Exception as exc:  # noqa: BLE001 - one record's surprise must not sink the others
+        c.add("intake.record.error", group[0].position, None, None, error=error_text(exc))
+        return None
+
+
 def _csv_order(
     c: _Collector, source: str, group: list[_Row], columns: dict[str, str], width: int
 ) -> OrderDraft | None:
     first = group[0].position
-    shifted = [row for row in group if not row.width_ok]
+    unread = [row.problem for row in group if row.problem is not None]
+    c.problems.extend(unread)
+    shifted = [row for row in group if not row.width_ok and row.problem is None]
     for row in shifted:
         # The cells of a shifted row are in the wrong columns: checking them would only mislead.
         c.add("intake.row.width", row.position, None, None, found=len(row.cells), expected=width)
-    if shifted:
-        group = [row for row in group if row.width_ok]
+    if shifted or unread:
+        group = [row for row in group if row.width_ok and row.problem is None]
     values: dict[str, Any] = {}
     for name in ORDER_FIELDS:
         column = columns.get(name, name)
@@ -178,7 +215,8 @@ def _csv_order(
         distinct = {repr(p) for _, p, _ in seen}
         if len(distinct) > 1:
             rows_text = _ranges([pos for pos, _, _ in seen])
-            shown = " / ".join(dict.fromkeys(_show(raw) for _, _, raw in seen))
+            show = _show_phone if name == "phone" else _show
+            shown = " / ".join(dict.fromkeys(show(raw) for _, _, raw in seen))
             for pos, _, _ in seen:
                 c.add("intake.order.inconsistent", pos, name, column, rows=rows_text, values=shown)
             values[name] = _INVALID
@@ -189,6 +227,6 @@ def _csv_order(
         line = _line(c, row.values, row.position, len(lines) + 1, columns)
         if line is not None:
             lines.append(line)
-    if shifted:
+    if shifted or unread:
         return None
     return _finish_order(c, source, Unit.ROW, tuple(r.position for r in group), first, values, columns, lines)

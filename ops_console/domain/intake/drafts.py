@@ -136,21 +136,31 @@ class RejectedOrder:
 
 @dataclass
 class IntakeBatch:
-    """What one file gave: orders to store, orders set aside, warnings."""
+    """What one file gave: orders to store, orders set aside, warnings.
+
+    `noted` are orders taken in whose record is also copied to quarantine with a warning (a
+    remark cut to MAX_REMARKS_BYTES): nothing is lost, and someone can see what was cut.
+    """
 
     source: str
     unit: Unit
     drafts: list[OrderDraft] = dataclasses.field(default_factory=list)
     rejected: list[RejectedOrder] = dataclasses.field(default_factory=list)
     warnings: list[Problem] = dataclasses.field(default_factory=list)
+    noted: list[RejectedOrder] = dataclasses.field(default_factory=list)
 
     @property
     def rejected_positions(self) -> list[int]:
         return sorted({p for r in self.rejected for p in r.positions})
 
+    @property
+    def quarantine_positions(self) -> list[int]:
+        """Positions whose records go to the quarantine copy: the set-aside and the noted ones."""
+        return sorted({p for r in (*self.rejected, *self.noted) for p in r.positions})
+
     def problems_by_position(self) -> dict[int, list[Problem]]:
         out: dict[int, list[Problem]] = {}
-        for rej in self.rejected:
+        for rej in (*self.rejected, *self.noted):
             for prob in rej.problems:
                 if prob.position is not None:
                     out.setdefault(prob.position, []).append(prob)

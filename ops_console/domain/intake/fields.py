@@ -82,16 +82,22 @@ MAX_LENGTH: dict[str, int] = {
     "customer_name": 100,
     "phone": 40,
     "address": 2000,
-    "remarks": 2000,
     "store_id": 32,
     "sku": 64,
     "name": 200,
     "spec": 100,
     "unit": 16,
 }
+# Remarks are stored verbatim up to this many bytes of UTF-8; a longer one is cut (with a warning
+# and a copy of the whole record in quarantine) rather than losing the order over it.
+MAX_REMARKS_BYTES = 64 * 1024
 MAX_QTY = 1_000_000
 MAX_FEN = 10_000_000_000  # 100 million yuan: anything above is an entry error, not an order
 MAX_WEIGHT_G = 10_000_000
+MAX_NUMBER_TEXT = 64  # characters of a number as written: longer is never a real quantity or weight
+# Years a date may name before the range check against now: outside them the conversion to UTC
+# itself can overflow (0001-01-01T00:00+08:00), so they are refused before converting.
+MIN_YEAR, MAX_YEAR = 1900, 2999
 
 
 def _norm_header(text: str) -> str:

@@ -13,6 +13,7 @@ from ops_console.domain.intake.assembly import (
     _finish_order,
     _line,
 )
+from ops_console.domain.intake.csv_rows import short_list
 from ops_console.domain.intake.drafts import (
     IntakeBatch,
     LineDraft,
@@ -26,13 +27,16 @@ from ops_console.domain.intake.fields import (
     field_for_header,
 )
 from ops_console.domain.intake.problems import (
+    Checks,
     FieldError,
     Problem,
     Unit,
+    error_text,
 )
 from ops_console.domain.intake.values import (
     _LINE_PARSERS,
     _ORDER_PARSERS,
+    RemarksCut,
     _show,
     is_blank,
     parse_datetime,
@@ -42,27 +46,45 @@ from ops_console.domain.types import (
 )
 
 
-def drafts_from_json(source: str, records: Iterable[SourceRecord], tz: ZoneInfo, unit: Unit) -> IntakeBatch:
-    """One object per order with `lines: [...]`; positions are JSON Lines line numbers or list indexes."""
+def drafts_from_json(
+    source: str, records: Iterable[SourceRecord], tz: ZoneInfo, unit: Unit, *, checks: Checks | None = None
+) -> IntakeBatch:
+    """One object per order with `lines: [...]`; positions are JSON Lines line numbers or list indexes.
+
+    Each record is built inside its own guard: any exception sets that record aside with the
+    error, and the others go on.
+    """
     batch = IntakeBatch(source, unit)
     unknown: dict[str, int] = {}  # key → first position seen
     for record in records:
-        c = _Collector(tz)
+        c = _Collector(tz, checks)
         draft: OrderDraft | None = None
         key: tuple[str, str] | None = None
-        if record.error is not None:
-            c.add("intake.json.invalid", record.position, None, None, error=record.error)
-        elif not isinstance(record.data, dict):
-            c.add("intake.json.not_object", record.position, None, None, value=_show(record.data))
-        else:
-            draft, key = _json_order(c, source, unit, record.position, record.data, unknown)
+        try:
+            if record.error is not None:
+                c.add("intake.json.invalid", record.position, None, None, error=record.error)
+            elif not isinstance(record.data, dict):
+                c.add("intake.json.not_object", record.position, None, None, value=_show(record.data))
+            elif not _key_plan(tuple(record.data), "")[0]:
+                # No key names an order field ({} or someone else's data): one reason, not seven.
+                c.add("intake.json.no_fields", record.position, None, None)
+                for k in _key_plan(tuple(record.data), "")[1]:
+                    unknown.setdefault(k, record.position)
+            else:
+                draft, key = _json_order(c, source, unit, record.position, record.data, unknown)
+        except Exception as exc:  # noqa: BLE001 - one record's surprise must not sink the others
+            c.add("intake.record.error", record.position, None, None, error=error_text(exc))
+            draft = None
         if draft is not None and not c.problems:
             batch.drafts.append(draft)
+            if c.warnings:
+                batch.warnings.extend(c.warnings)
+                batch.noted.append(RejectedOrder((record.position,), tuple(c.warnings), key))
         else:
             batch.rejected.append(RejectedOrder((record.position,), tuple(c.problems), key))
     if unknown:
         first = min(unknown.values())
-        batch.warnings.append(Problem("intake.column.unknown", first, None, None, {"columns": ", ".join(unknown)}))
+        batch.warnings.append(Problem("intake.column.unknown", first, None, None, {"columns": short_list(list(unknown))}))
     return batch
 
 
@@ -119,6 +141,9 @@ def _json_order(
             continue
         try:
             values[name] = parser(value, tz) if parser is parse_datetime else parser(value)
+        except RemarksCut as exc:  # kept, cut, noted (the record is copied to quarantine)
+            c.warnings.append(Problem(exc.key, position, name, columns[name], exc.params))
+            values[name] = exc.text
         except FieldError as exc:
             c.problems.append(Problem(exc.key, position, name, columns[name], exc.params))
             values[name] = _INVALID

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any
+
+from ops_console.domain.phone import mask_phone
 
 
 class Unit(StrEnum):
@@ -32,3 +36,35 @@ class FieldError(ValueError):
         super().__init__(key)
         self.key = key
         self.params = params
+
+
+class IntakeError(Exception):
+    """The intake's own error type: a file (or its text) that cannot be read at all.
+
+    `key`/`params` are a message of the catalog. The readers raise nothing else (see
+    tests/services/test_intake_hostile.py): every other problem is set aside per record.
+    """
+
+    def __init__(self, key: str, **params: Any) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+@dataclass(frozen=True)
+class Checks:
+    """Checks that need more than the value itself: the instant a file is read, the date window."""
+
+    now: Any = None  # aware datetime, or None to skip the date window (tests of pure parsing)
+    max_date_skew: timedelta = timedelta(days=366)
+
+
+_DIGIT_RUN = re.compile(r"\d{7,}")
+
+
+def error_text(exc: BaseException) -> str:
+    """An unexpected exception as one short line for a problem message; digit runs masked like phones."""
+    text = _DIGIT_RUN.sub(lambda m: mask_phone(m.group()), str(exc))
+    if len(text) > 200:
+        text = text[:197] + "..."
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

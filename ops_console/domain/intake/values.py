@@ -20,8 +20,12 @@ from ops_console.domain.intake.fields import (
     _PAYMENT_STATUSES,
     MAX_FEN,
     MAX_LENGTH,
+    MAX_NUMBER_TEXT,
     MAX_QTY,
+    MAX_REMARKS_BYTES,
     MAX_WEIGHT_G,
+    MAX_YEAR,
+    MIN_YEAR,
     RECORD_KINDS,
     _norm_value,
     category_of,
@@ -29,8 +33,8 @@ from ops_console.domain.intake.fields import (
 from ops_console.domain.intake.problems import (
     FieldError,
 )
-from ops_console.domain.money import MoneyError, yuan_to_fen
-from ops_console.domain.phone import PhoneError, parse_phone
+from ops_console.domain.money import AmountTooLarge, MoneyError, yuan_to_fen
+from ops_console.domain.phone import PhoneError, mask_phone, parse_phone
 from ops_console.domain.types import (
     Category,
     Channel,
@@ -38,7 +42,8 @@ from ops_console.domain.types import (
     PaymentStatus,
 )
 
-_BAD_ORDER_NO = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+# Spaces, control characters and invisible format characters (a BOM, zero-width spaces).
+_BAD_ORDER_NO = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
 _SCIENTIFIC = re.compile(r"^[+-]?\d+(?:\.\d*)?[eE][+-]?\d+$")
 _DT = re.compile(
     r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?"
@@ -85,14 +90,29 @@ def parse_text(value: Any, name: str) -> str:
     return text
 
 
+class RemarksCut(FieldError):
+    """A remark over MAX_REMARKS_BYTES: `text` is what is kept; the order stays, with a warning."""
+
+    def __init__(self, text: str, length: int) -> None:
+        super().__init__("intake.remarks.cut", limit=MAX_REMARKS_BYTES, length=length)
+        self.text = text
+
+
 def parse_remarks(value: Any) -> str:
-    """Verbatim: no trimming, no formula: a remark starting with `=` is text."""
+    """Verbatim: no trimming, no formula: a remark starting with `=` is text.
+
+    Over MAX_REMARKS_BYTES (UTF-8) it raises RemarksCut carrying the cut text, so the caller
+    keeps the order and notes the cut.
+    """
     if value is None:
         return ""
     if not isinstance(value, str):
         raise FieldError("intake.value.not_text", value=_show(value))
-    if len(value) > MAX_LENGTH["remarks"]:
-        raise FieldError("intake.value.too_long", limit=MAX_LENGTH["remarks"], length=len(value))
+    if len(value) > MAX_REMARKS_BYTES // 4:  # at most 4 bytes a character: shorter ones always fit
+        data = value.encode("utf-8", "surrogatepass")
+        if len(data) > MAX_REMARKS_BYTES:
+            kept = data[:MAX_REMARKS_BYTES].decode("utf-8", "ignore")  # never half a character
+            raise RemarksCut(kept, len(data))
     return value
 
 
@@ -170,6 +190,7 @@ def parse_datetime(value: Any, tz: ZoneInfo) -> datetime:
         except ValueError:
             pass
         else:
+            _check_year(parsed.year, value)
             if parsed.tzinfo is None:
                 parsed = parsed.replace(tzinfo=tz)
             return parsed.astimezone(UTC)
@@ -179,6 +200,7 @@ def parse_datetime(value: Any, tz: ZoneInfo) -> datetime:
         if m:
             if m.group(4) is None:
                 raise FieldError("intake.datetime.no_time", value=_show(value))
+            _check_year(int(m.group(1)), value)
             micro = (m.group(7) or "0").ljust(6, "0")
             parsed = datetime(
                 int(m.group(1)), int(m.group(2)), int(m.group(3)),
@@ -188,16 +210,33 @@ def parse_datetime(value: Any, tz: ZoneInfo) -> datetime:
             if offset:
                 parsed = parsed.replace(tzinfo=_offset(offset))
         else:
+            if len(text) > 64:  # no date is written this long; fromisoformat need not see it
+                raise FieldError("intake.datetime.invalid", value=_show(value))
             parsed = datetime.fromisoformat(text)
             if parsed.hour == parsed.minute == parsed.second == 0 and len(text) <= 10:
                 raise FieldError("intake.datetime.no_time", value=_show(value))
+            _check_year(parsed.year, value)
     except ValueError as exc:
         if isinstance(exc, FieldError):
             raise
         raise FieldError("intake.datetime.invalid", value=_show(value)) from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError as exc:  # pragma: no cover - _check_year keeps far from the ends
+        raise FieldError("intake.datetime.out_of_range", value=_show(value)) from exc
+
+
+def _check_year(year: int, value: Any) -> None:
+    """Refuse years no order has before converting: year 1 or 9999 overflows on the way to UTC."""
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise FieldError("intake.datetime.out_of_range", value=_show(value))
+
+
+def check_date_skew(when: datetime, now: datetime, max_skew: timedelta) -> bool:
+    """True when `when` lies within `max_skew` of `now` (both aware)."""
+    return abs(when - now) <= max_skew
 
 
 def _offset(text: str) -> timezone:
@@ -225,6 +264,8 @@ def parse_amount(value: Any) -> int:
     elif kind is int:
         fen = value * 100
     elif kind is float and math.isfinite(value):
+        if abs(value) > MAX_FEN:  # checked before scaling: 1e308 * 100 is inf
+            raise FieldError("intake.amount.too_large", value=_show(value))
         scaled = value * 100
         rounded = round(scaled)
         if abs(scaled - rounded) < 1e-6 * max(1.0, abs(scaled)):
@@ -232,6 +273,8 @@ def parse_amount(value: Any) -> int:
     if fen is None:
         try:
             fen = yuan_to_fen(_unwrap(value) if isinstance(value, str) else value)
+        except AmountTooLarge as exc:
+            raise FieldError("intake.amount.too_large", value=_show(value)) from exc
         except (MoneyError, TypeError) as exc:
             raise FieldError("intake.amount.invalid", value=_show(value)) from exc
     if fen < 0:
@@ -250,7 +293,13 @@ def _decimal(value: Any, key: str) -> Decimal:
         if not math.isfinite(value):
             raise FieldError(key, value=_show(value))
         return Decimal(repr(value))
+    if isinstance(value, Decimal):  # a JSON integer too long to be an int (see json_safe)
+        if value.is_finite():
+            return value
+        raise FieldError(key, value=_show(value))
     if isinstance(value, str):
+        if len(value) > MAX_NUMBER_TEXT:
+            raise FieldError(key, value=_show(value))
         try:
             number = Decimal(unicodedata.normalize("NFKC", _unwrap(value)).replace(",", ""))
         except InvalidOperation as exc:
@@ -264,33 +313,43 @@ def parse_qty(value: Any) -> int:
     """A whole number of units, > 0 (``2.0`` is 2; ``1.5`` is refused)."""
     if type(value) is int:
         number: Decimal | int = value
-    elif type(value) is str and value.isascii() and value.isdigit():
+    elif type(value) is str and len(value) <= 18 and value.isascii() and value.isdigit():
         number = int(value)
     else:
         number = _decimal(value, "intake.qty.invalid")
     if number <= 0:
         raise FieldError("intake.qty.not_positive", value=_show(value))
-    if number != int(number):
-        raise FieldError("intake.qty.not_whole", value=_show(value))
+    # The size first: int() of Decimal("1e7000000") would build a seven-million-digit number.
     if number > MAX_QTY:
         raise FieldError("intake.qty.too_large", value=_show(value), limit=MAX_QTY)
+    if number != int(number):
+        raise FieldError("intake.qty.not_whole", value=_show(value))
     return int(number)
 
 
 def parse_weight(value: Any) -> int:
     number = _decimal(value, "intake.weight.invalid")
-    if number < 0 or number > MAX_WEIGHT_G:
+    if number < 0 or number > MAX_WEIGHT_G:  # before rounding: the size is checked first
         raise FieldError("intake.weight.invalid", value=_show(value))
     return int(number.to_integral_value(rounding=ROUND_HALF_UP))
 
 
 def parse_phone_field(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise FieldError("intake.phone.invalid", value=_show(value))
+        raise FieldError("intake.phone.invalid", value=_show_phone(value))
     try:
         return parse_phone(_unwrap(value) if isinstance(value, str) else value).text
     except PhoneError as exc:
-        raise FieldError("intake.phone.invalid", value=_show(value)) from exc
+        # Shown masked like every other output: a mistyped number is still somebody's number.
+        raise FieldError("intake.phone.invalid", value=_show_phone(value)) from exc
+
+
+def _show_phone(value: Any) -> str:
+    """A phone value for a message: masked when it holds digits (text without any is no number)."""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    if not any(ch.isdigit() for ch in text[:200]):
+        return _show(text)
+    return _show(mask_phone(text[:200]))
 
 
 def _show(value: Any) -> str:
