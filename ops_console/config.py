@@ -34,6 +34,7 @@ class UiSettings:
 class IntakeSettings:
     quarantine_dir: str = "data/quarantine"
     entry_minutes: int = 5
+    max_date_skew_days: int = 366  # order and appointment times further from now are set aside
 
 
 @dataclass(frozen=True)
@@ -274,6 +275,7 @@ def _check(s: Settings) -> None:
         "reminders.repeat_minutes": s.reminders.repeat_minutes,
         "delivery.sla_minutes": s.delivery.sla_minutes,
         "ui.reveal_seconds": s.ui.reveal_seconds,
+        "intake.max_date_skew_days": s.intake.max_date_skew_days,
     }
     for key, value in positive.items():
         if value <= 0:

@@ -25,14 +25,24 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, select
 
-from ops_console.domain.intake import IntakeBatch, OrderDraft, Problem, line_category, unknown_sku_warnings
+from ops_console.domain.intake import (
+    Checks,
+    IntakeBatch,
+    OrderDraft,
+    Problem,
+    error_text,
+    line_category,
+    unknown_sku_warnings,
+)
 from ops_console.domain.types import Category, SubjectType
+from ops_console.i18n import t
 from ops_console.services.context import SYSTEM, AppContext
 from ops_console.services.events import record
 from ops_console.services.intake_files import (
@@ -42,6 +52,7 @@ from ops_console.services.intake_files import (
     describe,
     load_batch,
     quarantine_path,
+    write_private,
     write_quarantine,
 )
 from ops_console.services.lifecycle import receive_orders
@@ -71,7 +82,8 @@ class FileReport:
     problems: list[str] = field(default_factory=list)  # why orders were set aside
     conflicts: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    error: str | None = None  # the file could not be read at all
+    error: str | None = None  # nothing could be done: the file unreadable or the database unusable
+    busy: bool = False  # the error is a lock held elsewhere: the same file may be tried again
 
     @property
     def ok(self) -> bool:
@@ -92,6 +104,13 @@ class IngestSummary:
     @property
     def ok(self) -> bool:
         return all(f.ok for f in self.files)
+
+    @property
+    def exit_code(self) -> int:
+        """0 all taken in; 1 some orders set aside or in conflict; 2 a file where nothing could be done."""
+        if any(f.error for f in self.files):
+            return 2
+        return 0 if self.ok else 1
 
     def as_dict(self) -> dict[str, Any]:
         """The one JSON object of `ingest --json` (the counts of CONTRACTS, then the messages)."""
@@ -148,30 +167,40 @@ def _gc_paused() -> Iterator[None]:
 
 
 def _ingest_file(ctx: AppContext, path: Path, lang: str | None, match_address: bool) -> FileReport:
+    """One file, never raising: what went wrong is in the report (`error`, `busy`)."""
     report = FileReport(str(path))
     quarantine_dir = Path(ctx.settings.intake.quarantine_dir)
+    checks = Checks(now=ctx.clock.now(), max_date_skew=timedelta(days=min(ctx.settings.intake.max_date_skew_days, MAX_SKEW_DAYS)))
     try:
-        file, batch = load_batch(path, ctx.settings.tz)
+        file, batch = load_batch(path, ctx.settings.tz, checks)
     except IntakeFileError as exc:
         report.error = exc.message(lang)
-        if path.is_file():  # keep the bytes for whoever sorts it out
-            target = quarantine_path(quarantine_dir, path, ctx.clock.now(), path.suffix)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
-            report.quarantine = str(target)
+        _keep_copy(report, path, quarantine_dir, ctx, lang)
+        _record_unread(ctx, report, lang)
         return report
-    _set_aside(report, file, batch, quarantine_dir, ctx, lang)
+    try:
+        _set_aside(report, file, batch, quarantine_dir, ctx, lang)
+    except OSError as exc:
+        # Without the quarantine copy the set-aside orders would exist nowhere but in the source:
+        # store nothing, so the file is handled again once the folder is writable.
+        report.error = t("intake.file.failed", lang, error=error_text(exc))
+        _record_unread(ctx, report, lang)
+        return report
     drafts = _first_arrivals(report, batch, lang)
-    for attempt in range(3):
-        try:
-            with write_session(ctx.engine) as session:
-                stored = _store(session, ctx, report, batch, drafts, lang, match_address)
-            break
-        except IntegrityError:
-            # Another process took some of these orders in meanwhile (PostgreSQL; on SQLite the
-            # write lock is held from the start): look again, they are duplicates or conflicts now.
-            if attempt == 2:
-                raise
+    try:
+        for attempt in range(3):
+            try:
+                with write_session(ctx.engine) as session:
+                    stored = _store(session, ctx, report, batch, drafts, lang, match_address)
+                break
+            except IntegrityError:
+                # Another process took some of these orders in meanwhile (PostgreSQL; on SQLite the
+                # write lock is held from the start): look again, they are duplicates or conflicts now.
+                if attempt == 2:
+                    raise
+    except DBAPIError as exc:
+        _database_failed(report, exc, lang)
+        return report
     report.new = stored.new
     report.duplicate += stored.duplicate
     report.conflict += stored.conflict
@@ -179,6 +208,46 @@ def _ingest_file(ctx: AppContext, path: Path, lang: str | None, match_address: b
     report.warnings += stored.warnings
     report.statuses = stored.statuses
     return report
+
+
+MAX_SKEW_DAYS = 100_000  # a bigger setting means "no window"; timedelta itself stops at 999,999,999 days
+
+
+def _database_failed(report: FileReport, exc: DBAPIError, lang: str | None) -> None:
+    text = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc).strip() else type(exc).__name__
+    report.busy = is_busy(exc)
+    report.error = t("intake.db.busy" if report.busy else "intake.db.unusable", lang, error=text)
+
+
+def is_busy(exc: BaseException) -> bool:
+    """A lock another process holds (worth retrying), as opposed to a database that is broken."""
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    return "locked" in text or "busy" in text or "could not obtain lock" in text or "lock timeout" in text
+
+
+def _keep_copy(report: FileReport, path: Path, directory: Path, ctx: AppContext, lang: str | None) -> None:
+    """The bytes of an unreadable file, for whoever sorts it out (user-only, like every copy)."""
+    try:
+        if not path.is_file():
+            return
+        target = quarantine_path(directory, path, ctx.clock.now(), path.suffix)
+        write_private(target, path.read_bytes())
+        report.quarantine = str(target)
+    except OSError as exc:
+        report.warnings.append(t("intake.file.failed", lang, error=error_text(exc)))
+
+
+def _record_unread(ctx: AppContext, report: FileReport, lang: str | None) -> None:
+    """The ingest event of a file that was not taken in: every file leaves one."""
+    counts = {name: getattr(report, name) for name in COUNTS}
+    try:
+        with write_session(ctx.engine) as session:
+            record(session, ctx.clock.now(), SYSTEM, SubjectType.INTAKE, Path(report.path).name, INGEST_ACTION,
+                   detail={**counts, "quarantine": report.quarantine, "file": report.path, "error": report.error})  # fmt: skip
+    except DBAPIError as exc:
+        first = report.error
+        _database_failed(report, exc, lang)
+        report.error = f"{first}; {report.error}"
 
 
 @dataclass
@@ -198,6 +267,7 @@ def _set_aside(
 ) -> None:
     report.rejected = len(batch.rejected)
     report.rejected_rows = len(batch.rejected_positions)
+    # Cut remarks: the order is kept, the warning names it, the record is in the quarantine copy.
     report.received = len(batch.drafts) + len(batch.rejected)
     report.problems = [
         describe(p, batch.source, batch.unit, lang)

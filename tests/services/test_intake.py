@@ -141,7 +141,9 @@ def test_fixed_csv_quarantine_is_taken_in_again(shop: AppContext, tmp_path: Path
     assert "field 数量 (qty)" in body[1][-1]
     col = {h: i for i, h in enumerate(header)}
     fixes = {"数量": {"0": "12"}, "联系电话": {"12345": "13900009999"}, "订单号": {"2.02411E+15": "MT24005"},
-             "收货地址": {"阳光小区2栋": "阳光小区1栋"}, "单价": {"-1": "3.50"}}  # fmt: skip
+             "收货地址": {"阳光小区2栋": "阳光小区1栋"}, "单价": {"'-1": "3.50"}}  # fmt: skip
+    # A cell a spreadsheet would evaluate is written with a leading quote (CONTRACTS export rule).
+    assert "'-1" in [r[col["单价"]] for r in body]
     for r in body:
         for name, change in fixes.items():
             r[col[name]] = change.get(r[col[name]], r[col[name]])

@@ -55,6 +55,7 @@ from ops_console.domain.intake.fields import (
     MAX_FEN,
     MAX_LENGTH,
     MAX_QTY,
+    MAX_REMARKS_BYTES,
     MAX_WEIGHT_G,
     ORDER_FIELDS,
     REASON_KEYS,
@@ -68,11 +69,16 @@ from ops_console.domain.intake.json_records import (
     drafts_from_json,
 )
 from ops_console.domain.intake.problems import (
+    Checks,
     FieldError,
+    IntakeError,
     Problem,
     Unit,
+    error_text,
 )
 from ops_console.domain.intake.values import (
+    RemarksCut,
+    check_date_skew,
     is_blank,
     parse_amount,
     parse_bool,
@@ -91,6 +97,12 @@ from ops_console.domain.intake.values import (
 )
 
 __all__ = [
+    "MAX_REMARKS_BYTES",
+    "Checks",
+    "IntakeError",
+    "RemarksCut",
+    "check_date_skew",
+    "error_text",
     "FIELD_ALIASES",
     "FieldError",
     "IntakeBatch",

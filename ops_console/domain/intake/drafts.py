@@ -175,6 +175,8 @@ class SourceRecord:
     data: Any = None
     raw: str | None = None
     error: str | None = None  # JSON parse error; data is then None
+    error_key: str | None = None  # a catalog message instead of `error` (e.g. nested too deep)
+    error_params: dict[str, Any] | None = None
 
 
 # Enum member → its plain text (a dict look-up is cheaper than `.value` in the hot loops).

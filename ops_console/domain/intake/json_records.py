@@ -61,7 +61,9 @@ def drafts_from_json(
         draft: OrderDraft | None = None
         key: tuple[str, str] | None = None
         try:
-            if record.error is not None:
+            if record.error_key is not None:
+                c.add(record.error_key, record.position, None, None, **(record.error_params or {}))
+            elif record.error is not None:
                 c.add("intake.json.invalid", record.position, None, None, error=record.error)
             elif not isinstance(record.data, dict):
                 c.add("intake.json.not_object", record.position, None, None, value=_show(record.data))
