@@ -47,6 +47,7 @@ from ops_console.services.context import SYSTEM, AppContext
 from ops_console.services.events import record
 from ops_console.services.intake_files import (
     INTAKE_SUFFIXES,
+    Describer,
     IntakeFile,
     IntakeFileError,
     describe,
@@ -278,13 +279,15 @@ def _set_aside(
     report.rejected_rows = len(batch.rejected_positions)
     # Cut remarks: the order is kept, the warning names it, the record is in the quarantine copy.
     report.received = len(batch.drafts) + len(batch.rejected)
-    report.problems = [
-        describe(p, batch.source, batch.unit, lang)
-        for p in sorted((p for r in batch.rejected for p in r.problems), key=lambda p: p.position or 0)
-    ]
-    report.warnings = [describe(w, batch.source, batch.unit, lang) for w in batch.warnings]
-    written = write_quarantine(file, batch, directory, ctx.clock.now(), lang)
+    d = Describer(batch.source, batch.unit, lang)
+    report.problems = [d(p) for p in sorted((p for r in batch.rejected for p in r.problems), key=_position)]
+    report.warnings = [d(w) for w in batch.warnings]
+    written = write_quarantine(file, batch, directory, ctx.clock.now(), lang, d)
     report.quarantine = str(written) if written else None
+
+
+def _position(problem: Problem) -> int:
+    return problem.position or 0
 
 
 def _first_arrivals(report: FileReport, batch: IntakeBatch, lang: str | None) -> list[OrderDraft]:

@@ -379,18 +379,70 @@ def load_batch(path: Path | str, tz: ZoneInfo, checks: Checks | None = None) -> 
 
 def describe(problem: Problem, source: str, unit: Unit, lang: str | None = None) -> str:
     """A problem as one line naming file, row / line / index and field."""
-    message = t(problem.key, lang, **problem.params)
-    if problem.position is None:
-        where = t("intake.where.file", lang, file=source)
-    else:
-        where = t(f"intake.where.{unit.value}", lang, file=source, position=problem.position)
-    if problem.field is None:
-        return t("intake.problem.row", lang, where=where, message=message)
-    column = problem.column or problem.field
-    name = problem.field.rsplit(".", 1)[-1]
-    if column.rsplit(".", 1)[-1] != name:
-        column = f"{column} ({name})"
-    return t("intake.problem.field", lang, where=where, column=column, message=message)
+    return Describer(source, unit, lang)(problem)
+
+
+def _template(text: str, **slots: str) -> str:
+    """A rendered catalog text with marker characters turned back into format fields."""
+    text = text.replace("{", "{{").replace("}", "}}")
+    for name, marker in slots.items():
+        text = text.replace(marker, "{" + name + "}")
+    return text
+
+
+class Describer:
+    """`describe` for the many problems of one file: each catalog text is rendered once.
+
+    A file of a million bad records has a million problems; rendering three catalog messages
+    for each is most of the time such a file takes. The shapes ("<where>: <message>") are
+    rendered once with markers and filled with str.format, the messages cached by key and
+    parameters, and each problem's text kept for the quarantine reasons.
+    """
+
+    def __init__(self, source: str, unit: Unit, lang: str | None = None) -> None:
+        self.source, self.unit, self.lang = source, unit, lang
+        self._file = t("intake.where.file", lang, file=source)
+        self._where = _template(t(f"intake.where.{unit.value}", lang, file=source, position="\x00"),
+                                position="\x00")  # fmt: skip
+        self._row = _template(t("intake.problem.row", lang, where="\x01", message="\x02"),
+                              where="\x01", message="\x02")  # fmt: skip
+        self._field = _template(t("intake.problem.field", lang, where="\x01", column="\x03", message="\x02"),
+                                where="\x01", column="\x03", message="\x02")  # fmt: skip
+        self._messages: dict[Any, str] = {}
+        self._texts: dict[int, str] = {}
+
+    def message(self, problem: Problem) -> str:
+        if not problem.params:
+            key: Any = problem.key
+        else:
+            try:
+                key = (problem.key, tuple(problem.params.items()))
+                hash(key)
+            except TypeError:
+                key = None
+        text = self._messages.get(key) if key is not None else None
+        if text is None:
+            text = t(problem.key, self.lang, **problem.params)
+            if key is not None:
+                self._messages[key] = text
+        return text
+
+    def __call__(self, problem: Problem) -> str:
+        done = self._texts.get(id(problem))
+        if done is not None:
+            return done
+        message = self.message(problem)
+        where = self._file if problem.position is None else self._where.format(position=problem.position)
+        if problem.field is None:
+            text = self._row.format(where=where, message=message)
+        else:
+            column = problem.column or problem.field
+            name = problem.field.rsplit(".", 1)[-1]
+            if column.rsplit(".", 1)[-1] != name:
+                column = f"{column} ({name})"
+            text = self._field.format(where=where, column=column, message=message)
+        self._texts[id(problem)] = text  # problems live as long as the batch, so the id is theirs
+        return text
 
 
 def describe_all(batch: IntakeBatch, lang: str | None = None) -> list[str]:
@@ -418,17 +470,16 @@ def quarantine_path(directory: Path | str, source: Path | str, now: datetime, su
 
 
 def write_quarantine(
-    file: IntakeFile, batch: IntakeBatch, directory: Path | str, now: datetime, lang: str | None = None
-) -> Path | None:
+    file: IntakeFile, batch: IntakeBatch, directory: Path | str, now: datetime, lang: str | None = None,
+    describer: Describer | None = None,
+) -> Path | None:  # fmt: skip
     """Write the rejected orders of `batch` for a supervisor to fix; None when nothing was rejected."""
     if not batch.rejected and not batch.noted:
         return None
     directory = Path(directory)
     make_private_dir(directory)
-    reasons = {
-        pos: "; ".join(describe(p, batch.source, batch.unit, lang) for p in probs)
-        for pos, probs in batch.problems_by_position().items()
-    }
+    d = describer or Describer(batch.source, batch.unit, lang)
+    reasons = {pos: "; ".join(map(d, probs)) for pos, probs in batch.problems_by_position().items()}
     if file.fmt == "csv":
         suffix, data = ".csv", _quarantine_csv(file, batch, reasons).encode("utf-8-sig")
     else:
@@ -472,6 +523,9 @@ def _quarantine_jsonl(file: IntakeFile, batch: IntakeBatch, reasons: dict[int, s
     for pos in batch.quarantine_positions:
         record = records[pos]
         reason = reasons.get(pos, "")
+        if record.data == {} and record.error is None and record.error_key is None:
+            lines.append('{"_reason": ' + _json_str(reason) + "}")  # a file may hold a million {}
+            continue
         if isinstance(record.data, dict) and record.error is None:
             obj = {k: v for k, v in record.data.items() if k not in REASON_KEYS}
             obj["_reason"] = reason
@@ -494,6 +548,9 @@ def write_private(path: Path, data: bytes) -> None:
     """Write `path` atomically, user-only (0600)."""
     make_private_dir(path.parent)
     _atomic_write(path, data)
+
+
+_json_str = json.encoder.encode_basestring  # json.dumps of a str (ensure_ascii=False), without its set-up
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
