@@ -19,7 +19,6 @@ from __future__ import annotations
 import csv
 import glob
 import io
-import itertools
 import json
 import os
 import re
@@ -260,15 +259,31 @@ def _record(position: int, text: str) -> SourceRecord:
 
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
-_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
-def json_depth(text: str) -> int:
-    """How deep the arrays and objects of a JSON text nest, found on the raw text (no parsing)."""
-    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+_PAIR = re.compile(r"\[\]|\{\}")
+
+
+def json_depth(text: str, limit: int | None = None) -> int:
+    """How deep the arrays and objects of a JSON text nest, found on the raw text (no parsing).
+
+    Strings are removed, then the innermost empty pairs, one level a pass (all in C); past
+    `limit` passes the answer is "deeper than limit" (limit + 1) without counting further.
+    """
+    limit = MAX_JSON_DEPTH if limit is None else limit
+    if text.count("[") + text.count("{") <= limit:
         return 0  # cannot be too deep: the usual case, decided without a scan
     brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
-    return max(itertools.accumulate(_STEP[b] for b in brackets), default=0)
+    depth = 0
+    while brackets:
+        brackets, found = _PAIR.subn("", brackets)
+        if not found:
+            # Unbalanced, so not valid JSON anyway; a long run of openers is refused unparsed.
+            return limit + 1 if len(brackets) > 2 * limit else depth
+        depth += 1
+        if depth > limit:
+            return depth
+    return depth
 
 
 def _json_int(text: str) -> int | Decimal:
@@ -352,7 +367,10 @@ def _read_json(path: Path, text: str, encoding: str) -> IntakeFile:
     if isinstance(data, dict) and isinstance(data.get("orders"), list):
         data = data["orders"]
     items = data if isinstance(data, list) else [data]
-    records = [_unwrap_raw(i, item, None) for i, item in enumerate(items)]
+    records = [
+        _unwrap_raw(i, item, None) if type(item) is dict and "_raw" in item else SourceRecord(i, item)
+        for i, item in enumerate(items)
+    ]
     return IntakeFile(path, "json", encoding, records=records)
 
 
@@ -408,8 +426,21 @@ class Describer:
                               where="\x01", message="\x02")  # fmt: skip
         self._field = _template(t("intake.problem.field", lang, where="\x01", column="\x03", message="\x02"),
                                 where="\x01", column="\x03", message="\x02")  # fmt: skip
+        self._row_raw = t("intake.problem.row", lang, where="\x01", message="\x02")
+        self._where_raw = t(f"intake.where.{unit.value}", lang, file=source, position="\x00")
         self._messages: dict[Any, str] = {}
         self._texts: dict[int, str] = {}
+        # Problems without a field: "<where>: <message>" as one template per message, {position} left.
+        self._row_at: dict[str, str] = {}
+
+    def _row_template(self, message: str) -> str:
+        """"<where>: <message>" for one message as a format string with only {position} open."""
+
+        def shape(part: str) -> str:
+            return _template(part.replace("\x01", self._where_raw), position="\x00")
+
+        escaped = message.replace("{", "{{").replace("}", "}}")
+        return escaped.join(shape(part) for part in self._row_raw.split("\x02"))
 
     def message(self, problem: Problem) -> str:
         if not problem.params:
@@ -432,10 +463,16 @@ class Describer:
         if done is not None:
             return done
         message = self.message(problem)
-        where = self._file if problem.position is None else self._where.format(position=problem.position)
-        if problem.field is None:
-            text = self._row.format(where=where, message=message)
+        if problem.field is None and problem.position is not None:
+            tpl = self._row_at.get(message)
+            if tpl is None:
+                tpl = self._row_template(message)
+                self._row_at[message] = tpl
+            text = tpl.format(position=problem.position)
+        elif problem.field is None:
+            text = self._row.format(where=self._file, message=message)
         else:
+            where = self._file if problem.position is None else self._where.format(position=problem.position)
             column = problem.column or problem.field
             name = problem.field.rsplit(".", 1)[-1]
             if column.rsplit(".", 1)[-1] != name:
@@ -479,7 +516,8 @@ def write_quarantine(
     directory = Path(directory)
     make_private_dir(directory)
     d = describer or Describer(batch.source, batch.unit, lang)
-    reasons = {pos: "; ".join(map(d, probs)) for pos, probs in batch.problems_by_position().items()}
+    reasons = {pos: d(probs[0]) if len(probs) == 1 else "; ".join(map(d, probs))
+               for pos, probs in batch.problems_by_position().items()}  # fmt: skip
     if file.fmt == "csv":
         suffix, data = ".csv", _quarantine_csv(file, batch, reasons).encode("utf-8-sig")
     else:

@@ -125,8 +125,8 @@ def fingerprint(draft: OrderDraft) -> str:
     return hashlib.sha256(repr(content).encode("utf-8")).hexdigest()
 
 
-@dataclass(frozen=True)
-class RejectedOrder:
+@dataclass(slots=True)
+class RejectedOrder:  # read-only by convention; not frozen for the same reason as Problem
     """An order (or a record that could not be read as one) set aside with its problems."""
 
     positions: tuple[int, ...]

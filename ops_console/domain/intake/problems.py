@@ -20,9 +20,13 @@ class Unit(StrEnum):
     INDEX = "index"  # position in a JSON list, from 0
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Problem:
-    """One thing wrong (or worth a warning) in a source file; shown via the message catalog."""
+    """One thing wrong (or worth a warning) in a source file; shown via the message catalog.
+
+    Read-only by convention: not frozen, because a hostile file makes a million of them and a
+    frozen dataclass is several times slower to build (it was unhashable anyway: `params`).
+    """
 
     key: str
     position: int | None = None
