@@ -135,7 +135,12 @@ def ingest_file(
     ctx: AppContext, path: Path | str, *, lang: str | None = None, match_address: bool = True
 ) -> FileReport:
     with _gc_paused():
-        return _ingest_file(ctx, Path(path), lang, match_address)
+        try:
+            return _ingest_file(ctx, Path(path), lang, match_address)
+        except Exception as exc:  # noqa: BLE001 - the last net: one file's surprise never ends a run
+            report = FileReport(str(path), error=t("intake.file.failed", lang, error=error_text(exc)))
+            _record_unread(ctx, report, lang)
+            return report
 
 
 _gc_lock = threading.Lock()

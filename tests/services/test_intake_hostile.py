@@ -163,3 +163,18 @@ def test_arbitrary_json_text_through_the_reader(tmp_path: Path, value: object) -
     except IntakeError:
         return
     to_batch(file, SH)
+
+
+def test_a_surprise_while_storing_fails_that_file_only(intake: AppContext, tmp_path: Path, monkeypatch) -> None:
+    from ops_console.services import intake as service
+
+    path, _ = MAKERS["far_dates"](tmp_path)
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise ValueError("storage surprise 13912345678")
+
+    monkeypatch.setattr(service, "_store", broken)
+    report = ingest_file(intake, path, lang="en")
+    assert report.error == "the file could not be processed: ValueError: storage surprise 139****5678"
+    assert count(intake, "SELECT count(*) FROM event WHERE action = 'ingest'") == 1
+    assert count(intake, "SELECT count(*) FROM orders") == 0
