@@ -197,6 +197,13 @@ def _read_csv(path: Path, text: str, encoding: str) -> IntakeFile:
             break
         except csv.Error as exc:
             number += 1
+            if header is None:  # the header itself is malformed: take it split without quoting
+                raw = lines.lines[start].rstrip("\r\n") if start < len(lines.lines) else ""
+                lines.pos = start + 1
+                header = [h.strip() for h in next(csv.reader([raw], delimiter=delimiter, quoting=csv.QUOTE_NONE), [])]
+                norm_header = [h.lstrip("\ufeff").strip().lower() for h in header]
+                warnings.append(Problem("intake.csv.bad_record", number, None, None, {"line": start + 1, "error": str(exc)}))
+                continue
             _bad_line(lines, start, number, delimiter, "intake.csv.stray_quote" if "quote" in str(exc)
                       or "end of data" in str(exc) else "intake.csv.bad_record", str(exc), rows, problems)  # fmt: skip
             continue

@@ -178,3 +178,14 @@ def test_a_surprise_while_storing_fails_that_file_only(intake: AppContext, tmp_p
     assert report.error == "the file could not be processed: ValueError: storage surprise 139****5678"
     assert count(intake, "SELECT count(*) FROM event WHERE action = 'ingest'") == 1
     assert count(intake, "SELECT count(*) FROM orders") == 0
+
+
+def test_a_stray_quote_in_the_header_still_reads_the_rows(tmp_path: Path) -> None:
+    from tests.hostile_corpus import _csv, row
+
+    path = tmp_path / "h.csv"
+    text = _csv([row(0), row(1)]).replace("remarks", '"remarks', 1)
+    path.write_text(text, encoding="utf-8")
+    batch = to_batch(read_intake_file(path), SH)
+    assert len(batch.drafts) == 2 and batch.rejected == []
+    assert any(w.key == "intake.csv.bad_record" for w in batch.warnings)
