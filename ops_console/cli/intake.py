@@ -40,7 +40,8 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help=t("cli.opt.json"))] = False,
         poll: Annotated[float, typer.Option("--poll", help=t("cli.ingest.poll"), min=0.1)] = 2.0,
     ) -> None:
-        from ops_console.services.intake import FileReport, IngestSummary, database_error, ingest, watch
+        from ops_console.services.intake import FileReport, IngestSummary, database_error, ingest
+        from ops_console.services.intake_watch import watch
 
         if bool(files) == bool(watch_dir):
             fail(t("cli.ingest.files_or_watch"), 2)

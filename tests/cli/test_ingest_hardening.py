@@ -107,7 +107,7 @@ def test_watch_moves_a_poison_file_aside_and_takes_the_next(cli, tmp_path: Path)
 
 def test_watch_retries_a_busy_database_with_backoff(ctx, tmp_path: Path, monkeypatch) -> None:
     from ops_console.services import intake
-    from ops_console.services.intake import watch
+    from ops_console.services.intake_watch import watch
 
     inbox = tmp_path / "inbox"
     jsonl(inbox / "a.jsonl", range(3))

@@ -18,8 +18,9 @@ from sqlalchemy import text
 from ops_console.config import Settings
 from ops_console.domain.intake import SourceRecord, Unit, drafts_from_json
 from ops_console.services.context import AppContext
-from ops_console.services.intake import DONE_DIR, REJECTED_DIR, ingest, ingest_file, watch
+from ops_console.services.intake import DONE_DIR, REJECTED_DIR, ingest, ingest_file
 from ops_console.services.intake_files import load_batch
+from ops_console.services.intake_watch import watch
 from ops_console.services.lifecycle import receive_order, receive_orders
 from ops_console.storage.db import write_session
 from ops_console.storage.models import Order, OrderLine

@@ -291,7 +291,8 @@ def test_every_message_key_of_intake_and_master_data_exists() -> None:
     root = Path(__file__).resolve().parents[2] / "ops_console"
     used: set[str] = set()
     package = sorted(f"domain/intake/{p.name}" for p in (root / "domain/intake").glob("*.py"))
-    for rel in (*package, "services/intake_files.py", "services/intake.py", "services/masterdata.py",
+    for rel in (*package, "services/intake_files.py", "services/intake.py", "services/intake_quarantine.py",
+                "services/intake_watch.py", "services/masterdata.py",
                 "cli/intake.py", "cli/masterdata.py"):  # fmt: skip
         used |= set(re.findall(r"""["']((?:intake|masterdata|review|cli\.ingest|cli\.masterdata)\.[a-z0-9_.]+)["']""",
                                (root / rel).read_text(encoding="utf-8")))  # fmt: skip
