@@ -189,3 +189,14 @@ def test_a_stray_quote_in_the_header_still_reads_the_rows(tmp_path: Path) -> Non
     batch = to_batch(read_intake_file(path), SH)
     assert len(batch.drafts) == 2 and batch.rejected == []
     assert any(w.key == "intake.csv.bad_record" for w in batch.warnings)
+
+
+def test_master_data_row_with_a_stray_quote_is_named_not_taken(ctx: AppContext, tmp_path: Path) -> None:
+    from ops_console.services.masterdata import import_stores
+
+    stores = tmp_path / "stores.csv"
+    stores.write_text('store_id,name,kind,phone,keywords\nS01,阳光店,self,0571-88886666,阳光小区\n'
+                      'S02,"河畔店,franchise,,河畔花园\nS03,湖滨店,self,,湖滨路\n', encoding="utf-8")  # fmt: skip
+    result = import_stores(ctx, stores, lang="en")
+    assert result.added == 2 and result.rejected_rows == [3]
+    assert any("unbalanced quote on line 3" in e for e in result.errors), result.errors
