@@ -36,6 +36,7 @@ class UiSettings:
 class IntakeSettings:
     quarantine_dir: str = "data/quarantine"
     entry_minutes: int = 5
+    max_date_skew_days: int = 366  # order and appointment times further from now are set aside
 
 
 @dataclass(frozen=True)
@@ -279,6 +280,7 @@ def _check(s: Settings) -> None:
         "delivery.sla_minutes": s.delivery.sla_minutes,
         "ui.reveal_seconds": s.ui.reveal_seconds,
         "ui.session_hours": s.ui.session_hours,
+        "intake.max_date_skew_days": s.intake.max_date_skew_days,
     }
     for key, value in positive.items():
         if value <= 0:

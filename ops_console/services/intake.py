@@ -1,6 +1,6 @@
 """Intake of platform files: drafts → orders, idempotent, in one transaction per file.
 
-- Each file is read and checked (services/intake_files.py, domain/intake.py). Orders with a
+- Each file is read and checked (services/intake_files.py, domain/intake/). Orders with a
   problem are set aside whole in `intake.quarantine_dir` (written before the transaction, so a
   retry never writes twice); the others go on.
 - Idempotence: an order is known by (channel, order_no). Arriving again with the same content
@@ -12,37 +12,47 @@
 - A line whose SKU is not in the catalogue is kept, with a warning; its category and step then
   come from the file (else `default` / 1).
 - Every file leaves one `ingest` Event (subject `intake`) with its counts.
-- `watch` takes the files of a folder as they arrive and moves each to `done/` when everything
-  in it was taken in, or `rejected/` when anything was set aside, in conflict or unreadable.
+- `watch` (services/intake_watch.py) takes the files of a folder as they arrive and moves each to
+  `done/` when everything in it was taken in, or `rejected/` when anything was set aside, in
+  conflict or unreadable.
 """
 
 from __future__ import annotations
 
 import gc
-import shutil
 import threading
-import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, select
 
-from ops_console.domain.intake import IntakeBatch, OrderDraft, Problem, line_category, unknown_sku_warnings
+from ops_console.domain.intake import (
+    Checks,
+    IntakeBatch,
+    OrderDraft,
+    Problem,
+    error_text,
+    line_category,
+    unknown_sku_warnings,
+)
 from ops_console.domain.types import Category, SubjectType
+from ops_console.i18n import t
 from ops_console.services.bulk_receive import receive_orders
 from ops_console.services.context import SYSTEM, AppContext
 from ops_console.services.events import record
 from ops_console.services.intake_files import (
-    INTAKE_SUFFIXES,
+    Describer,
     IntakeFile,
     IntakeFileError,
     describe,
     load_batch,
     quarantine_path,
+    write_private,
     write_quarantine,
 )
 from ops_console.storage.db import write_session
@@ -71,7 +81,8 @@ class FileReport:
     problems: list[str] = field(default_factory=list)  # why orders were set aside
     conflicts: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    error: str | None = None  # the file could not be read at all
+    error: str | None = None  # nothing could be done: the file unreadable or the database unusable
+    busy: bool = False  # the error is a lock held elsewhere: the same file may be tried again
 
     @property
     def ok(self) -> bool:
@@ -92,6 +103,13 @@ class IngestSummary:
     @property
     def ok(self) -> bool:
         return all(f.ok for f in self.files)
+
+    @property
+    def exit_code(self) -> int:
+        """0 all taken in; 1 some orders set aside or in conflict; 2 a file where nothing could be done."""
+        if any(f.error for f in self.files):
+            return 2
+        return 0 if self.ok else 1
 
     def as_dict(self) -> dict[str, Any]:
         """The one JSON object of `ingest --json` (the counts of CONTRACTS, then the messages)."""
@@ -115,7 +133,12 @@ def ingest_file(
     ctx: AppContext, path: Path | str, *, lang: str | None = None, match_address: bool = True
 ) -> FileReport:
     with _gc_paused():
-        return _ingest_file(ctx, Path(path), lang, match_address)
+        try:
+            return _ingest_file(ctx, Path(path), lang, match_address)
+        except Exception as exc:  # noqa: BLE001 - the last net: one file's surprise never ends a run
+            report = FileReport(str(path), error=t("intake.file.failed", lang, error=error_text(exc)))
+            _record_unread(ctx, report, lang)
+            return report
 
 
 _gc_lock = threading.Lock()
@@ -148,30 +171,40 @@ def _gc_paused() -> Iterator[None]:
 
 
 def _ingest_file(ctx: AppContext, path: Path, lang: str | None, match_address: bool) -> FileReport:
+    """One file, never raising: what went wrong is in the report (`error`, `busy`)."""
     report = FileReport(str(path))
     quarantine_dir = Path(ctx.settings.intake.quarantine_dir)
+    checks = Checks(now=ctx.clock.now(), max_date_skew=timedelta(days=min(ctx.settings.intake.max_date_skew_days, MAX_SKEW_DAYS)))
     try:
-        file, batch = load_batch(path, ctx.settings.tz)
+        file, batch = load_batch(path, ctx.settings.tz, checks)
     except IntakeFileError as exc:
         report.error = exc.message(lang)
-        if path.is_file():  # keep the bytes for whoever sorts it out
-            target = quarantine_path(quarantine_dir, path, ctx.clock.now(), path.suffix)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
-            report.quarantine = str(target)
+        _keep_copy(report, path, quarantine_dir, ctx, lang)
+        _record_unread(ctx, report, lang)
         return report
-    _set_aside(report, file, batch, quarantine_dir, ctx, lang)
+    try:
+        _set_aside(report, file, batch, quarantine_dir, ctx, lang)
+    except OSError as exc:
+        # Without the quarantine copy the set-aside orders would exist nowhere but in the source:
+        # store nothing, so the file is handled again once the folder is writable.
+        report.error = t("intake.file.failed", lang, error=error_text(exc))
+        _record_unread(ctx, report, lang)
+        return report
     drafts = _first_arrivals(report, batch, lang)
-    for attempt in range(3):
-        try:
-            with write_session(ctx.engine) as session:
-                stored = _store(session, ctx, report, batch, drafts, lang, match_address)
-            break
-        except IntegrityError:
-            # Another process took some of these orders in meanwhile (PostgreSQL; on SQLite the
-            # write lock is held from the start): look again, they are duplicates or conflicts now.
-            if attempt == 2:
-                raise
+    try:
+        for attempt in range(3):
+            try:
+                with write_session(ctx.engine) as session:
+                    stored = _store(session, ctx, report, batch, drafts, lang, match_address)
+                break
+            except IntegrityError:
+                # Another process took some of these orders in meanwhile (PostgreSQL; on SQLite the
+                # write lock is held from the start): look again, they are duplicates or conflicts now.
+                if attempt == 2:
+                    raise
+    except DBAPIError as exc:
+        _database_failed(report, exc, lang)
+        return report
     report.new = stored.new
     report.duplicate += stored.duplicate
     report.conflict += stored.conflict
@@ -179,6 +212,55 @@ def _ingest_file(ctx: AppContext, path: Path, lang: str | None, match_address: b
     report.warnings += stored.warnings
     report.statuses = stored.statuses
     return report
+
+
+MAX_SKEW_DAYS = 100_000  # a bigger setting means "no window"; timedelta itself stops at 999,999,999 days
+
+
+def _database_failed(report: FileReport, exc: DBAPIError, lang: str | None) -> None:
+    text = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc).strip() else type(exc).__name__
+    report.busy = is_busy(exc)
+    report.error = t("intake.db.busy" if report.busy else "intake.db.unusable", lang, error=text)
+
+
+def database_error(exc: BaseException, label: str, lang: str | None = None) -> str | None:
+    """The message for a database that cannot be opened or used (None: not a database problem)."""
+    if not isinstance(exc, DBAPIError | OSError):
+        return None
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return t("intake.db.busy" if is_busy(exc) else "intake.db.unusable", lang, error=f"{label}: {first}")
+
+
+def is_busy(exc: BaseException) -> bool:
+    """A lock another process holds (worth retrying), as opposed to a database that is broken."""
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    return "locked" in text or "busy" in text or "could not obtain lock" in text or "lock timeout" in text
+
+
+def _keep_copy(report: FileReport, path: Path, directory: Path, ctx: AppContext, lang: str | None) -> None:
+    """The bytes of an unreadable file, for whoever sorts it out (user-only, like every copy)."""
+    try:
+        if not path.is_file():
+            return
+        target = quarantine_path(directory, path, ctx.clock.now(), path.suffix)
+        write_private(target, path.read_bytes())
+        report.quarantine = str(target)
+    except OSError as exc:
+        report.warnings.append(t("intake.file.failed", lang, error=error_text(exc)))
+
+
+def _record_unread(ctx: AppContext, report: FileReport, lang: str | None) -> None:
+    """The ingest event of a file that was not taken in: every file leaves one."""
+    counts = {name: getattr(report, name) for name in COUNTS}
+    try:
+        with write_session(ctx.engine) as session:
+            record(session, ctx.clock.now(), SYSTEM, SubjectType.INTAKE, Path(report.path).name, INGEST_ACTION,
+                   detail={**counts, "quarantine": report.quarantine, "file": report.path, "error": report.error})  # fmt: skip
+    except DBAPIError as exc:
+        first = report.error
+        _database_failed(report, exc, lang)
+        report.error = f"{first}; {report.error}"
 
 
 @dataclass
@@ -198,14 +280,17 @@ def _set_aside(
 ) -> None:
     report.rejected = len(batch.rejected)
     report.rejected_rows = len(batch.rejected_positions)
+    # Cut remarks: the order is kept, the warning names it, the record is in the quarantine copy.
     report.received = len(batch.drafts) + len(batch.rejected)
-    report.problems = [
-        describe(p, batch.source, batch.unit, lang)
-        for p in sorted((p for r in batch.rejected for p in r.problems), key=lambda p: p.position or 0)
-    ]
-    report.warnings = [describe(w, batch.source, batch.unit, lang) for w in batch.warnings]
-    written = write_quarantine(file, batch, directory, ctx.clock.now(), lang)
+    d = Describer(batch.source, batch.unit, lang)
+    report.problems = [d(p) for p in sorted((p for r in batch.rejected for p in r.problems), key=_position)]
+    report.warnings = [d(w) for w in batch.warnings]
+    written = write_quarantine(file, batch, directory, ctx.clock.now(), lang, d)
     report.quarantine = str(written) if written else None
+
+
+def _position(problem: Problem) -> int:
+    return problem.position or 0
 
 
 def _first_arrivals(report: FileReport, batch: IntakeBatch, lang: str | None) -> list[OrderDraft]:
@@ -341,66 +426,3 @@ def catalogue_facts(session: Session, codes: set[str]) -> dict[str, tuple[Catego
                 cat = Category.DEFAULT
             out[code] = (cat, step or 1)
     return out
-
-
-# --------------------------------------------------------------------------- watching a folder
-
-
-def _candidates(directory: Path) -> list[Path]:
-    return sorted(
-        p
-        for p in directory.iterdir()
-        if p.is_file() and p.suffix.lower() in INTAKE_SUFFIXES and not p.name.startswith((".", "~"))
-    )
-
-
-def _move(path: Path, folder: Path) -> Path:
-    folder.mkdir(exist_ok=True)
-    target = folder / path.name
-    n = 1
-    while target.exists():
-        target = folder / f"{path.stem}-{n}{path.suffix}"
-        n += 1
-    return Path(shutil.move(str(path), str(target)))
-
-
-def watch(
-    ctx: AppContext,
-    directory: Path | str,
-    *,
-    once: bool = False,
-    poll_seconds: float = 2.0,
-    should_stop: Callable[[], bool] | None = None,
-    on_report: Callable[[FileReport, Path], None] | None = None,
-    lang: str | None = None,
-    match_address: bool = True,
-) -> list[FileReport]:
-    """Take in the files of `directory`: each to `done/` or `rejected/` beside them afterwards.
-
-    A file is taken once its size and modification time stayed the same between two looks (it
-    is no longer being written); with `once`, what is there is taken at once and the call returns.
-    """
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise IntakeFileError(directory, "intake.watch.not_a_folder")
-    reports: list[FileReport] = []
-    seen: dict[Path, tuple[int, int]] = {}
-    while True:
-        for path in _candidates(directory):
-            try:
-                stat = path.stat()
-            except FileNotFoundError:
-                continue
-            signature = (stat.st_size, stat.st_mtime_ns)
-            if not once and seen.get(path) != signature:
-                seen[path] = signature  # look again next round: still being written?
-                continue
-            seen.pop(path, None)
-            report = ingest_file(ctx, path, lang=lang, match_address=match_address)
-            moved = _move(path, directory / (DONE_DIR if report.ok else REJECTED_DIR))
-            reports.append(report)
-            if on_report is not None:
-                on_report(report, moved)
-        if once or (should_stop is not None and should_stop()):
-            return reports
-        time.sleep(poll_seconds)

@@ -138,6 +138,9 @@ def _read(path: Path, headers: dict[str, tuple[str, ...]]) -> _Rows:
     for number, cells in file.rows:
         if all(is_blank(c) for c in cells):
             continue
+        if number in file.row_problems:  # not readable as written (a stray quote …): named, not taken
+            out.problems.append(file.row_problems[number])
+            continue
         if len(cells) != width:
             out.problems.append(Problem("intake.row.width", number, None, None, {"found": len(cells), "expected": width}))
             continue

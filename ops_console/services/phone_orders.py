@@ -1,6 +1,6 @@
 """Phone orders (DOMAIN step 1): a dispatcher types the order while the customer is on the line.
 
-The form is checked by the intake rules themselves (`domain/intake.py`, the same parsers and
+The form is checked by the intake rules themselves (`domain/intake/`, the same parsers and
 cross-field checks as a platform file; no second validator): the form becomes one intake record
 with channel `phone`, and every problem comes back with the form field it belongs to, so the
 console shows it next to that field. What intake cannot know is added here: a line's SKU must be

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from ops_console.storage.types import UTCDateTime
@@ -98,7 +98,8 @@ class Order(SQLModel, table=True):
     payment_status: str = Field(default="paid", max_length=16)
     amount: int = 0  # fen: sum of lines
     paid_amount: int = 0  # fen
-    remarks: str = Field(default="", max_length=2000)
+    # Text: platform remarks are kept verbatim up to 64 KiB (domain/intake MAX_REMARKS).
+    remarks: str = Field(default="", sa_type=Text)
     urgent: bool = False
     custom: bool = False
     appointment_at: datetime | None = _dt()

@@ -19,8 +19,9 @@ from ops_console.config import Settings
 from ops_console.domain.intake import SourceRecord, Unit, drafts_from_json
 from ops_console.services.bulk_receive import receive_orders
 from ops_console.services.context import AppContext
-from ops_console.services.intake import DONE_DIR, REJECTED_DIR, ingest, ingest_file, watch
+from ops_console.services.intake import DONE_DIR, REJECTED_DIR, ingest, ingest_file
 from ops_console.services.intake_files import load_batch
+from ops_console.services.intake_watch import watch
 from ops_console.services.receiving import receive_order
 from ops_console.storage.db import write_session
 from ops_console.storage.models import Order, OrderLine
@@ -142,7 +143,9 @@ def test_fixed_csv_quarantine_is_taken_in_again(shop: AppContext, tmp_path: Path
     assert "field 数量 (qty)" in body[1][-1]
     col = {h: i for i, h in enumerate(header)}
     fixes = {"数量": {"0": "12"}, "联系电话": {"12345": "13900009999"}, "订单号": {"2.02411E+15": "MT24005"},
-             "收货地址": {"阳光小区2栋": "阳光小区1栋"}, "单价": {"-1": "3.50"}}  # fmt: skip
+             "收货地址": {"阳光小区2栋": "阳光小区1栋"}, "单价": {"'-1": "3.50"}}  # fmt: skip
+    # A cell a spreadsheet would evaluate is written with a leading quote (CONTRACTS export rule).
+    assert "'-1" in [r[col["单价"]] for r in body]
     for r in body:
         for name, change in fixes.items():
             r[col[name]] = change.get(r[col[name]], r[col[name]])

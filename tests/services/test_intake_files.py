@@ -20,6 +20,7 @@ from ops_console.services.intake_files import (
     describe,
     describe_all,
     load_batch,
+    neutralise,
     quarantine_path,
     read_intake_file,
     write_quarantine,
@@ -101,7 +102,10 @@ def test_csv_quarantine_keeps_original_columns_plus_reason(tmp_path: Path) -> No
     header, rows = _read_csv(path)
     assert header == [*GEN.ZH_HEADER, "reason"]
     original = {i + 2: r for i, r in enumerate(GEN.GB_ROWS)}
-    assert [r[:-1] for r in rows] == [original[p] for p in GEN.EXPECTED["orders_gb18030.csv"]["rejected_rows"]]
+    # Cells a spreadsheet would evaluate (here the price -1) carry a leading quote; the rest verbatim.
+    assert [r[:-1] for r in rows] == [[neutralise(c) for c in original[p]]
+                                      for p in GEN.EXPECTED["orders_gb18030.csv"]["rejected_rows"]]  # fmt: skip
+    assert "'-1" in [c for r in rows for c in r]
     reasons = [r[-1] for r in rows]
     assert reasons[0] == "orders_gb18030.csv row 5: order MT24003 set aside because of row 6"
     assert reasons[1].startswith("orders_gb18030.csv row 6, field 数量 (qty): quantity must be greater than 0")
@@ -115,7 +119,7 @@ def test_fixed_csv_quarantine_can_be_ingested_again(tmp_path: Path) -> None:
     assert path is not None
     header, rows = _read_csv(path)
     col = {h: i for i, h in enumerate(header)}
-    fixes = {"0": "12", "12345": "13900009999", "2.02411E+15": "MT24005", "阳光小区2栋": "阳光小区1栋", "-1": "3.50"}
+    fixes = {"0": "12", "12345": "13900009999", "2.02411E+15": "MT24005", "阳光小区2栋": "阳光小区1栋", "'-1": "3.50"}
     for r in rows:
         for name in ("数量", "联系电话", "订单号", "收货地址", "单价"):
             r[col[name]] = fixes.get(r[col[name]], r[col[name]])
@@ -286,7 +290,9 @@ def test_every_message_key_of_intake_and_master_data_exists() -> None:
 
     root = Path(__file__).resolve().parents[2] / "ops_console"
     used: set[str] = set()
-    for rel in ("domain/intake.py", "services/intake_files.py", "services/intake.py", "services/masterdata.py",
+    package = sorted(f"domain/intake/{p.name}" for p in (root / "domain/intake").glob("*.py"))
+    for rel in (*package, "services/intake_files.py", "services/intake.py", "services/intake_quarantine.py",
+                "services/intake_watch.py", "services/masterdata.py",
                 "cli/intake.py", "cli/masterdata.py"):  # fmt: skip
         used |= set(re.findall(r"""["']((?:intake|masterdata|review|cli\.ingest|cli\.masterdata)\.[a-z0-9_.]+)["']""",
                                (root / rel).read_text(encoding="utf-8")))  # fmt: skip

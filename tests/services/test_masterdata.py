@@ -107,7 +107,7 @@ def test_bad_store_rows_are_named_good_rows_kept(ctx: AppContext, tmp_path: Path
         "s.csv row 3, field 门店编号 (store_id): id “S 2” is not valid (no spaces)",
         "s.csv row 3, field 门店名称 (name): is required",
         "s.csv row 3, field 类型 (kind): unknown store kind “chain” (known: 自营/self, 加盟/franchise)",
-        "s.csv row 3, field 电话 (phone): not a phone number: “123” (expected an 11-digit mobile number, a landline with "
+        "s.csv row 3, field 电话 (phone): not a phone number: “*23” (expected an 11-digit mobile number, a landline with "
         "area code such as 0578-8477454, or a privacy number with extension such as 17012345678转1234)",
         "s.csv row 4: this row has 5 values, the header has 6 columns (an unquoted comma?)",
         "s.csv row 5, field 门店编号 (store_id): id S01 already came in row 2; this row is not taken",
