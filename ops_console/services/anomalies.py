@@ -17,9 +17,9 @@ Event (subject type `anomaly`) with who and when.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
@@ -159,7 +159,7 @@ def raise_finding(
     ctx: AppContext,
     finding: Finding,
     *,
-    order: Order | None = None,
+    order: Order | _OrderRef | None = None,
     store_id: str | None = None,
     episode: str = "",
     reopen: bool = True,
@@ -229,34 +229,43 @@ class _Cache:
     th: Thresholds
 
 
-def _order_facts(ctx: AppContext, order: Order, lines: Iterable[OrderLine], skus: dict[str, tuple[int, int]],
-                 th: Thresholds) -> OrderFacts:
-    placed = order.placed_at or order.received_at or ctx.clock.now()
-    local = placed.astimezone(ctx.settings.tz)
-    facts = tuple(LineFacts(li.sku, li.qty, skus.get(li.sku, (li.step or 1, 0))[0] or li.step or 1,
-                            skus[li.sku][1] if li.sku in skus else None) for li in lines)
-    return OrderFacts(order.id or 0, order.order_no, order.kind, placed, local.hour * 60 + local.minute,
-                      order.amount, facts, store_id=order.store_id, phone=order.phone or "",
-                      payment_method=order.payment_method)
+_FACT_COLUMNS = (Order.id, Order.order_no, Order.kind, Order.placed_at, Order.received_at, Order.amount,
+                 Order.store_id, Order.phone, Order.payment_method)
 
 
-def _history_orders(session: Session, ctx: AppContext, th: Thresholds, since: datetime | None, after_id: int,
-                    exclude: Sequence[int]) -> Iterable[tuple[Order, list[OrderLine]]]:
-    """Orders for the history (not cancelled / rejected), oldest first, with their lines."""
-    q = select(Order).where(col(Order.id) > after_id, col(Order.status).not_in(("cancelled", "rejected")))
+def _facts_of(ctx: AppContext, row: Sequence[Any], lines: tuple[LineFacts, ...]) -> OrderFacts:
+    """OrderFacts from a row of `_FACT_COLUMNS`."""
+    oid, no, kind, placed, received, amount, store_id, phone, method = row[:9]
+    at = placed or received or ctx.clock.now()
+    if at.tzinfo is None:  # raw rows on SQLite may come back naive: stored as UTC
+        at = at.replace(tzinfo=UTC)
+    local = at.astimezone(ctx.settings.tz)
+    return OrderFacts(oid, no, kind, at, local.hour * 60 + local.minute, amount, lines, store_id=store_id,
+                      phone=phone or "", payment_method=method)
+
+
+def _history_facts(session: Session, ctx: AppContext, since: datetime | None, after_id: int,
+                   exclude: Sequence[int]) -> list[OrderFacts]:
+    """Orders for the history (not cancelled / rejected), oldest first, as facts: plain columns,
+    no ORM objects (priming reads 90 days of a city's orders)."""
+    q = select(*_FACT_COLUMNS).where(col(Order.id) > after_id, col(Order.status).not_in(("cancelled", "rejected")))
     if since is not None:
         q = q.where(col(Order.placed_at) >= since)
     if exclude:
         q = q.where(col(Order.id).not_in(list(exclude)))
-    orders = list(session.exec(q.order_by(col(Order.placed_at), col(Order.id))))
-    if not orders:
+    rows = list(session.exec(q))
+    if not rows:
         return []
-    by_order: dict[int, list[OrderLine]] = {}
-    ids = [o.id for o in orders]
-    for i in range(0, len(ids), 900):
-        for line in session.exec(select(OrderLine).where(col(OrderLine.order_id).in_(ids[i:i + 900]))):
-            by_order.setdefault(line.order_id, []).append(line)
-    return [(o, by_order.get(o.id or 0, [])) for o in orders]
+    lines: dict[int, list[LineFacts]] = {}
+    lq = select(OrderLine.order_id, OrderLine.sku, OrderLine.qty).where(col(OrderLine.order_id) > after_id)
+    if len(rows) < 900:
+        lq = select(OrderLine.order_id, OrderLine.sku, OrderLine.qty).where(
+            col(OrderLine.order_id).in_([r[0] for r in rows]))
+    for order_id, sku, qty in session.exec(lq):
+        lines.setdefault(order_id, []).append(LineFacts(sku, qty))
+    out = [_facts_of(ctx, r, tuple(lines.get(r[0], ()))) for r in rows]
+    out.sort(key=lambda f: (f.placed_at, f.order_id))
+    return out
 
 
 def history_index(session: Session, ctx: AppContext, exclude: Sequence[int] = ()) -> HistoryIndex:
@@ -264,22 +273,33 @@ def history_index(session: Session, ctx: AppContext, exclude: Sequence[int] = ()
     orders written since (by anyone: other processes too) are added before judging new ones."""
     th = thresholds(ctx.settings)
     cache = ctx.cache.get(CACHE_KEY)
+    since: datetime | None = None
     if not isinstance(cache, _Cache) or cache.th != th:
         cache = _Cache(HistoryIndex(th), 0, th)
         ctx.cache[CACHE_KEY] = cache
-        since: datetime | None = ctx.clock.now() - timedelta(days=th.history_days)
-    else:
-        since = None
+        since = ctx.clock.now() - timedelta(days=th.history_days)
     newest = session.exec(select(func.max(Order.id))).one() or 0
     if newest > cache.last_id:
-        for order, lines in _history_orders(session, ctx, th, since, cache.last_id, exclude):
-            cache.index.observe(_order_facts(ctx, order, lines, {}, th))
+        observe = cache.index.observe
+        for facts in _history_facts(session, ctx, since, cache.last_id, exclude):
+            observe(facts)
         cache.last_id = newest
     return cache.index
 
 
 def forget_history(ctx: AppContext) -> None:
     ctx.cache.pop(CACHE_KEY, None)
+
+
+@dataclass(frozen=True)
+class _OrderRef:
+    """What an alert needs of its order (the new orders' path reads columns, not ORM objects)."""
+
+    id: int
+    order_no: str
+    kind: str
+    store_id: str | None
+    channel: str
 
 
 def evaluate_new_orders(session: Session, ctx: AppContext, order_ids: Sequence[int]) -> dict[int, list[Finding]]:
@@ -289,38 +309,49 @@ def evaluate_new_orders(session: Session, ctx: AppContext, order_ids: Sequence[i
     Judges each order against the history before it, raises its alerts, adds it to the history,
     applies payment / tracking notices that arrived before the order, and holds a replenishment
     order that trips a hold rule (services/replenishment.py). Returns the findings per order id.
+    A few queries per call whatever the number of orders: call it once per batch.
     """
     if not order_ids:
         return {}
-    th = thresholds(ctx.settings)
-    index = history_index(session, ctx, exclude=order_ids)
-    orders = {o.id: o for o in session.exec(select(Order).where(col(Order.id).in_(list(order_ids))))}
-    lines: dict[int, list[OrderLine]] = {}
-    for line in session.exec(select(OrderLine).where(col(OrderLine.order_id).in_(list(order_ids)))
-                             .order_by(col(OrderLine.line_no))):
-        lines.setdefault(line.order_id, []).append(line)
-    codes = {li.sku for ls in lines.values() for li in ls}
-    skus = {code: (step, stock) for code, step, stock in
-            session.exec(select(Sku.code, Sku.step, Sku.stock).where(col(Sku.code).in_(list(codes))))} if codes else {}
-    out: dict[int, list[Finding]] = {}
     from ops_console.services import payments, replenishment
 
-    for order_id in order_ids:
-        order = orders.get(order_id)
-        if order is None:
+    th = thresholds(ctx.settings)
+    index = history_index(session, ctx, exclude=order_ids)
+    ids = list(order_ids)
+    rows = {r[0]: r for r in session.exec(select(*_FACT_COLUMNS, Order.channel).where(col(Order.id).in_(ids)))}
+    raw_lines: dict[int, list[tuple[str, float, int]]] = {}
+    for order_id, sku, qty, step in session.exec(
+            select(OrderLine.order_id, OrderLine.sku, OrderLine.qty, OrderLine.step)
+            .where(col(OrderLine.order_id).in_(ids)).order_by(col(OrderLine.order_id), col(OrderLine.line_no))):
+        raw_lines.setdefault(order_id, []).append((sku, qty, step))
+    codes = list({sku for ls in raw_lines.values() for sku, _, _ in ls})
+    catalogue = {code: (step, stock) for code, step, stock in
+                 session.exec(select(Sku.code, Sku.step, Sku.stock).where(col(Sku.code).in_(codes)))} if codes else {}
+    out: dict[int, list[Finding]] = {}
+    for order_id in ids:
+        row = rows.get(order_id)
+        if row is None:
             continue
-        facts = _order_facts(ctx, order, lines.get(order_id, []), skus, th)
+        lines = []
+        for sku, qty, step in raw_lines.get(order_id, ()):
+            known = catalogue.get(sku)
+            lines.append(LineFacts(sku, qty, (known[0] if known else step) or 1, known[1] if known else None))
+        facts = _facts_of(ctx, row, tuple(lines))
         findings = evaluate_order(facts, index, th)
         index.observe(facts)
-        for finding in findings:
-            raise_finding(session, ctx, finding, order=order)
         out[order_id] = findings
-        if order.kind == "replenishment":
-            replenishment.after_rules(session, ctx, order, findings)
-        payments.apply_waiting(session, ctx, order)
+        ref = _OrderRef(order_id, row[1], row[2], row[6], row[9])
+        for finding in findings:
+            raise_finding(session, ctx, finding, order=ref)
+        if ref.kind == "replenishment":
+            order = session.get(Order, order_id)
+            if order is not None:
+                replenishment.after_rules(session, ctx, order, findings)
+    payments.apply_waiting_many(session, ctx, [(order_id, rows[order_id][9], rows[order_id][1])
+                                               for order_id in ids if order_id in rows])
     cache = ctx.cache.get(CACHE_KEY)
     if isinstance(cache, _Cache):
-        cache.last_id = max(cache.last_id, *order_ids)
+        cache.last_id = max(cache.last_id, *ids)
     return out
 
 

@@ -160,19 +160,40 @@ def record_tracking_update(s: Session, ctx: AppContext, rec: TrackingRecord) -> 
 
 def apply_waiting(s: Session, ctx: AppContext, order: Order) -> int:
     """Apply the notices that arrived before their order (called when the order is received)."""
+    return apply_waiting_many(s, ctx, [(order.id or 0, order.channel, order.order_no)])
+
+
+def apply_waiting_many(s: Session, ctx: AppContext, orders: Sequence[tuple[int, str, str]]) -> int:
+    """`apply_waiting` for new orders given as (id, channel, order_no): two queries for the batch
+    (the notices not applied yet are few: only those that came before their order)."""
+    if not orders:
+        return 0
     now = ctx.clock.now()
-    waiting = list(s.exec(select(Payment).where(Payment.channel == order.channel, Payment.order_no == order.order_no,
-                                                col(Payment.applied_at).is_(None)).order_by(col(Payment.id))))
-    tracking = list(s.exec(select(TrackingUpdate).where(TrackingUpdate.channel == order.channel,
-                                                        TrackingUpdate.order_no == order.order_no,
-                                                        col(TrackingUpdate.applied_at).is_(None))))
-    for row in (*waiting, *tracking):
-        row.applied_at = now
-        s.add(row)
-    s.flush()
-    for p in waiting:
-        _evaluate(s, ctx, order, new=PaymentFacts(p.payment_ref, p.amount, p.status))
-    return len(waiting) + len(tracking)
+    wanted = {(channel, no): oid for oid, channel, no in orders}
+    numbers = list({no for _, _, no in orders})
+    applied = 0
+    payments_by_order: dict[int, list[Payment]] = {}
+    for model in (Payment, TrackingUpdate):
+        q = select(model).where(col(model.applied_at).is_(None))
+        if len(numbers) <= 500:
+            q = q.where(col(model.order_no).in_(numbers))
+        for row in s.exec(q.order_by(col(model.id))):
+            oid = wanted.get((row.channel, row.order_no))
+            if oid is None:
+                continue
+            row.applied_at = now
+            s.add(row)
+            applied += 1
+            if isinstance(row, Payment):
+                payments_by_order.setdefault(oid, []).append(row)
+    if applied:
+        s.flush()
+    for oid, rows in payments_by_order.items():
+        order = s.get(Order, oid)
+        if order is not None:
+            for p in rows:
+                _evaluate(s, ctx, order, new=PaymentFacts(p.payment_ref, p.amount, p.status))
+    return applied
 
 
 def orphaned(ctx: AppContext) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from ops_console.domain.anomaly.base import Finding, RuleId, Thresholds, subject_of
 from ops_console.domain.anomaly.stats import Series, Stats, surge_limit, surges
@@ -42,6 +43,11 @@ class OrderFacts:
     store_id: str | None = None
     phone: str = ""
     payment_method: str = "online"
+
+    @cached_property
+    def signature(self) -> tuple[tuple[str, float], ...]:
+        """SKUs and quantities, in any order: what makes two orders "the same lines"."""
+        return line_signature(self.lines)
 
 
 def history_owner(order: OrderFacts) -> tuple[str, str] | None:
@@ -98,7 +104,8 @@ def amount_cap(order: OrderFacts, th: Thresholds) -> Finding | None:
 
 
 def step_mismatch(order: OrderFacts, line: LineFacts) -> Finding | None:
-    """A quantity that is not a whole multiple of the SKU's order step (步长)."""
+    """A quantity that is not a whole multiple of the SKU's order step (步长, seed 004 §1.3: the
+    stores' orders; `evaluate_order` asks it for replenishment lines only)."""
     step = line.step if line.step and line.step > 0 else 1
     ratio = line.qty / step
     if abs(ratio - round(ratio)) < 1e-9:
@@ -149,7 +156,7 @@ def duplicate_order(order: OrderFacts, recent: Iterable[RecentOrder], th: Thresh
     if order.kind != CUSTOMER or not order.phone:
         return None
     window = timedelta(minutes=th.duplicate_minutes)
-    signature = line_signature(order.lines)
+    signature = order.signature
     for other in recent:
         if other.order_id != order.order_id and other.signature == signature \
                 and abs(order.placed_at - other.placed_at) <= window:
@@ -167,18 +174,24 @@ class HistoryIndex:
 
     def __init__(self, th: Thresholds) -> None:
         self.th = th
-        self.qty: dict[tuple[str, str, str], Series] = {}
+        self.qty: dict[tuple[str, str], dict[str, Series]] = {}  # owner → SKU → quantities
         self.amount: dict[tuple[str, str], Series] = {}
         self.recent: dict[str, deque[RecentOrder]] = {}
         self.orders = 0
+        self._window = timedelta(days=th.history_days)
+        self._duplicate = timedelta(minutes=th.duplicate_minutes)
 
-    def qty_stats(self, owner: tuple[str, str], sku: str, now: datetime) -> Stats | None:
-        series = self.qty.get((owner[0], owner[1], sku))
-        return series.stats(now, self.th.history_days, self.th.min_history) if series is not None else None
+    def cutoff(self, now: datetime) -> datetime:
+        """The oldest instant of the history that counts at `now`."""
+        return now - self._window
 
-    def amount_stats(self, owner: tuple[str, str], now: datetime) -> Stats | None:
+    def qty_stats(self, owner: tuple[str, str], sku: str, cutoff: datetime) -> Stats | None:
+        series = self.qty.get(owner, {}).get(sku)
+        return series.stats(cutoff, self.th.min_history) if series is not None else None
+
+    def amount_stats(self, owner: tuple[str, str], cutoff: datetime) -> Stats | None:
         series = self.amount.get(owner)
-        return series.stats(now, self.th.history_days, self.th.min_history) if series is not None else None
+        return series.stats(cutoff, self.th.min_history) if series is not None else None
 
     def recent_orders(self, phone: str) -> Iterable[RecentOrder]:
         return self.recent.get(phone, ())
@@ -191,11 +204,13 @@ class HistoryIndex:
             return
         points = self.th.history_points
         at = order.placed_at
+        by_sku = self.qty.get(owner)
+        if by_sku is None:
+            by_sku = self.qty[owner] = {}
         for line in order.lines:
-            key = (owner[0], owner[1], line.sku)
-            series = self.qty.get(key)
+            series = by_sku.get(line.sku)
             if series is None:
-                series = self.qty[key] = Series(points)
+                series = by_sku[line.sku] = Series(points)
             series.add(at, line.qty)
         series = self.amount.get(owner)
         if series is None:
@@ -205,10 +220,9 @@ class HistoryIndex:
             recent = self.recent.get(order.phone)
             if recent is None:
                 recent = self.recent[order.phone] = deque(maxlen=8)
-            window = timedelta(minutes=self.th.duplicate_minutes)
-            while recent and at - recent[0].placed_at > window:
+            while recent and at - recent[0].placed_at > self._duplicate:
                 recent.popleft()
-            recent.append(RecentOrder(order.order_id, order.order_no, at, line_signature(order.lines)))
+            recent.append(RecentOrder(order.order_id, order.order_no, at, order.signature))
 
 
 def _merge(findings: list[Finding]) -> list[Finding]:
@@ -230,27 +244,51 @@ def _merge(findings: list[Finding]) -> list[Finding]:
 
 
 def evaluate_order(order: OrderFacts, history: HistoryIndex, th: Thresholds) -> list[Finding]:
-    """Every intake-time rule on one order, judged against the history before this order."""
+    """Every intake-time rule on one order, judged against the history before this order.
+
+    Each rule function decides; the loop only skips calling it when a necessary condition already
+    fails (a quantity not above min_ratio × median cannot surge, a whole multiple of the step cannot
+    mismatch, stock above zero is not zero): per line that is a look-up and two comparisons.
+    """
     out: list[Finding] = []
     owner = history_owner(order)
-    now = order.placed_at
+    cutoff = order.placed_at - history._window
+    min_points, ratio = th.min_history, th.surge_min_ratio
+    by_sku = history.qty.get(owner) if owner is not None else None
+    replenishment = order.kind == REPLENISHMENT  # the order step (步长) binds store orders, not customers
     for line in order.lines:
-        if owner is not None:
-            hit = quantity_surge(order, line, history.qty_stats(owner, line.sku, now), th)
+        if by_sku is not None:
+            series = by_sku.get(line.sku)
+            if series is not None:
+                med = series.median(cutoff, min_points)
+                if med is not None and line.qty > ratio * med:
+                    hit = quantity_surge(order, line, series.stats(cutoff, min_points), th)
+                    if hit is not None:
+                        out.append(hit)
+        if replenishment and line.step > 1 and line.qty % line.step:
+            hit = step_mismatch(order, line)
             if hit is not None:
                 out.append(hit)
-        hit = step_mismatch(order, line)
-        if hit is not None:
-            out.append(hit)
-        hit = zero_stock(order, line)
-        if hit is not None:
-            out.append(hit)
+        if line.stock is not None and line.stock <= 0:
+            hit = zero_stock(order, line)
+            if hit is not None:
+                out.append(hit)
     if owner is not None:
-        hit = amount_surge(order, history.amount_stats(owner, now), th)
+        series = history.amount.get(owner)
+        med = series.median(cutoff, min_points) if series is not None else None
+        if series is not None and med is not None and order.amount > ratio * med:
+            hit = amount_surge(order, series.stats(cutoff, min_points), th)
+            if hit is not None:
+                out.append(hit)
+    hit = amount_cap(order, th)
+    if hit is not None:
+        out.append(hit)
+    if replenishment:
+        hit = outside_reorder_window(order, th)
         if hit is not None:
             out.append(hit)
-    for hit in (amount_cap(order, th), outside_reorder_window(order, th),
-                duplicate_order(order, history.recent_orders(order.phone), th) if order.phone else None):
+    elif order.phone and order.phone in history.recent:
+        hit = duplicate_order(order, history.recent[order.phone], th)
         if hit is not None:
             out.append(hit)
     return _merge(out) if len(out) > 1 else out

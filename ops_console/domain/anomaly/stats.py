@@ -7,59 +7,96 @@ dictionary look-up and a comparison (the < 25 µs per order goal of the anomalie
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections import deque
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 
-@dataclass(frozen=True)
 class Stats:
-    median: float
-    mad: float
-    n: int
+    """Median and MAD of a history; the MAD is computed only when a rule needs it (most values are
+    below min_ratio × median, which settles the verdict without it)."""
+
+    __slots__ = ("median", "n", "_sorted", "_mad")
+
+    def __init__(self, sorted_values: Sequence[float]) -> None:
+        self._sorted = tuple(sorted_values)
+        self.n = len(self._sorted)
+        self.median = median_of(self._sorted)
+        self._mad: float | None = None
+
+    @property
+    def mad(self) -> float:
+        if self._mad is None:
+            med = self.median
+            self._mad = median_of(sorted([abs(v - med) for v in self._sorted]))
+        return self._mad
+
+    def __repr__(self) -> str:
+        return f"Stats(median={self.median}, mad={self.mad}, n={self.n})"
 
 
-def median_of(sorted_values: list[float]) -> float:
+def median_of(sorted_values: Sequence[float]) -> float:
     n = len(sorted_values)
     mid = n // 2
     return float(sorted_values[mid]) if n % 2 else (sorted_values[mid - 1] + sorted_values[mid]) / 2
 
 
-def robust_stats(values: list[float]) -> Stats:
-    ordered = sorted(values)
-    med = median_of(ordered)
-    mad = median_of(sorted(abs(v - med) for v in ordered))
-    return Stats(med, mad, len(ordered))
+def robust_stats(values: Iterable[float]) -> Stats:
+    return Stats(sorted(values))
 
 
 class Series:
-    """The last observations of one key, oldest first, with their stats cached."""
+    """The last observations of one key, oldest first, kept sorted beside (insertion and eviction
+    by bisection), with their stats cached until the next change."""
 
-    __slots__ = ("times", "values", "_stats")
+    __slots__ = ("times", "values", "ordered", "points", "_stats", "_median")
 
     def __init__(self, points: int) -> None:
-        self.times: deque[datetime] = deque(maxlen=points)
-        self.values: deque[float] = deque(maxlen=points)
+        self.times: deque[datetime] = deque()
+        self.values: deque[float] = deque()
+        self.ordered: list[float] = []
+        self.points = points
         self._stats: Stats | None = None
+        self._median: float | None = None
 
     def add(self, at: datetime, value: float) -> None:
+        if len(self.values) >= self.points:
+            self._drop_oldest()
         self.times.append(at)
         self.values.append(value)
-        self._stats = None
+        insort(self.ordered, value)
+        self._stats = self._median = None
 
-    def stats(self, now: datetime, days: int, min_points: int) -> Stats | None:
-        """The stats of the observations of the last `days` days, or None below `min_points`."""
-        cutoff = now - timedelta(days=days)
+    def _drop_oldest(self) -> None:
+        self.times.popleft()
+        old = self.values.popleft()
+        del self.ordered[bisect_left(self.ordered, old)]
+        self._stats = self._median = None
+
+    def median(self, cutoff: datetime, min_points: int) -> float | None:
+        """Only the median (the cheap first test of a surge), or None below `min_points`."""
         times = self.times
-        while times and times[0] < cutoff:  # older than the window: forget, the stats change
-            times.popleft()
-            self.values.popleft()
-            self._stats = None
+        while times and times[0] < cutoff:
+            self._drop_oldest()
         if len(times) < min_points:
             return None
-        if self._stats is None:
-            self._stats = robust_stats(list(self.values))
-        return self._stats
+        med = self._median
+        if med is None:
+            med = self._median = median_of(self.ordered)
+        return med
+
+    def stats(self, cutoff: datetime, min_points: int) -> Stats | None:
+        """The stats of the observations since `cutoff` (now − history days), or None below `min_points`."""
+        times = self.times
+        while times and times[0] < cutoff:  # older than the window: forget, the stats change
+            self._drop_oldest()
+        if len(times) < min_points:
+            return None
+        stats = self._stats
+        if stats is None:
+            stats = self._stats = Stats(self.ordered)
+        return stats
 
     def __len__(self) -> int:
         return len(self.values)
@@ -68,9 +105,9 @@ class Series:
 def surges(value: float, stats: Stats | None, k: float, min_ratio: float) -> bool:
     """Above median + k·MAD **and** above min_ratio × median: a flat history does not fire on +1,
     and no verdict (False) without enough history."""
-    if stats is None:
+    if stats is None or value <= min_ratio * stats.median:  # the cheap test first
         return False
-    return value > stats.median + k * stats.mad and value > min_ratio * stats.median
+    return value > stats.median + k * stats.mad
 
 
 def surge_limit(stats: Stats, k: float, min_ratio: float) -> float:
