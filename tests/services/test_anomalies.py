@@ -279,3 +279,69 @@ def test_people_only_and_unknown_ids(city: AppContext) -> None:
         anomalies.acknowledge(city, 1, SYSTEM)
     with pytest.raises(NotFound):
         anomalies.acknowledge(city, 999, SUPERVISOR)
+
+
+# ------------------------------------------------------------------- timers through the scheduler
+
+
+def _third_party_out(ctx: AppContext, order_no: str) -> None:
+    new_order(ctx, order_no, match_address=True)
+    perform(ctx, order_no, "start_picking", DISPATCHER)
+    perform(ctx, order_no, "finish_picking", DISPATCHER)
+    perform(ctx, order_no, "escalate", DISPATCHER, reason="no_free_courier")
+    perform(ctx, order_no, "dispatch", DISPATCHER, courier_id="C03")
+
+
+def test_tracking_stale_raised_by_the_scheduler_and_cleared_by_an_update(city: AppContext,
+                                                                         clock: ManualClock) -> None:
+    from ops_console.services.scheduler import ReminderRunner
+
+    _third_party_out(city, "MT40")
+    runner = ReminderRunner(city)
+    clock.advance(minutes=city.settings.anomaly.tracking_stale_minutes - 1)
+    runner.tick()
+    assert anomalies.list_alerts(city, rule="tracking_stale") == []
+    clock.advance(minutes=1)
+    runner.tick()
+    [alert] = anomalies.list_alerts(city, rule="tracking_stale")
+    payments.record_tracking(city, [payments.TrackingRecord("meituan", "MT40", "in_transit", clock.now(), "过桥")])
+    runner.tick()
+    assert anomalies.get_alert(city, alert.id)[0].status == "resolved"
+    clock.advance(minutes=city.settings.anomaly.tracking_stale_minutes)
+    runner.tick()  # silent again: a new episode, a new alert
+    assert [a.id != alert.id for a in anomalies.list_alerts(city, rule="tracking_stale")] == [True]
+
+
+def test_delivery_overdue_at_factor_times_sla(city: AppContext, clock: ManualClock) -> None:
+    _third_party_out(city, "MT41")
+    perform(city, "MT41", "call", DISPATCHER, outcome="now")
+    limit = city.settings.delivery.sla_minutes * city.settings.anomaly.overdue_factor
+    clock.advance(minutes=limit - 1)
+    anomalies.run_anomaly_checks(city)
+    assert anomalies.list_alerts(city, rule="delivery_overdue") == []
+    clock.advance(minutes=1)
+    anomalies.run_anomaly_checks(city)
+    [alert] = anomalies.list_alerts(city, rule="delivery_overdue")
+    perform(city, "MT41", "deliver", DISPATCHER)
+    anomalies.run_anomaly_checks(city)
+    assert anomalies.get_alert(city, alert.id)[0].status == "resolved"
+
+
+def test_weight_at_hand_over_and_cash_difference_for_closeout(city: AppContext) -> None:
+    with write_session(city.engine) as s:
+        order = Order(channel="meituan", order_no="MT50", status="received", customer_name="x", phone="13800000001",
+                      address="阳光小区1栋", placed_at=T0)
+        from ops_console.services.lifecycle import receive_order
+        from ops_console.storage.models import OrderLine
+
+        receive_order(s, city, order, [OrderLine(order_id=0, sku="P001", qty=2, unit_price=350, weight_g=500)],
+                      match_address=False)
+    assert anomalies.record_weight(city, "MT50", "P001", 1050, DISPATCHER) is None  # 5%: inside
+    alert_id = anomalies.record_weight(city, "MT50", "P001", 1060, DISPATCHER)
+    assert alert_id is not None and anomalies.get_alert(city, alert_id)[0].rule == "weight_deviation"
+    with write_session(city.engine) as s:
+        assert anomalies.raise_cash_difference(s, city, "C01", "2026-11-24", 12000, 12000) is None
+        cash_id = anomalies.raise_cash_difference(s, city, "C01", "2026-11-24", 12000, 11950)
+    view = anomalies.get_alert(city, cash_id or 0)[0]
+    assert (view.rule, view.severity, view.subject) == ("cash_difference", "critical", "courier:C01:2026-11-24")
+    anomalies.resolve(city, view.id, SUPERVISOR, "配送员补交 0.50 元")  # no order: no "informed" needed
