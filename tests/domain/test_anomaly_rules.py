@@ -287,3 +287,10 @@ def test_history_rules_never_raise_and_never_fire_on_the_median(values: list[flo
     hits = {f.rule for f in evaluate_order(order, index, TH)}
     assert RuleId.QUANTITY_SURGE not in hits
     assert RuleId.AMOUNT_SURGE not in hits
+
+
+def test_duplicate_found_even_after_a_late_older_order_of_the_same_phone() -> None:
+    first = customer(2, at=T0)
+    late = customer(5, at=T0 - timedelta(hours=2))  # an old order from a late platform file
+    index = history(first, late)
+    assert "duplicate_order" in rules(customer(2, at=T0 + timedelta(minutes=5)), index)

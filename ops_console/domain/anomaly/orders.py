@@ -8,11 +8,9 @@ history, so the next order is judged against it without reading the database aga
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cached_property
 
 from ops_console.domain.anomaly.base import Finding, RuleId, Thresholds, subject_of
 from ops_console.domain.anomaly.stats import Series, Stats, surge_limit, surges
@@ -43,11 +41,6 @@ class OrderFacts:
     store_id: str | None = None
     phone: str = ""
     payment_method: str = "online"
-
-    @cached_property
-    def signature(self) -> tuple[tuple[str, float], ...]:
-        """SKUs and quantities, in any order: what makes two orders "the same lines"."""
-        return line_signature(self.lines)
 
 
 def history_owner(order: OrderFacts) -> tuple[str, str] | None:
@@ -148,7 +141,7 @@ class RecentOrder:
     order_id: int
     order_no: str
     placed_at: datetime
-    signature: tuple[tuple[str, float], ...]
+    lines: tuple[LineFacts, ...]
 
 
 def duplicate_order(order: OrderFacts, recent: Iterable[RecentOrder], th: Thresholds) -> Finding | None:
@@ -156,10 +149,13 @@ def duplicate_order(order: OrderFacts, recent: Iterable[RecentOrder], th: Thresh
     if order.kind != CUSTOMER or not order.phone:
         return None
     window = timedelta(minutes=th.duplicate_minutes)
-    signature = order.signature
+    signature: tuple[tuple[str, float], ...] | None = None
     for other in recent:
-        if other.order_id != order.order_id and other.signature == signature \
-                and abs(order.placed_at - other.placed_at) <= window:
+        if other.order_id == order.order_id or abs(order.placed_at - other.placed_at) > window:
+            continue
+        if signature is None:  # only orders close in time are compared line by line
+            signature = line_signature(order.lines)
+        if line_signature(other.lines) == signature:
             return Finding(RuleId.DUPLICATE_ORDER, subject_of("order", order.order_id),
                            {"order": order.order_no, "other": other.order_no, "minutes": th.duplicate_minutes},
                            amount=order.amount)
@@ -176,7 +172,7 @@ class HistoryIndex:
         self.th = th
         self.qty: dict[tuple[str, str], dict[str, Series]] = {}  # owner → SKU → quantities
         self.amount: dict[tuple[str, str], Series] = {}
-        self.recent: dict[str, deque[RecentOrder]] = {}
+        self.recent: dict[str, list[RecentOrder]] = {}
         self.orders = 0
         self._window = timedelta(days=th.history_days)
         self._duplicate = timedelta(minutes=th.duplicate_minutes)
@@ -219,10 +215,10 @@ class HistoryIndex:
         if order.kind == CUSTOMER:
             recent = self.recent.get(order.phone)
             if recent is None:
-                recent = self.recent[order.phone] = deque(maxlen=8)
-            while recent and at - recent[0].placed_at > self._duplicate:
-                recent.popleft()
-            recent.append(RecentOrder(order.order_id, order.order_no, at, order.signature))
+                recent = self.recent[order.phone] = []
+            while recent and (at - recent[0].placed_at > self._duplicate or len(recent) >= 8):
+                del recent[0]
+            recent.append(RecentOrder(order.order_id, order.order_no, at, order.lines))
 
 
 def _merge(findings: list[Finding]) -> list[Finding]:
@@ -287,8 +283,10 @@ def evaluate_order(order: OrderFacts, history: HistoryIndex, th: Thresholds) -> 
         hit = outside_reorder_window(order, th)
         if hit is not None:
             out.append(hit)
-    elif order.phone and order.phone in history.recent:
-        hit = duplicate_order(order, history.recent[order.phone], th)
-        if hit is not None:
-            out.append(hit)
+    elif order.phone:
+        recent = history.recent.get(order.phone)
+        if recent:
+            hit = duplicate_order(order, recent, th)
+            if hit is not None:
+                out.append(hit)
     return _merge(out) if len(out) > 1 else out
