@@ -253,7 +253,8 @@ def _history_facts(session: Session, ctx: AppContext, since: datetime | None, af
         q = q.where(col(Order.placed_at) >= since)
     if exclude:
         q = q.where(col(Order.id).not_in(list(exclude)))
-    rows = list(session.exec(q))
+    conn = session.connection()
+    rows = list(conn.execute(q))
     if not rows:
         return []
     lines: dict[int, list[LineFacts]] = {}
@@ -261,7 +262,7 @@ def _history_facts(session: Session, ctx: AppContext, since: datetime | None, af
     if len(rows) < 900:
         lq = select(OrderLine.order_id, OrderLine.sku, OrderLine.qty).where(
             col(OrderLine.order_id).in_([r[0] for r in rows]))
-    for order_id, sku, qty in session.exec(lq):
+    for order_id, sku, qty in conn.execute(lq):
         lines.setdefault(order_id, []).append(LineFacts(sku, qty))
     out = [_facts_of(ctx, r, tuple(lines.get(r[0], ()))) for r in rows]
     out.sort(key=lambda f: (f.placed_at, f.order_id))
@@ -318,15 +319,16 @@ def evaluate_new_orders(session: Session, ctx: AppContext, order_ids: Sequence[i
     th = thresholds(ctx.settings)
     index = history_index(session, ctx, exclude=order_ids)
     ids = list(order_ids)
-    rows = {r[0]: r for r in session.exec(select(*_FACT_COLUMNS, Order.channel).where(col(Order.id).in_(ids)))}
+    conn = session.connection()  # Core, not the ORM: plain rows for a whole batch
+    rows = {r[0]: r for r in conn.execute(select(*_FACT_COLUMNS, Order.channel).where(col(Order.id).in_(ids)))}
     raw_lines: dict[int, list[tuple[str, float, int]]] = {}
-    for order_id, sku, qty, step in session.exec(
+    for order_id, sku, qty, step in conn.execute(
             select(OrderLine.order_id, OrderLine.sku, OrderLine.qty, OrderLine.step)
             .where(col(OrderLine.order_id).in_(ids)).order_by(col(OrderLine.order_id), col(OrderLine.line_no))):
         raw_lines.setdefault(order_id, []).append((sku, qty, step))
     codes = list({sku for ls in raw_lines.values() for sku, _, _ in ls})
     catalogue = {code: (step, stock) for code, step, stock in
-                 session.exec(select(Sku.code, Sku.step, Sku.stock).where(col(Sku.code).in_(codes)))} if codes else {}
+                 conn.execute(select(Sku.code, Sku.step, Sku.stock).where(col(Sku.code).in_(codes)))} if codes else {}
     out: dict[int, list[Finding]] = {}
     for order_id in ids:
         row = rows.get(order_id)
