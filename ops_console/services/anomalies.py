@@ -481,6 +481,12 @@ def _person(actor: Actor) -> None:
         raise Refused("anomalies.needs_operator")
 
 
+def _escalated_guard(row: Anomaly, actor: Actor) -> None:
+    """Escalated after the ack timeout: only the role it went to may quiet it again."""
+    if row.escalated_to and row.status == AlertStatus.OPEN and actor.role != Role(row.escalated_to):
+        raise Refused("anomalies.escalated_needs_role", id=row.id, role=t(f"role.{row.escalated_to}"))
+
+
 def _step(row: Anomaly, action: AlertAction) -> str:
     try:
         return next_status(action, row.status).value
@@ -499,6 +505,7 @@ def acknowledge(ctx: AppContext, alert_id: int, actor: Actor) -> AlertView:
     now = ctx.clock.now()
     with write_session(ctx.engine) as s:
         row = _get(s, alert_id)
+        _escalated_guard(row, actor)
         before, row.status = row.status, _step(row, AlertAction.ACKNOWLEDGE)
         row.acknowledged_by, row.acknowledged_at = actor.id, now
         s.add(row)
@@ -568,6 +575,7 @@ def silence(ctx: AppContext, alert_id: int, actor: Actor, until: datetime, reaso
         raise Refused("anomalies.silence_needs_reason")
     with write_session(ctx.engine) as s:
         row = _get(s, alert_id)
+        _escalated_guard(row, actor)
         before, row.status = row.status, _step(row, AlertAction.SILENCE)
         row.silenced_until, row.silence_reason, row.silenced_by = until, reason.strip(), actor.id
         row.detail = {**(row.detail or {}), "before_silence": before}
@@ -671,6 +679,37 @@ def get_alert(ctx: AppContext, alert_id: int) -> tuple[AlertView, list[Event], d
         return _view(row, _order_of(s, row)), events, names
 
 
+@dataclass(frozen=True)
+class AlertChange:
+    """One thing that happened to an alert (an Event of subject `anomaly`), for the console's feed."""
+
+    event_id: int
+    at: datetime
+    action: str
+    actor: str
+    alert: AlertView
+
+
+def changes_since(ctx: AppContext, cursor: int, limit: int = 2000) -> tuple[list[AlertChange], int]:
+    """Alert changes made by any process after event id `cursor`, oldest first, and the new cursor:
+    how a console learns of alerts raised, repeated, escalated, unsilenced… elsewhere."""
+    with read_session(ctx.engine) as s:
+        events = list(s.exec(select(Event).where(col(Event.id) > cursor,
+                                                 Event.subject_type == SubjectType.ANOMALY.value)
+                             .order_by(col(Event.id)).limit(limit)))
+        if not events:
+            newest = s.exec(select(func.max(Event.id))).one() or cursor
+            return [], max(cursor, newest)
+        ids = {int(e.subject_id) for e in events}
+        rows = {a.id: a for a in s.exec(select(Anomaly).where(col(Anomaly.id).in_(list(ids))))}
+        orders = {o.id: o for o in s.exec(select(Order).where(
+            col(Order.id).in_([a.order_id for a in rows.values() if a.order_id])))}
+        out = [AlertChange(e.id or 0, e.at, e.action, e.actor,
+                           _view(rows[int(e.subject_id)], orders.get(rows[int(e.subject_id)].order_id)))
+               for e in events if int(e.subject_id) in rows]
+        return out, events[-1].id or cursor
+
+
 def alerts_for_orders(ctx: AppContext, order_ids: Sequence[int]) -> dict[int, list[str]]:
     """Rule ids of the alerts raised on each order (for `replenish list`, the order detail)."""
     if not order_ids:
@@ -686,7 +725,7 @@ def alerts_for_orders(ctx: AppContext, order_ids: Sequence[int]) -> dict[int, li
     return out
 
 
-__all__ = ["AlertView", "CheckResult", "Raised", "acknowledge", "alerts_for_orders", "evaluate_new_order",
+__all__ = ["AlertChange", "AlertView", "CheckResult", "changes_since", "Raised", "acknowledge", "alerts_for_orders", "evaluate_new_order",
            "evaluate_new_orders", "get_alert", "list_alerts", "open_critical_count", "raise_cash_difference",
            "raise_finding", "record_weight", "report", "resolve", "run_anomaly_checks", "silence", "take_ownership",
            "thresholds"]

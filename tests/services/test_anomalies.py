@@ -85,6 +85,20 @@ def test_acknowledged_critical_alert_escalates_after_the_timeout(city: AppContex
     assert events[-1].action == "escalated" and events[-1].actor == "system"
     assert anomalies.get_alert(city, warning_id)[0].status == "acknowledged"  # a warning does not escalate
     assert anomalies.run_anomaly_checks(city).escalated == 0  # once
+    with pytest.raises(Refused) as info:
+        anomalies.acknowledge(city, alert_id, DISPATCHER)  # it is the supervisor's now
+    assert "主管" in info.value.message
+    assert anomalies.acknowledge(city, alert_id, SUPERVISOR).status == "acknowledged"
+
+
+def test_changes_feed_reports_alerts_raised_and_acted_on(city: AppContext) -> None:
+    cursor = 0
+    alert_id = _raise(city, _finding()).alert_id or 0
+    anomalies.acknowledge(city, alert_id, DISPATCHER)
+    changes, cursor = anomalies.changes_since(city, cursor)
+    assert [(c.action, c.alert.id, c.actor) for c in changes] == [("raised", alert_id, "system"),
+                                                                 ("acknowledged", alert_id, "U01")]
+    assert anomalies.changes_since(city, cursor)[0] == []
 
 
 def test_silence_expires_by_itself_and_the_feed_says_so(city: AppContext, clock: ManualClock) -> None:
