@@ -150,3 +150,21 @@ def register(app: typer.Typer) -> None:
             fail(t("cli.anomalies.bad_kind", kind=kind, known=", ".join(STAFF_REPORT_KINDS)), 2)
         view = anomalies.report(state.ctx(), ref, text, state.actor(), kind)
         console.print(escape(t("anomalies.done.reported", id=view.id, count=view.count)))
+
+    @an.command("orphans", help=t("cli.anomalies.orphans.help"))
+    @guarded
+    def orphans(as_json: Annotated[bool, typer.Option("--json", help=t("cli.opt.json"))] = False) -> None:
+        from ops_console.services.payments import orphaned
+
+        ctx = state.ctx()
+        rows = orphaned(ctx)
+        if as_json:
+            print_json(rows)
+            return
+        if not rows:
+            console.print(t("anomalies.no_orphans"))
+            return
+        for r in rows:
+            console.print(escape(t("anomalies.orphan", kind=r["kind"], channel=r["channel"], order=r["order_no"],
+                                   status=r["status"], received=r["received_at"] or "-",
+                                   ref=r.get("payment_ref", ""), amount=r.get("amount", ""))))

@@ -72,3 +72,20 @@ def test_anomalies_work_an_alert_to_resolution(cli) -> None:
     bad_rule = cli("anomalies", "list", "--rule", "nope")
     assert bad_rule.exit_code == 1 and "quantity_surge" in bad_rule.output
     assert cli("--operator", "U01", "anomalies", "ack", "999").exit_code == 1
+
+
+def test_orphaned_notices_are_listed(cli) -> None:
+    from datetime import timedelta
+
+    from ops_console.clock import ManualClock
+    from ops_console.config import load_settings
+    from ops_console.services import payments
+    from ops_console.services.context import AppContext
+    from tests.conftest import T0
+
+    ctx = AppContext.open(load_settings(), ManualClock(T0 - timedelta(hours=2)))
+    payments.record_payments(ctx, [payments.PaymentRecord("jd", "JD77", "P77", 1234, "paid", T0)])
+    ctx.close()
+    rows = json.loads(cli("anomalies", "orphans", "--json").output)
+    assert [(r["order_no"], r["amount"], r["kind"]) for r in rows] == [("JD77", "12.34", "payment")]
+    assert "JD77" in cli("anomalies", "orphans").output

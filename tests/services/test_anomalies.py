@@ -359,3 +359,11 @@ def test_weight_at_hand_over_and_cash_difference_for_closeout(city: AppContext) 
     view = anomalies.get_alert(city, cash_id or 0)[0]
     assert (view.rule, view.severity, view.subject) == ("cash_difference", "critical", "courier:C01:2026-11-24")
     anomalies.resolve(city, view.id, SUPERVISOR, "配送员补交 0.50 元")  # no order: no "informed" needed
+
+
+def test_customer_order_actions_refuse_a_replenishment_order(city: AppContext, clock: ManualClock) -> None:
+    clock.set(IN_WINDOW)
+    order = replenishment.place(city, "S01", {"G001": 24}, DISPATCHER)
+    with pytest.raises(Refused) as info:
+        perform(city, order.order_no, "cancel", DISPATCHER, reason="entry_error")
+    assert "replenish" in info.value.message
