@@ -239,9 +239,11 @@ def _facts_of(ctx: AppContext, row: Sequence[Any], lines: tuple[LineFacts, ...])
     at = placed or received or ctx.clock.now()
     if at.tzinfo is None:  # raw rows on SQLite may come back naive: stored as UTC
         at = at.replace(tzinfo=UTC)
-    local = at.astimezone(ctx.settings.tz)
-    return OrderFacts(oid, no, kind, at, local.hour * 60 + local.minute, amount, lines, store_id=store_id,
-                      phone=phone or "", payment_method=method)
+    minutes = 0
+    if kind == "replenishment":  # only the reorder window looks at the local time of day
+        local = at.astimezone(ctx.settings.tz)
+        minutes = local.hour * 60 + local.minute
+    return OrderFacts(oid, no, kind, at, minutes, amount, lines, store_id, phone or "", method)
 
 
 def _history_facts(session: Session, ctx: AppContext, since: datetime | None, after_id: int,

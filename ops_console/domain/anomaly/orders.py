@@ -9,8 +9,8 @@ history, so the next order is judged against it without reading the database aga
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from ops_console.domain.anomaly.base import Finding, RuleId, Thresholds, subject_of
 from ops_console.domain.anomaly.stats import Series, Stats, surge_limit, surges
@@ -21,16 +21,16 @@ REPLENISHMENT = "replenishment"
 COD = "cod"
 
 
-@dataclass(frozen=True)
-class LineFacts:
+# NamedTuples, not frozen dataclasses: intake builds one per order and line, and a frozen
+# dataclass's __init__ (object.__setattr__ per field) costs several times more.
+class LineFacts(NamedTuple):
     sku: str
     qty: float
     step: int = 1  # the SKU's order multiple (步长)
     stock: int | None = None  # None: not in the catalogue, no verdict
 
 
-@dataclass(frozen=True)
-class OrderFacts:
+class OrderFacts(NamedTuple):
     order_id: int
     order_no: str
     kind: str  # customer / replenishment
@@ -43,8 +43,17 @@ class OrderFacts:
     payment_method: str = "online"
 
 
-def history_owner(order: OrderFacts) -> tuple[str, str] | None:
-    """Whose history an order is judged against: the store's (replenishment) or the customer's phone."""
+def qty_owner(order: OrderFacts) -> tuple[str, str] | None:
+    """Whose quantities a line is judged against: the store's own replenishment orders, or the
+    customer orders of the store the order is assigned to (per SKU; the issue's "per store and
+    SKU"). A customer order not yet assigned to a store gets no quantity verdict."""
+    if not order.store_id:
+        return None
+    return ("store", order.store_id) if order.kind == REPLENISHMENT else ("customers", order.store_id)
+
+
+def amount_owner(order: OrderFacts) -> tuple[str, str] | None:
+    """Whose order amounts an order is judged against: the store's (replenishment) or the customer's phone."""
     if order.kind == REPLENISHMENT:
         return ("store", order.store_id) if order.store_id else None
     return ("phone", order.phone) if order.phone else None
@@ -136,8 +145,7 @@ def line_signature(lines: Iterable[LineFacts]) -> tuple[tuple[str, float], ...]:
     return tuple(sorted(merged.items()))
 
 
-@dataclass(frozen=True)
-class RecentOrder:
+class RecentOrder(NamedTuple):
     order_id: int
     order_no: str
     placed_at: datetime
@@ -194,25 +202,26 @@ class HistoryIndex:
 
     def observe(self, order: OrderFacts) -> None:
         """Add an order to the history (after it was judged)."""
-        owner = history_owner(order)
         self.orders += 1
-        if owner is None:
-            return
         points = self.th.history_points
         at = order.placed_at
-        by_sku = self.qty.get(owner)
-        if by_sku is None:
-            by_sku = self.qty[owner] = {}
-        for line in order.lines:
-            series = by_sku.get(line.sku)
+        owner = qty_owner(order)
+        if owner is not None:
+            by_sku = self.qty.get(owner)
+            if by_sku is None:
+                by_sku = self.qty[owner] = {}
+            for line in order.lines:
+                series = by_sku.get(line.sku)
+                if series is None:
+                    series = by_sku[line.sku] = Series(points)
+                series.add(at, line.qty)
+        owner = amount_owner(order)
+        if owner is not None:
+            series = self.amount.get(owner)
             if series is None:
-                series = by_sku[line.sku] = Series(points)
-            series.add(at, line.qty)
-        series = self.amount.get(owner)
-        if series is None:
-            series = self.amount[owner] = Series(points)
-        series.add(at, order.amount)
-        if order.kind == CUSTOMER:
+                series = self.amount[owner] = Series(points)
+            series.add(at, order.amount)
+        if order.kind == CUSTOMER and order.phone:
             recent = self.recent.get(order.phone)
             if recent is None:
                 recent = self.recent[order.phone] = []
@@ -247,7 +256,7 @@ def evaluate_order(order: OrderFacts, history: HistoryIndex, th: Thresholds) -> 
     mismatch, stock above zero is not zero): per line that is a look-up and two comparisons.
     """
     out: list[Finding] = []
-    owner = history_owner(order)
+    owner = qty_owner(order)
     cutoff = order.placed_at - history._window
     min_points, ratio = th.min_history, th.surge_min_ratio
     by_sku = history.qty.get(owner) if owner is not None else None
@@ -269,6 +278,7 @@ def evaluate_order(order: OrderFacts, history: HistoryIndex, th: Thresholds) -> 
             hit = zero_stock(order, line)
             if hit is not None:
                 out.append(hit)
+    owner = amount_owner(order)
     if owner is not None:
         series = history.amount.get(owner)
         med = series.median(cutoff, min_points) if series is not None else None
