@@ -367,3 +367,16 @@ def test_customer_order_actions_refuse_a_replenishment_order(city: AppContext, c
     with pytest.raises(Refused) as info:
         perform(city, order.order_no, "cancel", DISPATCHER, reason="entry_error")
     assert "replenish" in info.value.message
+
+
+def test_staff_report_on_a_store_and_repeats_count(city: AppContext) -> None:
+    first = anomalies.report(city, "S01", "门店冷柜温度异常", DISPATCHER)
+    again = anomalies.report(city, "S01", "冷柜仍未修好", SUPERVISOR)
+    assert (first.id, again.count, again.store_id, again.subject, again.order_no) == \
+        (again.id, 2, "S01", "store:S01", None)
+    _, events, names = anomalies.get_alert(city, first.id)
+    assert [(e.action, e.actor, e.detail.get("note")) for e in events] == \
+        [("raised", "U01", "门店冷柜温度异常"), ("repeated", "U03", "冷柜仍未修好")]
+    assert names == {"U01": "王丽", "U03": "张强"}
+    with pytest.raises(Refused):
+        anomalies.report(city, "S01", "   ", DISPATCHER)
