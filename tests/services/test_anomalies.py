@@ -342,14 +342,13 @@ def test_delivery_overdue_at_factor_times_sla(city: AppContext, clock: ManualClo
 
 
 def test_weight_at_hand_over_and_cash_difference_for_closeout(city: AppContext) -> None:
-    with write_session(city.engine) as s:
-        order = Order(channel="meituan", order_no="MT50", status="received", customer_name="x", phone="13800000001",
-                      address="阳光小区1栋", placed_at=T0)
-        from ops_console.services.lifecycle import receive_order
-        from ops_console.storage.models import OrderLine
+    from ops_console.storage.models import OrderLine
 
-        receive_order(s, city, order, [OrderLine(order_id=0, sku="P001", qty=2, unit_price=350, weight_g=500)],
-                      match_address=False)
+    outcome = new_order(city, "MT50", qty=2)
+    with write_session(city.engine) as s:
+        line = s.exec(select(OrderLine).where(OrderLine.order_id == outcome.order_id)).one()
+        line.weight_g = 500  # per unit: 1000 g ordered
+        s.add(line)
     assert anomalies.record_weight(city, "MT50", "P001", 1050, DISPATCHER) is None  # 5%: inside
     alert_id = anomalies.record_weight(city, "MT50", "P001", 1060, DISPATCHER)
     assert alert_id is not None and anomalies.get_alert(city, alert_id)[0].rule == "weight_deviation"
