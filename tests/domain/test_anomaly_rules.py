@@ -294,3 +294,10 @@ def test_duplicate_found_even_after_a_late_older_order_of_the_same_phone() -> No
     late = customer(5, at=T0 - timedelta(hours=2))  # an old order from a late platform file
     index = history(first, late)
     assert "duplicate_order" in rules(customer(2, at=T0 + timedelta(minutes=5)), index)
+
+
+def test_flat_history_of_ones_does_not_fire_on_a_second_unit() -> None:
+    index = history(*past([1] * 10))
+    assert "quantity_surge" not in rules(repl(2), index)
+    assert "quantity_surge" not in rules(repl(1 + TH.surge_k), index)  # MAD counts as one unit at least
+    assert "quantity_surge" in rules(repl(2 + TH.surge_k), index)

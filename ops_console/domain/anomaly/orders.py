@@ -19,6 +19,7 @@ from ops_console.domain.money import fen_to_yuan
 CUSTOMER = "customer"
 REPLENISHMENT = "replenishment"
 COD = "cod"
+AMOUNT_MAD_FLOOR = 100  # fen: amounts' MAD counts as at least one yuan (quantities': one unit)
 
 
 # NamedTuples, not frozen dataclasses: intake builds one per order and line, and a frozen
@@ -79,13 +80,14 @@ def quantity_surge(order: OrderFacts, line: LineFacts, stats: Stats | None, th: 
 
 def amount_surge(order: OrderFacts, stats: Stats | None, th: Thresholds) -> Finding | None:
     """The order's amount far above the owner's history of order amounts."""
-    if not surges(order.amount, stats, th.surge_k, th.surge_min_ratio):
+    if not surges(order.amount, stats, th.surge_k, th.surge_min_ratio, AMOUNT_MAD_FLOOR):
         return None
     assert stats is not None
     return Finding(RuleId.AMOUNT_SURGE, subject_of("order", order.order_id),
                    {"order": order.order_no, "amount": fen_to_yuan(order.amount),
                     "median": fen_to_yuan(round(stats.median)),
-                    "limit": fen_to_yuan(round(surge_limit(stats, th.surge_k, th.surge_min_ratio))), "n": stats.n},
+                    "limit": fen_to_yuan(round(surge_limit(stats, th.surge_k, th.surge_min_ratio, AMOUNT_MAD_FLOOR))),
+                    "n": stats.n},
                    amount=order.amount)
 
 

@@ -103,14 +103,16 @@ class Series:
         return len(self.values)
 
 
-def surges(value: float, stats: Stats | None, k: float, min_ratio: float) -> bool:
-    """Above median + k·MAD **and** above min_ratio × median: a flat history does not fire on +1,
-    and no verdict (False) without enough history."""
+def surges(value: float, stats: Stats | None, k: float, min_ratio: float, mad_floor: float = 1.0) -> bool:
+    """Above median + k·MAD **and** above min_ratio × median, with no verdict (False) without
+    enough history. The MAD counts as at least `mad_floor` (one unit of quantity, one yuan of
+    amount): a flat history must not fire on +1 whatever its median — with a median of 1 and a
+    MAD of 0, a customer's second bag would otherwise be "a surge"."""
     if stats is None or value <= min_ratio * stats.median:  # the cheap test first
         return False
-    return value > stats.median + k * stats.mad
+    return value > stats.median + k * max(stats.mad, mad_floor)
 
 
-def surge_limit(stats: Stats, k: float, min_ratio: float) -> float:
+def surge_limit(stats: Stats, k: float, min_ratio: float, mad_floor: float = 1.0) -> float:
     """The largest value that does not fire (for messages)."""
-    return max(stats.median + k * stats.mad, min_ratio * stats.median)
+    return max(stats.median + k * max(stats.mad, mad_floor), min_ratio * stats.median)
