@@ -160,6 +160,8 @@ def apply(
 ) -> Outcome:
     """The same as `perform` inside a caller's transaction (intake, the simulator, bulk actions)."""
     now = ctx.clock.now()
+    if order.kind == "replenishment":  # its own short table: services/replenishment.py
+        raise Refused("replenish.use_replenish", order=order.order_no)
     if expected_version is not None and order.version != expected_version:
         raise _moved_on(session, order, ctx)
     current = Status(order.status)

@@ -21,6 +21,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from ops_console.services.anomaly_checks import run_anomaly_checks
 from ops_console.services.appointments import release_due_holds
 from ops_console.services.context import AppContext
 from ops_console.services.events import EventFeed
@@ -64,6 +65,7 @@ class ReminderRunner:
                     self.cursor = reminder_feed(self.ctx)
             release_due_holds(self.ctx)
             run_checks(self.ctx)
+            run_anomaly_checks(self.ctx)  # timers far past SLA, ack timeouts, expired silences
             changes = self.feed()
             self.ran_at = last_run(self.ctx)
             return changes

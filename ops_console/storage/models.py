@@ -220,6 +220,20 @@ class Anomaly(SQLModel, table=True):
     deadline: datetime | None = _dt()
     resolution: str | None = Field(default=None, max_length=2000)
     detail: dict[str, Any] = _json()
+    # The alert lifecycle (issue 15): the fingerprint is `key` (rule|subject|episode) plus `#n` for the
+    # n-th alert of the same episode after a resolve.
+    key: str = Field(default="", max_length=200, index=True)
+    subject: str = Field(default="", max_length=200)
+    amount: int = 0  # fen at risk
+    acknowledged_by: str | None = Field(default=None, max_length=32)
+    acknowledged_at: datetime | None = _dt()
+    escalated_to: str | None = Field(default=None, max_length=32)  # a role, after the ack timeout
+    escalated_at: datetime | None = _dt()
+    silenced_by: str | None = Field(default=None, max_length=32)
+    silence_reason: str | None = Field(default=None, max_length=500)
+    resolved_by: str | None = Field(default=None, max_length=32)
+    resolved_at: datetime | None = _dt()
+    customer_informed: bool | None = None
 
 
 class Reminder(SQLModel, table=True):
@@ -273,6 +287,8 @@ class Payment(SQLModel, table=True):
     amount: int = 0
     status: str = Field(max_length=16)
     at: datetime | None = _dt()
+    received_at: datetime | None = _dt()  # when the notice came in (orphaned an hour later)
+    applied_at: datetime | None = _dt()  # when it was matched with its order
 
 
 class TrackingUpdate(SQLModel, table=True):
@@ -283,6 +299,8 @@ class TrackingUpdate(SQLModel, table=True):
     status: str = Field(max_length=32)
     at: datetime | None = _dt()
     note: str = Field(default="", max_length=500)
+    received_at: datetime | None = _dt()
+    applied_at: datetime | None = _dt()
 
 
 class Meta(SQLModel, table=True):

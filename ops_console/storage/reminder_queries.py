@@ -120,7 +120,9 @@ def out_for_delivery(session: Session, cutoff: datetime) -> tuple[OrderClock, ..
 
 
 def delivered_unconfirmed(session: Session, cutoff: datetime) -> tuple[OrderClock, ...]:
-    return _clocks(_orders(session, ("delivered",), cutoff, Order.delivered_at))
+    # A delivered replenishment order is final: only customers confirm a delivery.
+    return _clocks([r for r in _orders(session, ("delivered",), cutoff, Order.delivered_at, [Order.kind])
+                    if r[6] == "customer"])
 
 
 def manual_review(session: Session, cutoff: datetime) -> tuple[OrderClock, ...]:
