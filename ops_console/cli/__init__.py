@@ -40,7 +40,7 @@ def _optional_modules() -> list:
     import importlib
 
     found = []
-    for name in ("masterdata", "intake", "match", "demo", "reminders"):
+    for name in ("masterdata", "intake", "match", "demo", "reminders", "closeout", "report", "backup"):
         try:
             found.append(importlib.import_module(f"ops_console.cli.{name}"))
         except ModuleNotFoundError as exc:

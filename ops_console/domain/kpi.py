@@ -131,12 +131,15 @@ def business_days(start: date, end: date) -> list[date]:
     return [start + timedelta(days=i) for i in range((end - start).days + 1)]
 
 
+UNCHECKED = ("checksum", "status", "report_files")
+
+
 def canonical_json(figures: Mapping[str, Any]) -> str:
     return json.dumps(figures, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
 
 
 def checksum(figures: Mapping[str, Any]) -> str:
-    """sha256 of the canonical JSON of the figures (without the checksum and the status, which
-    changes when a day is reopened)."""
-    body = {k: v for k, v in figures.items() if k not in ("checksum", "status")}
+    """sha256 of the canonical JSON of the figures (without the checksum itself, the status, which
+    changes when a day is reopened, and the list of report files written after the freeze)."""
+    body = {k: v for k, v in figures.items() if k not in UNCHECKED}
     return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
