@@ -161,7 +161,9 @@ def compute(session: Session, ctx: AppContext, span: Span, data: DayData | None 
     def reached_count(status: str) -> int:
         return sum(1 for oid in cohort if status in reached[oid])
 
-    methods = Counter(str(e.detail.get("method") or "manual") for e in first_assign.values())
+    # The same default as the lifecycle's: no method named → the system's is automatic, a person's manual.
+    methods = Counter(str(e.detail.get("method") or ("auto" if e.actor == "system" else "manual"))
+                      for e in first_assign.values())
     orders = {
         "received": len(cohort),
         **{status: reached_count(status) for status in _REACHED},
