@@ -45,6 +45,7 @@ CASH_KINDS = ("float", "cod_collected", "cash_refund", "compensation", "handed_i
 # Actions whose event detail the figures read (reasons, methods, tiers); the others are read without it.
 _DETAIL_ACTIONS = (Action.ASSIGN, Action.REASSIGN, Action.ESCALATE, Action.REFUSE, Action.FAIL, Action.CANCEL,
                    Action.DISPATCH)
+_HAND_CHANNELS = ("phone", "fax", "email")  # entered by a person from a call, a fax, an e-mail
 _REACHED = ("delivered", "completed", "cancelled", "rejected", "not_completed")
 
 
@@ -100,7 +101,7 @@ def chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
 
 _ORDER_COLS = (Order.id, Order.channel, Order.order_no, Order.kind, Order.status, Order.store_id, Order.courier_id,
                Order.payment_method, Order.payment_status, Order.amount, Order.paid_amount, Order.received_at,
-               Order.appointment_at, Order.assigned_at, Order.unassigned_at, Order.source)
+               Order.appointment_at, Order.assigned_at, Order.unassigned_at, Order.source, Order.placed_at)
 
 
 def load(session: Session, span: Span) -> DayData:
@@ -204,6 +205,12 @@ def compute(session: Session, ctx: AppContext, span: Span, data: DayData | None 
         if start is not None and start <= e.at:
             within[oid] = kpi.picked_within_sla(start, e.at, categories.get(oid, []), s.picking.sla_minutes)
 
+    # Orders taken by hand (phone, fax, e-mail): call → entry within `intake.entry_minutes`.
+    entry = [m for o in cohort.values() if o.channel in _HAND_CHANNELS
+             for m in [kpi.minutes(o.placed_at, o.received_at)] if m is not None]
+    entry_minutes = {"orders": len(entry), **kpi.spread(entry),
+                     "within_pct": kpi.pct(sum(1 for m in entry if m <= s.intake.entry_minutes), len(entry))}
+
     reasons = _reason_maps(events, customer_ids)
     deliveries = _deliveries(session, span, events)
     stores = _stores(session, cohort, reached, last_store, within, orders_of)
@@ -215,6 +222,7 @@ def compute(session: Session, ctx: AppContext, span: Span, data: DayData | None 
         "on_time": {"delivered": len(delivered_ev), "on_time": on_time_n},
         "picking_within_sla_pct": kpi.pct(sum(within.values()), len(within)),
         "picking": {"picked": len(within), "within_sla": sum(within.values())},
+        "entry_minutes": entry_minutes,
         "stage_minutes": kpi.stage_summary(kpi.stage_durations(reached[oid]) for oid in cohort),
         "deliveries_by_tier": deliveries["by_tier"],
         **reasons,

@@ -55,6 +55,9 @@ def tables(figures: dict[str, Any]) -> dict[str, Table]:
     breakdown += [["online_paid_by_channel", ch, v]
                   for ch, v in figures.get("amounts", {}).get("online_paid_by_channel", {}).items()]
     stages = [[k, v.get("median"), v.get("p90")] for k, v in figures.get("stage_minutes", {}).items()]
+    entry = figures.get("entry_minutes") or {}
+    if entry.get("orders"):
+        stages.append(["entry (phone/fax/email)", entry.get("median"), entry.get("p90")])
     reasons = [[section, code, n] for section in ("escalations", "escalations_by_tier", "deliveries_by_tier", "refusals",
                                                   "not_completed", "cancellations")
                for code, n in figures.get(section, {}).items()]

@@ -9,7 +9,7 @@ timeline below.
 | C | jd | online 7.00 | 11:00; U01 11:05; picking 11:06–11:09; escalated (no free courier) 11:20; C03 11:25; appointment 13:00 (held 11:30); released 12:40; out 12:45; delivered 13:05; confirmed 13:30 |
 | D | app | online 7.00 | 11:30; U01 → S02 11:31; picking 11:32–11:35; C02 11:40; out 11:45; refused (quality) 12:00 |
 | E | meituan | online 7.00 | 12:00; cancelled (out of area) 12:05 |
-| F | phone | online 79.50 | 12:15 manual review (stock); rejected 12:20 |
+| F | phone | online 79.50 | call 12:08, entered 12:15: manual review (stock); rejected 12:20 |
 | G | meituan | COD 12.00 | weighed produce 1.5 kg; 13:00; U01 13:10; picking 13:11–13:14; C01 13:20; out 13:25; failed (customer absent) 13:50 |
 | H | eleme | online 7.00 | 14:00; U01 14:02; store cannot supply → emergency 14:05; C05 14:10; hand-over; out 14:15; delivered 14:45 |
 | I | meituan | online 7.00 | 23:50 (late night); U01 assigns 00:10 next day; picking 00:12–00:15; C01 00:20; out 00:25; delivered 00:40 |
@@ -23,7 +23,7 @@ are another branch's, so those rows go in through `add_rows`, the smallest helpe
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -61,14 +61,15 @@ class Day:
         self.actions: Counter[str] = Counter()  # events by operator on the 24th (hand tally)
 
     def receive(self, no: str, when: datetime, *, channel: str, payment: str = "online", sku: str = "P001",
-                qty: float = 2, price: int = 350, weight_g: int | None = None) -> None:
+                qty: float = 2, price: int = 350, weight_g: int | None = None, call_minutes: int = 0) -> None:
         self.clock.set(when)
         with write_session(self.ctx.engine) as s:
             amount = round(qty * price)
             order = Order(channel=channel, order_no=no, status="received", customer_name="赵女士",
                           phone="13812341234", address="阳光小区3栋2单元501", payment_method=payment,
                           payment_status="paid" if payment == "online" else "pending",
-                          paid_amount=amount if payment == "online" else 0, placed_at=when)
+                          paid_amount=amount if payment == "online" else 0,
+                          placed_at=when - timedelta(minutes=call_minutes))
             line = OrderLine(order_id=0, sku=sku, name="x", category="produce", qty=qty, unit_price=price,
                              weight_g=weight_g)
             receive_order(s, self.ctx, order, [line], match_address=False)
@@ -131,7 +132,8 @@ def build_day(ctx: AppContext) -> Day:
     add_rows(ctx, Anomaly(rule="quantity_surge", severity="warning", fingerprint="quantity_surge:E", first_seen=at(12, 0),
                           last_seen=at(12, 0), status="open"))
 
-    d.receive("F", at(12, 15), channel="phone", sku="F001", qty=5, price=1590)  # stock 3: manual review
+    # A phone order entered 7 minutes after the call began (entry limit 5); stock 3 < 5: manual review.
+    d.receive("F", at(12, 15), channel="phone", sku="F001", qty=5, price=1590, call_minutes=7)
     d.do("F", at(12, 20), A.REJECT, reason_text="库存不足")
 
     with read_session(ctx.engine) as s:

@@ -69,6 +69,8 @@ def test_every_figure_of_the_day_is_the_one_worked_out_by_hand(day: Day, tmp_pat
     assert (f["on_time_pct"], f["on_time"]) == (75.0, {"delivered": 4, "on_time": 3})
     # Picked on the 24th (produce: 5 min from assign): A 5, B 13 (late), C 4, D 4, G 4.
     assert (f["picking_within_sla_pct"], f["picking"]) == (80.0, {"picked": 5, "within_sla": 4})
+    # F, the only order taken by phone: call 12:08, entered 12:15 → 7 min, past the 5-minute limit.
+    assert f["entry_minutes"] == {"orders": 1, "median": 7.0, "p90": 7.0, "within_pct": 0.0}
     assert f["stage_minutes"] == {
         "received_assigned": {"median": 3.5, "p90": 12.0},  # 0 1 2 5 10 12
         "assigned_picking": {"median": 1.0, "p90": 3.0},  # 1 1 1 2 3
