@@ -61,7 +61,7 @@ def register(app: typer.Typer) -> None:
             except Exception as exc:  # noqa: BLE001 - the day is closed; a failed backup is reported, not fatal
                 backup_note = {"backup_error": str(exc)}
         if as_json:
-            print_json({**figures, **backup_note})
+            print_json({**figures, **backup_note, **({"files_error": result.file_error} if result.file_error else {})})
             return
         if result.stored:
             console.print(t("closeout.stored", date=figures.get("date"), who=figures.get("closed_by"),
@@ -72,6 +72,8 @@ def register(app: typer.Typer) -> None:
         if figures.get("carried_over"):
             console.print(f"[yellow]{escape(t('closeout.carried_over', count=len(figures['carried_over']['items'])))}[/]")
             show_blocking(figures["carried_over"]["items"])
+        if result.file_error:
+            err_console.print(f"[bold red]✗[/] {escape(t('closeout.files_failed', error=result.file_error))}")
         if figures.get("report_files"):
             console.print(t("closeout.files", folder=escape(str(Path(figures["report_files"][0]).parent))))
         if "backup" in backup_note:

@@ -40,7 +40,7 @@ from ops_console.services.context import Actor, AppContext
 from ops_console.services.errors import Conflict, Refused, ServiceError
 from ops_console.services.events import record
 from ops_console.storage.db import read_session, write_session
-from ops_console.storage.models import Anomaly, Closeout, Operator, Order, Reminder, ServiceRequest
+from ops_console.storage.models import Anomaly, Closeout, Courier, Operator, Order, Reminder, ServiceRequest
 
 CLOSEOUT_ACTION = "closeout"
 REOPEN_ACTION = "reopen"
@@ -72,6 +72,7 @@ class CloseoutResult:
     stored: bool  # True: the day was already closed and this is its stored report
     files: list[str] = field(default_factory=list)
     anomalies: list[str] = field(default_factory=list)  # fingerprints of cash_difference anomalies raised
+    file_error: str | None = None  # the report files could not be written (the closeout stands)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -285,6 +286,9 @@ def close_day(
                               at=row.closed_at.astimezone(ctx.settings.tz).strftime("%Y-%m-%d %H:%M")
                               if row.closed_at else "-")
             return CloseoutResult(stored_report(row), stored=True, files=list(row.report_files))
+        unknown = sorted(set(counted or {}) - {cid for (cid,) in s.execute(select(Courier.id))})
+        if unknown:  # a typo in --cash must not become a "difference" of somebody who does not exist
+            raise CashInputError("closeout.cash.unknown_courier", couriers=", ".join(unknown))
         data = load(s, span)
         figures = compute(s, ctx, span, data)
         blocking, carry = operational_checks(s, ctx, data)
@@ -323,13 +327,18 @@ def close_day(
                        "carried_over": len(blocking), "cash_differences": len(cash_misses)})
         closeout_id = closeout.id
     files: list[str] = []
+    file_error = None
     if report_dir is not None:
         from ops_console.services.closeout_files import write_reports
 
-        files = [str(p) for p in write_reports(report_dir / day.isoformat(), figures)]
+        try:
+            files = [str(p) for p in write_reports(report_dir / day.isoformat(), figures)]
+        except OSError as exc:  # the day is closed and frozen; the files can be written again from it
+            file_error = str(exc)
         with write_session(ctx.engine) as s:
             s.execute(update(Closeout).where(Closeout.id == closeout_id).values(report_files=files))
-    return CloseoutResult({**figures, "report_files": files}, stored=False, files=files, anomalies=fingerprints)
+    return CloseoutResult({**figures, "report_files": files}, stored=False, files=files, anomalies=fingerprints,
+                          file_error=file_error)
 
 
 def raise_cash_difference(session: Session, ctx: AppContext, actor: Actor, day: date, miss: dict[str, Any],

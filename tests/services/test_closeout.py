@@ -232,6 +232,11 @@ def test_cash_not_counted_and_differences_block_unless_accepted(day: Day) -> Non
         "cash_difference:C01:2026-11-24", "open", "-1.50", "零钱找错,次日补交")
 
 
+def test_a_count_for_an_unknown_courier_is_refused_by_name(day: Day) -> None:
+    with pytest.raises(svc.CashInputError, match="C7"):
+        svc.close_day(day.ctx, SUPERVISOR, D24, counted={**COUNTED, "C7": 100})
+
+
 def test_cash_inputs_are_checked_and_named() -> None:
     assert svc.parse_cash(["C07=1234.50", "C08=¥3"]) == {"C07": 123450, "C08": 300}
     with pytest.raises(svc.CashInputError, match="C07=12.345"):
