@@ -17,7 +17,7 @@ import json
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from ops_console.domain.sla import picking_sla_minutes
@@ -62,7 +62,7 @@ def p90(values: Iterable[float]) -> float | None:
 
 
 def spread(values: Iterable[float]) -> dict[str, float | None]:
-    items = list(values)
+    items = sorted(values)  # once: median and p90 sort a sorted list in linear time
     return {"median": median(items), "p90": p90(items)}
 
 
@@ -72,25 +72,30 @@ def pct(part: int, whole: int) -> float | None:
     return round1(100.0 * part / whole)
 
 
-def minutes(start: datetime | None, end: datetime | None) -> float | None:
-    if start is None or end is None or end < start:
+def minutes(start_ms: int | None, end_ms: int | None) -> float | None:
+    """Minutes between two instants given as epoch milliseconds (None when one is missing or the
+    end comes first). Instants are integers so a boundary compares exactly."""
+    if start_ms is None or end_ms is None or end_ms < start_ms:
         return None
-    return (end - start).total_seconds() / 60
+    return (end_ms - start_ms) / 60_000
 
 
-def on_time(received_at: datetime, delivered_at: datetime, appointment_at: datetime | None,
-            promise_minutes: int) -> bool:
-    if appointment_at is not None:
-        return delivered_at <= appointment_at + timedelta(minutes=APPOINTMENT_GRACE_MINUTES)
-    return delivered_at <= received_at + timedelta(minutes=promise_minutes)
+def on_time(received_ms: int, delivered_ms: int, appointment_ms: int | None, promise_minutes: int) -> bool:
+    if appointment_ms is not None:
+        return delivered_ms <= appointment_ms + APPOINTMENT_GRACE_MINUTES * 60_000
+    return delivered_ms <= received_ms + promise_minutes * 60_000
 
 
-def picked_within_sla(assigned_at: datetime, picked_at: datetime, categories: Iterable[str | None],
-                      sla: Mapping[str, int]) -> bool:
-    return picked_at <= assigned_at + timedelta(minutes=picking_sla_minutes(categories, sla))
+def picked_within_sla(assigned_ms: int, picked_ms: int, sla_minutes: int) -> bool:
+    """`sla_minutes`: the order's SLA, the strictest of its lines' categories (domain/sla.py)."""
+    return picked_ms <= assigned_ms + sla_minutes * 60_000
 
 
-def stage_durations(first_reached: Mapping[str, datetime]) -> dict[str, float]:
+def strictest_sla(categories: Iterable[str | None], sla: Mapping[str, int]) -> int:
+    return picking_sla_minutes(categories, sla)
+
+
+def stage_durations(first_reached: Mapping[str, int]) -> dict[str, float]:
     """Minutes of each stage an order went through: first time it reached one status to the first
     time it reached the next (a stage not reached, or reached out of order, is left out)."""
     out: dict[str, float] = {}
@@ -107,6 +112,16 @@ def stage_summary(per_order: Iterable[Mapping[str, float]]) -> dict[str, dict[st
         for key, value in durations.items():
             collected[key].append(value)
     return {key: spread(values) for key, values in collected.items()}
+
+
+def stage_summary_of(first_reached: Iterable[Mapping[str, int]]) -> dict[str, dict[str, float | None]]:
+    """`stage_summary` of many orders' first-reached instants (epoch ms), one pass per stage."""
+    orders = list(first_reached)
+    out: dict[str, dict[str, float | None]] = {}
+    for key, start, end in STAGES:
+        values = [(r[end] - r[start]) / 60_000 for r in orders if start in r and end in r and r[end] >= r[start]]
+        out[key] = spread(values)
+    return out
 
 
 def count_map(codes: Iterable[str | None]) -> dict[str, int]:

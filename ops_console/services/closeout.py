@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import calendar
 import csv
-from collections.abc import Iterable
+import gc
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -25,12 +27,11 @@ from sqlmodel import Session
 
 from ops_console.domain import kpi
 from ops_console.domain.money import MoneyError, yuan_to_fen
-from ops_console.domain.types import Action, Role, Status, SubjectType
+from ops_console.domain.types import Role, Status, SubjectType
 from ops_console.services.closeout_figures import (
     DayData,
     Span,
     cash_lines,
-    chunks,
     compute,
     load,
     not_completed_summary,
@@ -39,6 +40,7 @@ from ops_console.services.closeout_figures import (
 from ops_console.services.context import Actor, AppContext
 from ops_console.services.errors import Conflict, Refused, ServiceError
 from ops_console.services.events import record
+from ops_console.storage import closeout_queries as cq
 from ops_console.storage.db import read_session, write_session
 from ops_console.storage.models import Anomaly, Closeout, Courier, Operator, Order, Reminder, ServiceRequest
 
@@ -78,6 +80,19 @@ class CloseoutResult:
 # ----------------------------------------------------------------------------------------------
 # Dates and inputs
 # ----------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Hundreds of thousands of small tuples and dicts, none cyclic: the cyclic collector would only
+    walk them again and again (the same pause as intake's)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def today(ctx: AppContext) -> date:
@@ -174,7 +189,7 @@ def operational_checks(session: Session, ctx: AppContext, data: DayData) -> tupl
                                                                     Reminder.severity == "critical")):
         blocking.append({"check": "critical_reminder", "id": r.id, "kind": r.kind})
     blocking.extend(_log_checks(session, data))
-    blocking.extend(_intake_checks(session, span, data))
+    blocking.extend(_intake_checks(session, span))
     requests = [rid for (rid,) in session.execute(
         select(ServiceRequest.id).where(ServiceRequest.status.in_(_OPEN_REQUEST)).order_by(ServiceRequest.id))]
     carry_over = {"awaiting_confirmation": carry["delivered"], "held": carry["held"],
@@ -186,28 +201,24 @@ def operational_checks(session: Session, ctx: AppContext, data: DayData) -> tupl
 def _log_checks(session: Session, data: DayData) -> list[dict[str, Any]]:
     """No order missed (seed 004 §4.4.1): every order of the day has its `receive` event, and every
     `receive` event of the day has its order."""
+    span = data.span
     out: list[dict[str, Any]] = []
-    received = {e.order_id for e in data.events if e.action == Action.RECEIVE}
     for oid, o in sorted(data.cohort.items()):
-        if oid not in received:
+        if oid not in data.received_ids:
             out.append({"check": "order_without_event", "order": _ref(o)})
-    stray = sorted(oid for oid in received if oid is not None and oid not in data.cohort
-                   and oid not in data.extra_orders)
-    found: set[int] = set()
-    for part in chunks(stray):
-        found |= {oid for (oid,) in session.execute(select(Order.id).where(Order.id.in_(part)))}
+    stray = sorted(data.received_ids - data.cohort.keys() - data.extra_orders.keys())
+    found = cq.existing_order_ids(session, stray)
     out.extend({"check": "event_without_order", "ref": f"order_id={oid}"} for oid in stray if oid not in found)
-    out.extend({"check": "event_without_order", "ref": f"event_id={e.id}"} for e in data.events
-               if e.action == Action.RECEIVE and e.order_id is None)
+    out.extend({"check": "event_without_order", "ref": f"event_id={ev_id}"}
+               for ev_id in cq.receive_events_without_order(session, span.start, span.end))
     return out
 
 
-def _intake_checks(session: Session, span: Span, data: DayData) -> list[dict[str, Any]]:
+def _intake_checks(session: Session, span: Span) -> list[dict[str, Any]]:
     """Per ingested file: the orders intake counted as new against the orders stored from it."""
     counted: dict[str, int] = {}
-    for e in data.events:
-        if e.action == "ingest":
-            counted[e.subject_id] = counted.get(e.subject_id, 0) + int(e.detail.get("new") or 0)
+    for source, detail in cq.ingest_events(session, span.start, span.end):
+        counted[source] = counted.get(source, 0) + int(detail.get("new") or 0)
     out = []
     for source, n in sorted(counted.items()):
         prefix = f"{source} "
@@ -289,9 +300,10 @@ def close_day(
         unknown = sorted(set(counted or {}) - {cid for (cid,) in s.execute(select(Courier.id))})
         if unknown:  # a typo in --cash must not become a "difference" of somebody who does not exist
             raise CashInputError("closeout.cash.unknown_courier", couriers=", ".join(unknown))
-        data = load(s, span)
-        figures = compute(s, ctx, span, data)
-        blocking, carry = operational_checks(s, ctx, data)
+        with gc_paused():
+            data = load(s, span)
+            figures = compute(s, ctx, span, data)
+            blocking, carry = operational_checks(s, ctx, data)
         lines = cash_lines(s, span, counted or {})
     cash_misses = cash_checks(lines)
     stops = ([b for b in blocking] if not carry_over_reason else []) + (cash_misses if not accept_reason else [])
@@ -390,7 +402,7 @@ def reopen(ctx: AppContext, actor: Actor, day: date, reason: str) -> dict[str, A
 def report(ctx: AppContext, kind: str, day: date) -> dict[str, Any]:
     """The figures of the day / ISO week / month holding `day`, without closing anything."""
     span = report_span(ctx, kind, day)
-    with read_session(ctx.engine) as s:
+    with read_session(ctx.engine) as s, gc_paused():
         data = load(s, span)
         figures = compute(s, ctx, span, data)
         blocking, carry = operational_checks(s, ctx, data)

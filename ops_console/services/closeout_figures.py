@@ -23,17 +23,15 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from ops_console.domain import kpi
-from ops_console.domain.types import Action, OrderKind, Status
+from ops_console.domain.types import OrderKind, Status
 from ops_console.services.context import AppContext
+from ops_console.storage import closeout_queries as cq
 from ops_console.storage.models import (
     Anomaly,
     CashEntry,
     Courier,
-    Delivery,
-    Event,
     Operator,
     Order,
-    OrderLine,
     Reminder,
     ServiceRequest,
     Store,
@@ -42,9 +40,9 @@ from ops_console.storage.models import (
 _CHUNK = 900  # ids per IN (...) (SQLite's variable limit is far above; keeps statements small)
 NOT_AVAILABLE = ("customer_satisfaction", "inventory_accuracy")  # no data source: never invented
 CASH_KINDS = ("float", "cod_collected", "cash_refund", "compensation", "handed_in")
-# Actions whose event detail the figures read (reasons, methods, tiers); the others are read without it.
-_DETAIL_ACTIONS = (Action.ASSIGN, Action.REASSIGN, Action.ESCALATE, Action.REFUSE, Action.FAIL, Action.CANCEL,
-                   Action.DISPATCH)
+_DELIVERY_ACTIONS = frozenset({"dispatch", "deliver", "refuse", "fail"})  # orders whose attempts are read
+_REASONED = frozenset({"escalate", "refuse", "fail", "cancel", "reassign"})
+_FINISHED = ("signed", "refused", "not_completed")
 _HAND_CHANNELS = ("phone", "fax", "email")  # entered by a person from a call, a fax, an e-mail
 _REACHED = ("delivered", "completed", "cancelled", "rejected", "not_completed")
 
@@ -70,28 +68,29 @@ class Span:
     def holds(self, when: datetime | None) -> bool:
         return when is not None and self.start <= when < self.end
 
+    def holds_ms(self, ms: int | None) -> bool:
+        return ms is not None and self.start_ms <= ms < self.end_ms
 
-@dataclass
-class _Ev:
-    id: int
-    order_id: int | None
-    at: datetime
-    actor: str
-    subject_type: str
-    subject_id: str
-    action: str
-    to_status: str | None
-    detail: dict[str, Any] = field(default_factory=dict)
+    @property
+    def start_ms(self) -> int:
+        return round(self.start.timestamp() * 1000)
+
+    @property
+    def end_ms(self) -> int:
+        return round(self.end.timestamp() * 1000)
 
 
 @dataclass
 class DayData:
-    """What the figures and the checks read, loaded once."""
+    """What the figures and the checks read, loaded once: the range's orders (rows of
+    `closeout_queries._order_columns`, times in epoch ms) and its order events as tuples
+    (order_id, at ms, actor, action, to_status, method, store_id, reason, to_tier)."""
 
     span: Span
-    cohort: dict[int, Any]  # order id → row of the orders received in the span (customer kind)
-    events: list[_Ev]
-    extra_orders: dict[int, Any]  # orders touched in the span but received before it
+    cohort: dict[int, Any]  # order id → row of the customer orders received in the span
+    events: list[tuple[Any, ...]]
+    extra_orders: dict[int, Any] = field(default_factory=dict)  # orders touched in the span, received before it
+    received_ids: set[int] = field(default_factory=set)  # orders with a `receive` event in the span
 
 
 def chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
@@ -99,42 +98,13 @@ def chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
         yield items[i : i + size]
 
 
-_ORDER_COLS = (Order.id, Order.channel, Order.order_no, Order.kind, Order.status, Order.store_id, Order.courier_id,
-               Order.payment_method, Order.payment_status, Order.amount, Order.paid_amount, Order.received_at,
-               Order.appointment_at, Order.assigned_at, Order.unassigned_at, Order.source, Order.placed_at)
-
-
 def load(session: Session, span: Span) -> DayData:
-    cohort = {
-        row.id: row
-        for row in session.execute(
-            select(*_ORDER_COLS).where(Order.kind == OrderKind.CUSTOMER.value, Order.received_at >= span.start,
-                                       Order.received_at < span.end)
-        )
-    }
-    details: dict[int, dict[str, Any]] = {
-        ev_id: detail or {}
-        for ev_id, detail in session.execute(
-            select(Event.id, Event.detail).where(Event.at >= span.start, Event.at < span.end,
-                                                 Event.action.in_([str(a) for a in _DETAIL_ACTIONS]
-                                                                  + ["ingest", "resolve", "resolved"]))
-        )
-    }
-    events = [
-        _Ev(r.id, r.order_id, r.at, r.actor, r.subject_type, r.subject_id, r.action, r.to_status,
-            details.get(r.id, {}))
-        for r in session.execute(
-            select(Event.id, Event.order_id, Event.at, Event.actor, Event.subject_type, Event.subject_id,
-                   Event.action, Event.to_status)
-            .where(Event.at >= span.start, Event.at < span.end).order_by(Event.id)
-        )
-    ]
-    touched = sorted({e.order_id for e in events if e.order_id is not None and e.order_id not in cohort})
-    extra: dict[int, Any] = {}
-    for part in chunks(touched):
-        for row in session.execute(select(*_ORDER_COLS).where(Order.id.in_(part))):
-            extra[row.id] = row
-    return DayData(span, cohort, events, extra)
+    cohort = {row.id: row for row in cq.orders_received(session, OrderKind.CUSTOMER.value, span.start, span.end)}
+    events = cq.order_events(session, span.start, span.end)
+    received_ids = {e[0] for e in events if e[3] == "receive"}
+    touched = sorted({e[0] for e in events} - cohort.keys())
+    extra = {row.id: row for row in cq.orders_by_id(session, touched)}
+    return DayData(span, cohort, events, extra, received_ids)
 
 
 def compute(session: Session, ctx: AppContext, span: Span, data: DayData | None = None) -> dict[str, Any]:
@@ -142,29 +112,69 @@ def compute(session: Session, ctx: AppContext, span: Span, data: DayData | None 
     data = data or load(session, span)
     s = ctx.settings
     tz = s.tz
-    cohort, events = data.cohort, data.events
+    cohort = data.cohort
     orders_of = {**data.extra_orders, **cohort}
-    customer_ids = {oid for oid, o in orders_of.items() if o.kind == OrderKind.CUSTOMER.value}
+    customer = "customer"
 
-    # First time each cohort order reached each status (by the end of the span), and its first assign.
-    reached: dict[int, dict[str, datetime]] = defaultdict(dict)
-    first_assign: dict[int, _Ev] = {}
+    # One pass over the range's order events, in time order.
+    customer_ids = {oid for oid, o in orders_of.items() if o.kind == customer}
+    reached: dict[int, dict[str, int]] = {oid: {} for oid in cohort}
+    first_assign: dict[int, str] = {}  # order → method of its first assignment in the span
     last_store: dict[int, str | None] = {}
-    for e in events:
-        if e.order_id in cohort:
-            if e.to_status and e.to_status not in reached[e.order_id]:
-                reached[e.order_id][e.to_status] = e.at
-            if e.action == Action.ASSIGN and e.order_id not in first_assign:
-                first_assign[e.order_id] = e
-            if e.action in (Action.ASSIGN, Action.REASSIGN):
-                last_store[e.order_id] = e.detail.get("store_id")
+    delivered_at: dict[int, int] = {}
+    picked_at: dict[int, int] = {}
+    assigned_before: dict[int, int | None] = {}  # order → its latest (re)assignment before the first pick
+    last_assigned: dict[int, int] = {}
+    queued: dict[int, int] = {}
+    waits: list[tuple[str, int, int, int | None]] = []  # (operator, order, assigned at, queued at if in the span)
+    escalations: list[tuple[str | None, str | None]] = []
+    refusals: list[str | None] = []
+    failures: list[str | None] = []
+    cancels: list[str | None] = []
+    actors: Counter[str] = Counter()
+    for oid, at, actor, action, to_status, method, store, reason, to_tier in data.events:
+        actors[actor] += 1
+        if oid not in customer_ids:
+            continue
+        mine = reached.get(oid)
+        if to_status:
+            if mine is not None and to_status not in mine:
+                mine[to_status] = at
+            if to_status == "assigned":
+                last_assigned[oid] = at
+            elif to_status == "unassigned":
+                queued[oid] = at
+        if action == "assign":
+            if mine is not None:
+                if oid not in first_assign:
+                    first_assign[oid] = method or ("auto" if actor == "system" else "manual")
+                last_store[oid] = store
+            if actor != "system":
+                waits.append((actor, oid, at, queued.get(oid)))
+        elif action == "finish_picking":
+            if oid not in picked_at:
+                picked_at[oid] = at
+                assigned_before[oid] = last_assigned.get(oid)
+        elif action == "deliver":
+            delivered_at.setdefault(oid, at)
+        elif action in _REASONED:
+            if action == "escalate":
+                escalations.append((reason, to_tier))
+            elif action == "refuse":
+                refusals.append(reason)
+            elif action == "fail":
+                failures.append(reason)
+            elif action == "cancel":
+                cancels.append(reason)
+            elif mine is not None:  # reassign
+                last_store[oid] = store
+    for actor, n in cq.other_actions_by_actor(session, span.start, span.end).items():
+        actors[actor] += n
 
     def reached_count(status: str) -> int:
-        return sum(1 for oid in cohort if status in reached[oid])
+        return sum(1 for r in reached.values() if status in r)
 
-    # The same default as the lifecycle's: no method named → the system's is automatic, a person's manual.
-    methods = Counter(str(e.detail.get("method") or ("auto" if e.actor == "system" else "manual"))
-                      for e in first_assign.values())
+    methods = Counter(first_assign.values())
     orders = {
         "received": len(cohort),
         **{status: reached_count(status) for status in _REACHED},
@@ -185,52 +195,46 @@ def compute(session: Session, ctx: AppContext, span: Span, data: DayData | None 
         "delivered": kpi.yuan(sum(o.amount for oid, o in cohort.items() if "delivered" in reached[oid])),
         "online_paid_by_channel": {ch: kpi.yuan(v) for ch, v in sorted(online_by_channel.items())},
     }
-    per_hour = Counter(o.received_at.astimezone(tz).strftime("%H") for o in cohort.values())
+    per_hour = _hours((o.received for o in cohort.values()), span, tz)
 
-    # Deliveries in the span: on time?  Picks in the span: within SLA?
-    delivered_ev = _firsts(e for e in events if e.action == Action.DELIVER and e.order_id in customer_ids)
     on_time_n = sum(
-        1 for oid, e in delivered_ev.items()
-        if kpi.on_time(orders_of[oid].received_at, e.at, orders_of[oid].appointment_at, s.delivery.promise_minutes)
+        1 for oid, at in delivered_at.items()
+        if kpi.on_time(orders_of[oid].received, at, orders_of[oid].appointment, s.delivery.promise_minutes)
     )
-    picked_ev = _firsts(e for e in events if e.action == Action.FINISH_PICKING and e.order_id in customer_ids)
-    categories = _categories(session, sorted(picked_ev))
-    assigned_before: dict[int, datetime] = {}
-    for e in events:
-        if e.order_id in picked_ev and e.to_status == Status.ASSIGNED and e.at <= picked_ev[e.order_id].at:
-            assigned_before[e.order_id] = e.at  # the latest (re)assignment before the pick
+    slas = _slas(session, sorted(picked_at), s.picking.sla_minutes)
     within: dict[int, bool] = {}
-    for oid, e in picked_ev.items():
-        start = assigned_before.get(oid) or orders_of[oid].assigned_at
-        if start is not None and start <= e.at:
-            within[oid] = kpi.picked_within_sla(start, e.at, categories.get(oid, []), s.picking.sla_minutes)
+    for oid, at in picked_at.items():
+        start = assigned_before.get(oid) or orders_of[oid].assigned
+        if start is not None and start <= at:
+            within[oid] = kpi.picked_within_sla(start, at, slas.get(oid, s.picking.sla_minutes["default"]))
 
-    # Orders taken by hand (phone, fax, e-mail): call → entry within `intake.entry_minutes`.
     entry = [m for o in cohort.values() if o.channel in _HAND_CHANNELS
-             for m in [kpi.minutes(o.placed_at, o.received_at)] if m is not None]
+             for m in [kpi.minutes(o.placed, o.received)] if m is not None]
     entry_minutes = {"orders": len(entry), **kpi.spread(entry),
                      "within_pct": kpi.pct(sum(1 for m in entry if m <= s.intake.entry_minutes), len(entry))}
-
-    reasons = _reason_maps(events, customer_ids)
-    deliveries = _deliveries(session, span, events)
-    stores = _stores(session, cohort, reached, last_store, within, orders_of)
+    deliveries = _deliveries(session, span, {e[0] for e in data.events if e[3] in _DELIVERY_ACTIONS})
     figures: dict[str, Any] = {
         "orders": orders,
         "amounts": amounts,
         "orders_per_hour": dict(sorted(per_hour.items())),
-        "on_time_pct": kpi.pct(on_time_n, len(delivered_ev)),
-        "on_time": {"delivered": len(delivered_ev), "on_time": on_time_n},
+        "on_time_pct": kpi.pct(on_time_n, len(delivered_at)),
+        "on_time": {"delivered": len(delivered_at), "on_time": on_time_n},
         "picking_within_sla_pct": kpi.pct(sum(within.values()), len(within)),
         "picking": {"picked": len(within), "within_sla": sum(within.values())},
+        # Orders taken by hand (phone, fax, e-mail): call → entry within `intake.entry_minutes`.
         "entry_minutes": entry_minutes,
-        "stage_minutes": kpi.stage_summary(kpi.stage_durations(reached[oid]) for oid in cohort),
+        "stage_minutes": kpi.stage_summary_of(reached.values()),
         "deliveries_by_tier": deliveries["by_tier"],
-        **reasons,
-        "service_requests": _service_requests(session, span, len(delivered_ev)),
-        "anomalies": _anomalies(session, span, events),
+        "escalations": kpi.count_map(r for r, _ in escalations),
+        "escalations_by_tier": kpi.count_map(t for _, t in escalations),
+        "refusals": kpi.count_map(refusals),
+        "not_completed": kpi.count_map(failures),
+        "cancellations": kpi.count_map(cancels),
+        "service_requests": _service_requests(session, span, len(delivered_at)),
+        "anomalies": _anomalies(session, span),
         "reminders": _reminders(session, span),
-        "operators": _operators(session, span, events, orders_of),
-        "stores": stores,
+        "operators": _operators(session, span, waits, orders_of, actors),
+        "stores": _stores(session, cohort, reached, last_store, within, orders_of),
         "couriers": deliveries["couriers"],
         "cash": cash_lines(session, span),
         "replenishment": _replenishment(session, span),
@@ -240,70 +244,55 @@ def compute(session: Session, ctx: AppContext, span: Span, data: DayData | None 
     return figures
 
 
-def _firsts(events: Iterable[_Ev]) -> dict[int, _Ev]:
-    out: dict[int, _Ev] = {}
-    for e in events:
-        if e.order_id is not None and e.order_id not in out:
-            out[e.order_id] = e
-    return out
+def _hours(instants: Iterable[int], span: Span, tz: Any) -> Counter[str]:
+    """Orders per local hour ("00".."23"); one offset for the whole span unless it changes in it (DST)."""
+    first, last = span.start.astimezone(tz).utcoffset(), (span.end - timedelta(seconds=1)).astimezone(tz).utcoffset()
+    if first == last and first is not None:
+        offset = int(first.total_seconds() * 1000)
+        return Counter(f"{(ms + offset) // 3_600_000 % 24:02d}" for ms in instants)
+    return Counter(datetime.fromtimestamp(ms / 1000, tz).strftime("%H") for ms in instants)
 
 
-def _categories(session: Session, order_ids: Sequence[int]) -> dict[int, list[str]]:
-    out: dict[int, list[str]] = defaultdict(list)
-    for part in chunks(order_ids):
-        for oid, category in session.execute(
-            select(OrderLine.order_id, OrderLine.category).where(OrderLine.order_id.in_(part))
-        ):
-            out[oid].append(category)
-    return out
+def _slas(session: Session, order_ids: Sequence[int], sla: dict[str, int]) -> dict[int, int]:
+    """Each order's picking SLA: the strictest of its lines' categories (domain/sla.py)."""
+    wanted = set(order_ids)
+    categories: dict[int, list[str]] = defaultdict(list)
+    for oid, category in cq.line_categories(session, order_ids):
+        if oid in wanted:
+            categories[oid].append(category)
+    return {oid: kpi.strictest_sla(cats, sla) for oid, cats in categories.items()}
 
 
-def _reason_maps(events: Sequence[_Ev], customer_ids: set[int]) -> dict[str, Any]:
-    def of(action: Action) -> list[_Ev]:
-        return [e for e in events if e.action == action and e.order_id in customer_ids]
-
-    escalations = of(Action.ESCALATE)
-    return {
-        "escalations": kpi.count_map(e.detail.get("reason") for e in escalations),
-        "escalations_by_tier": kpi.count_map(e.detail.get("to_tier") for e in escalations),
-        "refusals": kpi.count_map(e.detail.get("reason") for e in of(Action.REFUSE)),
-        "not_completed": kpi.count_map(e.detail.get("reason") for e in of(Action.FAIL)),
-        "cancellations": kpi.count_map(e.detail.get("reason") for e in of(Action.CANCEL)),
-    }
-
-
-def _deliveries(session: Session, span: Span, events: Sequence[_Ev]) -> dict[str, Any]:
+def _deliveries(session: Session, span: Span, order_ids: set[int]) -> dict[str, Any]:
     """Delivery attempts dispatched in the span by tier, and per courier: attempts, outcomes, COD."""
-    touched = sorted({e.order_id for e in events if e.order_id is not None
-                      and e.action in (Action.DISPATCH, Action.DELIVER, Action.REFUSE, Action.FAIL)})
-    rows: list[Delivery] = []
-    for part in chunks(touched):
-        rows.extend(session.execute(select(Delivery).where(Delivery.order_id.in_(part))).scalars())
-    couriers = {c.id: c for c in session.execute(select(Courier)).scalars()}
+    couriers = {cid: (name, tier) for cid, name, tier in session.execute(select(Courier.id, Courier.name, Courier.tier))}
     by_tier: Counter[str] = Counter()
     per: dict[str, Counter[str]] = defaultdict(Counter)
-    for d in rows:
-        if span.holds(d.dispatched_at):
-            by_tier[d.tier] += 1
-            if d.courier_id:
-                per[d.courier_id]["dispatched"] += 1
-        if span.holds(d.finished_at) and d.courier_id and d.outcome in ("signed", "refused", "not_completed"):
-            per[d.courier_id]["delivered" if d.outcome == "signed" else d.outcome] += 1
-            per[d.courier_id]["cod"] += d.cod_collected
+    start, end = span.start_ms, span.end_ms
+    for oid, tier, courier, dispatched, finished, outcome, cod in cq.deliveries_of(session, list(order_ids)):
+        if oid not in order_ids:
+            continue
+        if dispatched is not None and start <= dispatched < end:
+            by_tier[tier] += 1
+            if courier:
+                per[courier]["dispatched"] += 1
+        if finished is not None and start <= finished < end and courier and outcome in _FINISHED:
+            per[courier]["delivered" if outcome == "signed" else outcome] += 1
+            per[courier]["cod"] += cod or 0
     lines = []
     for cid in sorted(per):
-        c = couriers.get(cid)
+        name, tier = couriers.get(cid, (cid, None))
         n = per[cid]
-        lines.append({"courier_id": cid, "name": c.name if c else cid, "tier": c.tier if c else None,
-                      "dispatched": n["dispatched"], "delivered": n["delivered"], "refused": n["refused"],
-                      "not_completed": n["not_completed"], "cod_collected": kpi.yuan(n["cod"])})
+        lines.append({"courier_id": cid, "name": name, "tier": tier, "dispatched": n["dispatched"],
+                      "delivered": n["delivered"], "refused": n["refused"], "not_completed": n["not_completed"],
+                      "cod_collected": kpi.yuan(n["cod"])})
     return {"by_tier": dict(sorted(by_tier.items())), "couriers": lines}
 
 
-def _stores(session: Session, cohort: dict[int, Any], reached: dict[int, dict[str, datetime]],
+def _stores(session: Session, cohort: dict[int, Any], reached: dict[int, dict[str, int]],
             last_store: dict[int, str | None], within: dict[int, bool], orders_of: dict[int, Any]) -> list[dict[str, Any]]:
     names = dict(session.execute(select(Store.id, Store.name)).all())
-    per: dict[str, dict[str, int]] = defaultdict(lambda: Counter())  # type: ignore[arg-type]
+    per: dict[str, Counter[str]] = defaultdict(Counter)
     for oid, store in last_store.items():
         if not store:
             continue
@@ -377,12 +366,11 @@ def _service_requests(session: Session, span: Span, delivered: int) -> dict[str,
     }
 
 
-def _anomalies(session: Session, span: Span, events: Sequence[_Ev]) -> dict[str, Any]:
+def _anomalies(session: Session, span: Span) -> dict[str, Any]:
     rows = session.execute(select(Anomaly.id, Anomaly.rule, Anomaly.status, Anomaly.first_seen)).all()
     rule_of = {r.id: r.rule for r in rows}
     raised = [r for r in rows if span.holds(r.first_seen)]
-    resolved_ids = {int(e.subject_id) for e in events if e.subject_type == "anomaly" and e.subject_id.isdigit()
-                    and (e.action in ("resolve", "resolved") or e.to_status == "resolved")}
+    resolved_ids = cq.resolved_anomaly_ids(session, span.start, span.end)
     resolved_ids |= {r.id for r in raised if r.status == "resolved"}
     return {
         "raised": kpi.count_map(r.rule for r in raised),
@@ -396,9 +384,8 @@ def _reminders(session: Session, span: Span) -> dict[str, Any]:
     raised = [r for r in rows if span.holds(r.raised_at)]
     acked: dict[str, list[float]] = defaultdict(list)
     for r in raised:
-        m = kpi.minutes(r.raised_at, r.acknowledged_at)
-        if m is not None:
-            acked[r.kind].append(m)
+        if r.acknowledged_at is not None and r.acknowledged_at >= r.raised_at:
+            acked[r.kind].append((r.acknowledged_at - r.raised_at).total_seconds() / 60)
     return {
         "raised": kpi.count_map(r.kind for r in raised),
         "acknowledged": {k: len(v) for k, v in sorted(acked.items())},
@@ -406,24 +393,20 @@ def _reminders(session: Session, span: Span) -> dict[str, Any]:
     }
 
 
-def _operators(session: Session, span: Span, events: Sequence[_Ev], orders_of: dict[int, Any]) -> list[dict[str, Any]]:
+def _operators(session: Session, span: Span, waits: list[tuple[str, int, int, int | None]],
+               orders_of: dict[int, Any], actors: Counter[str]) -> list[dict[str, Any]]:
     """The assessment figures per operator: assignments by hand, how long the order had waited in
-    the queue when they assigned it (median), reminders acknowledged, actions taken."""
-    ops = {o.id: o for o in session.execute(select(Operator)).scalars()}
-    actions: Counter[str] = Counter(e.actor for e in events if e.actor in ops)
-    queued_at: dict[int, datetime] = {}
-    waits: dict[str, list[float]] = defaultdict(list)
-    for e in events:
-        if e.order_id is None:
+    the queue when they assigned it (median; queued before the span: the order's own clock),
+    reminders acknowledged, actions taken (events of the span)."""
+    ops = {op_id: (name, role) for op_id, name, role in session.execute(select(Operator.id, Operator.name, Operator.role))}
+    actions = {actor: n for actor, n in actors.items() if actor in ops}
+    minutes: dict[str, list[float]] = defaultdict(list)
+    for actor, oid, at, queued in waits:
+        if actor not in ops:
             continue
-        if e.to_status == Status.UNASSIGNED:
-            queued_at[e.order_id] = e.at
-        if e.action == Action.ASSIGN and e.actor in ops:
-            start = queued_at.get(e.order_id)
-            if start is None and e.order_id in orders_of:
-                start = orders_of[e.order_id].unassigned_at
-            m = kpi.minutes(start, e.at)
-            waits[e.actor].append(m if m is not None else 0.0)
+        start = queued if queued is not None else orders_of[oid].unassigned
+        m = kpi.minutes(start, at)
+        minutes[actor].append(m if m is not None else 0.0)
     acks = Counter(
         who for who, at in session.execute(select(Reminder.acknowledged_by, Reminder.acknowledged_at)
                                            .where(Reminder.acknowledged_by.is_not(None)))
@@ -431,10 +414,10 @@ def _operators(session: Session, span: Span, events: Sequence[_Ev], orders_of: d
     )
     out = []
     for op_id in sorted(set(actions) | set(acks)):
-        op = ops.get(op_id)
-        out.append({"operator_id": op_id, "name": op.name if op else op_id, "role": op.role if op else None,
-                    "assigned_by_hand": len(waits.get(op_id, [])),
-                    "queue_to_assign_median": kpi.median(waits.get(op_id, [])),
+        name, role = ops[op_id]
+        out.append({"operator_id": op_id, "name": name, "role": role,
+                    "assigned_by_hand": len(minutes.get(op_id, [])),
+                    "queue_to_assign_median": kpi.median(minutes.get(op_id, [])),
                     "reminders_acknowledged": acks.get(op_id, 0), "actions": actions.get(op_id, 0)})
     return out
 
