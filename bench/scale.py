@@ -8,7 +8,8 @@ The database (SQLite, WAL) is built with the bulk path (storage/bulk.py `insert_
 executemany): 200 stores with a company courier each and 30 couriers of the other tiers; a history
 of closed orders spread over the year before the day (one line and one `receive` event each); the
 day to close: 50,000 orders with their whole event chain (receive, review_pass, assign, picking,
-picked, dispatch, out for delivery, delivered, and confirm, refuse, fail or cancel for some), their
+picked, dispatch, out for delivery, delivered and for most confirm; 5 % refused or failed, then
+cancelled), written to the log in time order, their
 delivery attempts and the COD cash ledger; 3,000 orders open the next morning (the console's
 panes), 300 reminders and 300 anomalies open.
 
@@ -190,6 +191,10 @@ class Builder:
                         {"reason": "customer_absent"} if action == "fail" else {}
                     timeline.append((t, oid, action, status, detail))
                 status = final[1]
+                if status != "delivered":  # refused or failed: the customer cancels (off the board by night)
+                    t = t + timedelta(minutes=rng.randint(5, 60))
+                    timeline.append((t, oid, "cancel", "cancelled", {"reason": "customer_cancelled"}))
+                    status = "cancelled"
                 if status == "delivered" and rng.random() < 0.6:
                     t = t + timedelta(minutes=rng.randint(5, 60))
                     timeline.append((t, oid, "confirm", "completed", {}))
@@ -201,7 +206,7 @@ class Builder:
                                   delivered_at=stamps.get("delivered"), status_entered_at=t)
                 orders.append(row)
                 lines.append(self._line(oid))
-                outcome = {"delivered": "signed", "completed": "signed"}.get(status, status)
+                outcome = {"delivered": "signed", "completed": "signed"}.get(status, final[1])
                 cod = row["amount"] if row["payment_method"] == "cod" and outcome == "signed" else 0
                 deliveries.append({"order_id": oid, "attempt": 1, "tier": "company", "courier_id": courier,
                                    "dispatched_at": stamps["dispatched"], "out_at": stamps["out_for_delivery"],
