@@ -15,7 +15,25 @@ from ops_console.i18n import set_language, t
 
 
 def build_app() -> typer.Typer:
-    from ops_console.cli import db, operators, orders, root
+    # Imported here, not at module level, so the language is set before their help texts are built.
+    from ops_console.cli import (
+        anomalies,
+        backup,
+        cash,
+        closeout,
+        db,
+        demo,
+        intake,
+        masterdata,
+        match,
+        operators,
+        orders,
+        reminders,
+        replenish,
+        report,
+        root,
+        service,
+    )
 
     app = typer.Typer(
         help=t("cli.help"),
@@ -26,27 +44,10 @@ def build_app() -> typer.Typer:
         pretty_exceptions_show_locals=False,
         context_settings={"help_option_names": ["-h", "--help"]},
     )
-    root.register(app)
-    operators.register(app)
-    orders.register(app)
-    db.register(app)
-    for module in _optional_modules():
+    for module in (root, operators, orders, db, masterdata, intake, match, demo, reminders, service, cash,
+                   anomalies, replenish, closeout, report, backup):
         module.register(app)
     return app
-
-
-def _optional_modules() -> list:
-    """Command groups of other capabilities, each in its own module with `register(app)`."""
-    import importlib
-
-    found = []
-    for name in ("masterdata", "intake", "match", "demo", "reminders", "service", "cash", "anomalies", "replenish"):
-        try:
-            found.append(importlib.import_module(f"ops_console.cli.{name}"))
-        except ModuleNotFoundError as exc:
-            if exc.name != f"ops_console.cli.{name}":
-                raise
-    return found
 
 
 def _early_language(argv: list[str]) -> None:

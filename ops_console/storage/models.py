@@ -80,6 +80,7 @@ class Order(SQLModel, table=True):
         UniqueConstraint("channel", "order_no", name="uq_orders_channel_no"),
         Index("ix_orders_status_entered", "status", "status_entered_at"),
         Index("ix_orders_kind_placed", "kind", "placed_at"),  # today's replenishment orders (reminders)
+        Index("ix_orders_kind_received", "kind", "received_at"),  # a business day's orders (closeout, reports)
     )
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=16)

@@ -1,0 +1,458 @@
+"""The figures of a date range, from the event log and the ledgers (closeout and reports alike).
+
+Counting rules (issue 12):
+- orders are counted on the business day (local date in `ui.timezone`) they were received, and a
+  stage counts when the order reached it by the end of the range (from the event log, so a report
+  of a past day is the same whenever it is re-run);
+- events count on the day they happened: escalations, refusals, failures, cancellations,
+  deliveries, on-time (of the orders delivered in the range) and picking within SLA (of the
+  orders picked in the range), reminders, anomalies, service requests, operators' work;
+- cash counts on the business day of its ledger entry.
+The keys are those of CONTRACTS "Closeout JSON"; money yuan strings, percentages one decimal.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from ops_console.domain import kpi
+from ops_console.domain.types import OrderKind, Status
+from ops_console.services.context import AppContext
+from ops_console.storage import closeout_queries as cq
+from ops_console.storage.models import (
+    Anomaly,
+    CashEntry,
+    Courier,
+    Operator,
+    Order,
+    Reminder,
+    ServiceRequest,
+    Store,
+)
+
+_CHUNK = 900  # ids per IN (...) (SQLite's variable limit is far above; keeps statements small)
+NOT_AVAILABLE = ("customer_satisfaction", "inventory_accuracy")  # no data source: never invented
+CASH_KINDS = ("float", "cod_collected", "cash_refund", "compensation", "handed_in")
+_DELIVERY_ACTIONS = frozenset({"dispatch", "deliver", "refuse", "fail"})  # orders whose attempts are read
+_REASONED = frozenset({"escalate", "refuse", "fail", "cancel", "reassign"})
+_FINISHED = ("signed", "refused", "not_completed")
+_HAND_CHANNELS = ("phone", "fax", "email")  # entered by a person from a call, a fax, an e-mail
+_REACHED = ("delivered", "completed", "cancelled", "rejected", "not_completed")
+
+
+@dataclass(frozen=True)
+class Span:
+    """A range of business days, [first, last] local dates, and its UTC bounds [start, end)."""
+
+    first: date
+    last: date
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def of(cls, first: date, last: date, tz: Any) -> Span:
+        start = datetime.combine(first, time(0), tzinfo=tz).astimezone(UTC)
+        end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+        return cls(first, last, start, end)
+
+    def days(self) -> list[str]:
+        return [d.isoformat() for d in kpi.business_days(self.first, self.last)]
+
+    def holds(self, when: datetime | None) -> bool:
+        return when is not None and self.start <= when < self.end
+
+    def holds_ms(self, ms: int | None) -> bool:
+        return ms is not None and self.start_ms <= ms < self.end_ms
+
+    @property
+    def start_ms(self) -> int:
+        return round(self.start.timestamp() * 1000)
+
+    @property
+    def end_ms(self) -> int:
+        return round(self.end.timestamp() * 1000)
+
+
+@dataclass
+class DayData:
+    """What the figures and the checks read, loaded once: the range's orders (rows of
+    `closeout_queries._order_columns`, times in epoch ms) and its order events as tuples
+    (order_id, at ms, actor, action, to_status, method, store_id, reason, to_tier)."""
+
+    span: Span
+    cohort: dict[int, Any]  # order id → row of the customer orders received in the span
+    events: list[tuple[Any, ...]]
+    extra_orders: dict[int, Any] = field(default_factory=dict)  # orders touched in the span, received before it
+    received_ids: set[int] = field(default_factory=set)  # orders with a `receive` event in the span
+
+
+def chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def load(session: Session, span: Span) -> DayData:
+    cohort = {row.id: row for row in cq.orders_received(session, OrderKind.CUSTOMER.value, span.start, span.end)}
+    events = cq.order_events(session, span.start, span.end)
+    received_ids = {e[0] for e in events if e[3] == "receive"}
+    touched = sorted({e[0] for e in events} - cohort.keys())
+    extra = {row.id: row for row in cq.orders_by_id(session, touched)}
+    return DayData(span, cohort, events, extra, received_ids)
+
+
+def compute(session: Session, ctx: AppContext, span: Span, data: DayData | None = None) -> dict[str, Any]:
+    """Every figure of the span (not the checks, not the status): one JSON-ready dict."""
+    data = data or load(session, span)
+    s = ctx.settings
+    tz = s.tz
+    cohort = data.cohort
+    orders_of = {**data.extra_orders, **cohort}
+    customer = "customer"
+
+    # One pass over the range's order events, in time order.
+    customer_ids = {oid for oid, o in orders_of.items() if o.kind == customer}
+    reached: dict[int, dict[str, int]] = {oid: {} for oid in cohort}
+    first_assign: dict[int, str] = {}  # order → method of its first assignment in the span
+    last_store: dict[int, str | None] = {}
+    delivered_at: dict[int, int] = {}
+    picked_at: dict[int, int] = {}
+    assigned_before: dict[int, int | None] = {}  # order → its latest (re)assignment before the first pick
+    last_assigned: dict[int, int] = {}
+    queued: dict[int, int] = {}
+    waits: list[tuple[str, int, int, int | None]] = []  # (operator, order, assigned at, queued at if in the span)
+    escalations: list[tuple[str | None, str | None]] = []
+    refusals: list[str | None] = []
+    failures: list[str | None] = []
+    cancels: list[str | None] = []
+    actors: Counter[str] = Counter()
+    for oid, at, actor, action, to_status, method, store, reason, to_tier in data.events:
+        actors[actor] += 1
+        if oid not in customer_ids:
+            continue
+        mine = reached.get(oid)
+        if to_status:
+            if mine is not None and to_status not in mine:
+                mine[to_status] = at
+            if to_status == "assigned":
+                last_assigned[oid] = at
+            elif to_status == "unassigned":
+                queued[oid] = at
+        if action == "assign":
+            if mine is not None:
+                if oid not in first_assign:
+                    first_assign[oid] = method or ("auto" if actor == "system" else "manual")
+                last_store[oid] = store
+            if actor != "system":
+                waits.append((actor, oid, at, queued.get(oid)))
+        elif action == "finish_picking":
+            if oid not in picked_at:
+                picked_at[oid] = at
+                assigned_before[oid] = last_assigned.get(oid)
+        elif action == "deliver":
+            delivered_at.setdefault(oid, at)
+        elif action in _REASONED:
+            if action == "escalate":
+                escalations.append((reason, to_tier))
+            elif action == "refuse":
+                refusals.append(reason)
+            elif action == "fail":
+                failures.append(reason)
+            elif action == "cancel":
+                cancels.append(reason)
+            elif mine is not None:  # reassign
+                last_store[oid] = store
+    for actor, n in cq.other_actions_by_actor(session, span.start, span.end).items():
+        actors[actor] += n
+
+    def reached_count(status: str) -> int:
+        return sum(1 for r in reached.values() if status in r)
+
+    methods = Counter(first_assign.values())
+    orders = {
+        "received": len(cohort),
+        **{status: reached_count(status) for status in _REACHED},
+        "refused": reached_count(Status.REFUSED),
+        "assigned_auto": methods.get("auto", 0),
+        "assigned_manual": methods.get("manual", 0) + methods.get("suggested", 0),
+        "assigned_suggested": methods.get("suggested", 0),
+        "by_channel": kpi.count_map(o.channel for o in cohort.values()),
+        "by_store": kpi.count_map(store for store in last_store.values() if store),
+        "by_payment": kpi.count_map(o.payment_method for o in cohort.values()),
+    }
+    online_by_channel: dict[str, int] = defaultdict(int)
+    for o in cohort.values():
+        if o.payment_method == "online" and o.payment_status == "paid":
+            online_by_channel[o.channel] += o.paid_amount or o.amount
+    amounts = {
+        "received": kpi.yuan(sum(o.amount for o in cohort.values())),
+        "delivered": kpi.yuan(sum(o.amount for oid, o in cohort.items() if "delivered" in reached[oid])),
+        "online_paid_by_channel": {ch: kpi.yuan(v) for ch, v in sorted(online_by_channel.items())},
+    }
+    per_hour = _hours((o.received for o in cohort.values()), span, tz)
+
+    on_time_n = sum(
+        1 for oid, at in delivered_at.items()
+        if kpi.on_time(orders_of[oid].received, at, orders_of[oid].appointment, s.delivery.promise_minutes)
+    )
+    slas = _slas(session, sorted(picked_at), s.picking.sla_minutes)
+    within: dict[int, bool] = {}
+    for oid, at in picked_at.items():
+        start = assigned_before.get(oid) or orders_of[oid].assigned
+        if start is not None and start <= at:
+            within[oid] = kpi.picked_within_sla(start, at, slas.get(oid, s.picking.sla_minutes["default"]))
+
+    entry = [m for o in cohort.values() if o.channel in _HAND_CHANNELS
+             for m in [kpi.minutes(o.placed, o.received)] if m is not None]
+    entry_minutes = {"orders": len(entry), **kpi.spread(entry),
+                     "within_pct": kpi.pct(sum(1 for m in entry if m <= s.intake.entry_minutes), len(entry))}
+    deliveries = _deliveries(session, span, {e[0] for e in data.events if e[3] in _DELIVERY_ACTIONS})
+    figures: dict[str, Any] = {
+        "orders": orders,
+        "amounts": amounts,
+        "orders_per_hour": dict(sorted(per_hour.items())),
+        "on_time_pct": kpi.pct(on_time_n, len(delivered_at)),
+        "on_time": {"delivered": len(delivered_at), "on_time": on_time_n},
+        "picking_within_sla_pct": kpi.pct(sum(within.values()), len(within)),
+        "picking": {"picked": len(within), "within_sla": sum(within.values())},
+        # Orders taken by hand (phone, fax, e-mail): call → entry within `intake.entry_minutes`.
+        "entry_minutes": entry_minutes,
+        "stage_minutes": kpi.stage_summary_of(reached.values()),
+        "deliveries_by_tier": deliveries["by_tier"],
+        "escalations": kpi.count_map(r for r, _ in escalations),
+        "escalations_by_tier": kpi.count_map(t for _, t in escalations),
+        "refusals": kpi.count_map(refusals),
+        "not_completed": kpi.count_map(failures),
+        "cancellations": kpi.count_map(cancels),
+        "service_requests": _service_requests(session, span, len(delivered_at)),
+        "anomalies": _anomalies(session, span),
+        "reminders": _reminders(session, span),
+        "operators": _operators(session, span, waits, orders_of, actors),
+        "stores": _stores(session, cohort, reached, last_store, within, orders_of),
+        "couriers": deliveries["couriers"],
+        "cash": cash_lines(session, span),
+        "replenishment": _replenishment(session, span),
+        "not_available": list(NOT_AVAILABLE),
+        **{key: None for key in NOT_AVAILABLE},
+    }
+    return figures
+
+
+def _hours(instants: Iterable[int], span: Span, tz: Any) -> Counter[str]:
+    """Orders per local hour ("00".."23"); one offset for the whole span unless it changes in it (DST)."""
+    first, last = span.start.astimezone(tz).utcoffset(), (span.end - timedelta(seconds=1)).astimezone(tz).utcoffset()
+    if first == last and first is not None:
+        offset = int(first.total_seconds() * 1000)
+        return Counter(f"{(ms + offset) // 3_600_000 % 24:02d}" for ms in instants)
+    return Counter(datetime.fromtimestamp(ms / 1000, tz).strftime("%H") for ms in instants)
+
+
+def _slas(session: Session, order_ids: Sequence[int], sla: dict[str, int]) -> dict[int, int]:
+    """Each order's picking SLA: the strictest of its lines' categories (domain/sla.py)."""
+    wanted = set(order_ids)
+    categories: dict[int, list[str]] = defaultdict(list)
+    for oid, category in cq.line_categories(session, order_ids):
+        if oid in wanted:
+            categories[oid].append(category)
+    return {oid: kpi.strictest_sla(cats, sla) for oid, cats in categories.items()}
+
+
+def _deliveries(session: Session, span: Span, order_ids: set[int]) -> dict[str, Any]:
+    """Delivery attempts dispatched in the span by tier, and per courier: attempts, outcomes, COD."""
+    couriers = {cid: (name, tier) for cid, name, tier in session.execute(select(Courier.id, Courier.name, Courier.tier))}
+    by_tier: Counter[str] = Counter()
+    per: dict[str, Counter[str]] = defaultdict(Counter)
+    start, end = span.start_ms, span.end_ms
+    for oid, tier, courier, dispatched, finished, outcome, cod in cq.deliveries_of(session, list(order_ids)):
+        if oid not in order_ids:
+            continue
+        if dispatched is not None and start <= dispatched < end:
+            by_tier[tier] += 1
+            if courier:
+                per[courier]["dispatched"] += 1
+        if finished is not None and start <= finished < end and courier and outcome in _FINISHED:
+            per[courier]["delivered" if outcome == "signed" else outcome] += 1
+            per[courier]["cod"] += cod or 0
+    lines = []
+    for cid in sorted(per):
+        name, tier = couriers.get(cid, (cid, None))
+        n = per[cid]
+        lines.append({"courier_id": cid, "name": name, "tier": tier, "dispatched": n["dispatched"],
+                      "delivered": n["delivered"], "refused": n["refused"], "not_completed": n["not_completed"],
+                      "cod_collected": kpi.yuan(n["cod"])})
+    return {"by_tier": dict(sorted(by_tier.items())), "couriers": lines}
+
+
+def _stores(session: Session, cohort: dict[int, Any], reached: dict[int, dict[str, int]],
+            last_store: dict[int, str | None], within: dict[int, bool], orders_of: dict[int, Any]) -> list[dict[str, Any]]:
+    names = dict(session.execute(select(Store.id, Store.name)).all())
+    # store → [received, delivered, refused, not_completed, cancelled, amount] (plain lists: 50,000 orders a day)
+    per: dict[str, list[int]] = {}
+    for oid, store in last_store.items():
+        if not store:
+            continue
+        n = per.get(store)
+        if n is None:
+            n = per[store] = [0, 0, 0, 0, 0, 0]
+        r = reached[oid]
+        n[0] += 1
+        n[1] += "delivered" in r
+        n[2] += "refused" in r
+        n[3] += "not_completed" in r
+        n[4] += "cancelled" in r
+        n[5] += cohort[oid].amount
+    picks: dict[str, list[bool]] = defaultdict(list)
+    for oid, ok in within.items():
+        store = orders_of[oid].store_id
+        if store:
+            picks[store].append(ok)
+    out = []
+    for store in sorted(set(per) | set(picks)):
+        received, delivered, refused, failed, cancelled, amount = per.get(store, [0, 0, 0, 0, 0, 0])
+        p = picks.get(store, [])
+        out.append({"store_id": store, "name": names.get(store, store), "received": received,
+                    "delivered": delivered, "refused": refused, "not_completed": failed,
+                    "cancelled": cancelled, "amount": kpi.yuan(amount), "picked": len(p),
+                    "picking_within_sla_pct": kpi.pct(sum(p), len(p))})
+    return out
+
+
+def cash_sums(session: Session, span: Span) -> dict[str, dict[str, int]]:
+    """courier → {ledger kind → fen} of the entries of the span's business days."""
+    sums: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(CASH_KINDS, 0))
+    for courier_id, kind, amount in session.execute(
+        select(CashEntry.courier_id, CashEntry.kind, func.sum(CashEntry.amount))
+        .where(CashEntry.business_date.in_(span.days())).group_by(CashEntry.courier_id, CashEntry.kind)
+    ):
+        if kind in CASH_KINDS:
+            sums[courier_id][kind] = int(amount or 0)
+    return dict(sums)
+
+
+def cash_lines(session: Session, span: Span, counted: dict[str, int] | None = None) -> list[dict[str, Any]]:
+    """One line per courier with ledger entries; `counted` (fen) is what the supervisor entered,
+    else what the ledger says was handed in (None when nothing was)."""
+    counted = counted or {}
+    sums = cash_sums(session, span)
+    tiers = dict(session.execute(select(Courier.id, Courier.tier)).all())
+    lines = []
+    for cid in sorted(set(sums) | set(counted)):
+        k = sums.get(cid, dict.fromkeys(CASH_KINDS, 0))
+        expected = kpi.expected_cash(k["float"], k["cod_collected"], k["cash_refund"], k["compensation"])
+        got = counted.get(cid, k["handed_in"] if cid in sums and k["handed_in"] else None)
+        lines.append({"courier_id": cid, "tier": tiers.get(cid), "float": kpi.yuan(k["float"]),
+                      "cod_collected": kpi.yuan(k["cod_collected"]), "refunds_paid": kpi.yuan(k["cash_refund"]),
+                      "compensation": kpi.yuan(k["compensation"]), "expected": kpi.yuan(expected),
+                      "counted": None if got is None else kpi.yuan(got),
+                      "difference": None if got is None else kpi.yuan(got - expected),
+                      "_expected_fen": expected, "_counted_fen": got})
+    return lines
+
+
+def public_cash(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in line.items() if not k.startswith("_")} for line in lines]
+
+
+def _service_requests(session: Session, span: Span, delivered: int) -> dict[str, Any]:
+    rows = session.execute(select(ServiceRequest.kind, ServiceRequest.status, ServiceRequest.created_at)).all()
+    opened = [r for r in rows if span.holds(r.created_at)]
+    returns = sum(1 for r in opened if r.kind in ("return", "exchange"))
+    return {
+        "opened": len(opened),
+        "by_kind": kpi.count_map(r.kind for r in opened),
+        "by_status": kpi.count_map(r.status for r in opened),
+        "returns_exchanges_pct": kpi.pct(returns, delivered),
+        "open_total": sum(1 for r in rows if r.status not in ("closed", "declined", "refunded", "exchanged")),
+    }
+
+
+def _anomalies(session: Session, span: Span) -> dict[str, Any]:
+    rows = session.execute(select(Anomaly.id, Anomaly.rule, Anomaly.status, Anomaly.first_seen)).all()
+    rule_of = {r.id: r.rule for r in rows}
+    raised = [r for r in rows if span.holds(r.first_seen)]
+    resolved_ids = cq.resolved_anomaly_ids(session, span.start, span.end)
+    resolved_ids |= {r.id for r in raised if r.status == "resolved"}
+    return {
+        "raised": kpi.count_map(r.rule for r in raised),
+        "resolved": kpi.count_map(rule_of[i] for i in resolved_ids if i in rule_of),
+        "open": kpi.count_map(r.rule for r in rows if r.status in ("open", "acknowledged")),
+    }
+
+
+def _reminders(session: Session, span: Span) -> dict[str, Any]:
+    rows = session.execute(select(Reminder.kind, Reminder.raised_at, Reminder.acknowledged_at)).all()
+    raised = [r for r in rows if span.holds(r.raised_at)]
+    acked: dict[str, list[float]] = defaultdict(list)
+    for r in raised:
+        if r.acknowledged_at is not None and r.acknowledged_at >= r.raised_at:
+            acked[r.kind].append((r.acknowledged_at - r.raised_at).total_seconds() / 60)
+    return {
+        "raised": kpi.count_map(r.kind for r in raised),
+        "acknowledged": {k: len(v) for k, v in sorted(acked.items())},
+        "ack_minutes": {k: kpi.spread(v) for k, v in sorted(acked.items())},
+    }
+
+
+def _operators(session: Session, span: Span, waits: list[tuple[str, int, int, int | None]],
+               orders_of: dict[int, Any], actors: Counter[str]) -> list[dict[str, Any]]:
+    """The assessment figures per operator: assignments by hand, how long the order had waited in
+    the queue when they assigned it (median; queued before the span: the order's own clock),
+    reminders acknowledged, actions taken (events of the span)."""
+    ops = {op_id: (name, role) for op_id, name, role in session.execute(select(Operator.id, Operator.name, Operator.role))}
+    actions = {actor: n for actor, n in actors.items() if actor in ops}
+    minutes: dict[str, list[float]] = defaultdict(list)
+    for actor, oid, at, queued in waits:
+        if actor not in ops:
+            continue
+        start = queued if queued is not None else orders_of[oid].unassigned
+        m = kpi.minutes(start, at)
+        minutes[actor].append(m if m is not None else 0.0)
+    acks = Counter(
+        who for who, at in session.execute(select(Reminder.acknowledged_by, Reminder.acknowledged_at)
+                                           .where(Reminder.acknowledged_by.is_not(None)))
+        if span.holds(at)
+    )
+    out = []
+    for op_id in sorted(set(actions) | set(acks)):
+        name, role = ops[op_id]
+        out.append({"operator_id": op_id, "name": name, "role": role,
+                    "assigned_by_hand": len(minutes.get(op_id, [])),
+                    "queue_to_assign_median": kpi.median(minutes.get(op_id, [])),
+                    "reminders_acknowledged": acks.get(op_id, 0), "actions": actions.get(op_id, 0)})
+    return out
+
+
+def _replenishment(session: Session, span: Span) -> dict[str, Any]:
+    rows = session.execute(
+        select(Order.store_id, Order.status, Order.amount, Order.payment_method)
+        .where(Order.kind == OrderKind.REPLENISHMENT.value, Order.received_at >= span.start,
+               Order.received_at < span.end)
+    ).all()
+    per: dict[str, Counter[str]] = defaultdict(Counter)
+    for r in rows:
+        n = per[r.store_id or "-"]
+        n["orders"] += 1
+        n["amount"] += r.amount
+        if r.payment_method == "cod":
+            n["cod"] += r.amount
+    return {
+        "received": len(rows),
+        "amount": kpi.yuan(sum(r.amount for r in rows)),
+        "by_status": kpi.count_map(r.status for r in rows),
+        "by_store": [{"store_id": sid, "orders": n["orders"], "amount": kpi.yuan(n["amount"]),
+                      "cod_amount": kpi.yuan(n["cod"])} for sid, n in sorted(per.items())],
+    }
+
+
+def not_completed_summary(figures: dict[str, Any]) -> list[dict[str, Any]]:
+    """Monthly: the not-completed reasons, most frequent first, with their share (seed 000 ⑨)."""
+    counts: dict[str, int] = figures.get("not_completed", {})
+    total = sum(counts.values())
+    return [{"reason": code, "count": n, "pct": kpi.pct(n, total)}
+            for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]

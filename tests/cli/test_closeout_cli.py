@@ -1,0 +1,105 @@
+"""`closeout`, `reopen`, `report`, `backup`, `restore` on the command line, over the test day."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+
+from ops_console.clock import ManualClock
+from ops_console.config import load_settings
+from ops_console.services.context import AppContext
+from tests.conftest import T0
+from tests.factories import seed_city
+from tests.services.closeout_day import build_day
+
+AFTER_MIDNIGHT = {"OPS_NOW": "2026-11-25T01:00:00+08:00"}
+
+
+@pytest.fixture
+def built(cli) -> object:
+    ctx = AppContext.open(load_settings(), ManualClock(T0))
+    seed_city(ctx)
+    build_day(ctx)
+    ctx.close()
+    return cli
+
+
+def test_closeout_refuses_then_closes_with_counts_writes_files_and_backs_up(built, tmp_path: Path) -> None:
+    cli = built
+    refused = cli("--operator", "U01", "closeout", "--date", "2026-11-24", env=AFTER_MIDNIGHT)
+    assert refused.exit_code == 1 and "主管" in refused.output
+    uncounted = cli("--operator", "U03", "closeout", "--date", "2026-11-24", "--json", env=AFTER_MIDNIGHT)
+    assert uncounted.exit_code == 1
+    blocked = json.loads(uncounted.stdout)
+    assert [b["check"] for b in blocked["blocking"]] == ["cash_not_counted", "cash_not_counted"]
+    assert blocked["status"] == "open"
+
+    cash = tmp_path / "cash.csv"
+    cash.write_text("courier_id,counted\nC05,90.00\n", encoding="utf-8")
+    done = cli("--operator", "U03", "closeout", "--date", "2026-11-24", "--cash", "C01=200.00", "--cash-file",
+               str(cash), "--json", env=AFTER_MIDNIGHT)
+    assert done.exit_code == 0, done.output
+    figures = json.loads(done.stdout)
+    assert figures["status"] == "closed" and figures["orders"]["received"] == 9
+    assert [c["counted"] for c in figures["cash"]] == ["200.00", "90.00"]
+    backup = Path(figures["backup"])
+    assert backup.parent == Path("data/backups") and figures["backup_orders"] == 10
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+    assert Path("data/reports/2026-11-24/report.html").exists()
+
+    again = cli("--operator", "U03", "closeout", "--date", "2026-11-24", "--json", env=AFTER_MIDNIGHT)
+    stored = json.loads(again.stdout)
+    assert stored["checksum"] == figures["checksum"] and "backup" not in stored  # no new close, no new backup
+    with_inputs = cli("--operator", "U03", "closeout", "--date", "2026-11-24", "--cash", "C01=1", env=AFTER_MIDNIGHT)
+    assert with_inputs.exit_code == 1 and "reopen" in with_inputs.output
+
+    summary = cli("--operator", "U03", "closeout", "--date", "2026-11-24", env=AFTER_MIDNIGHT)
+    assert summary.exit_code == 0 and "已日结" in summary.output and "客户满意度" in summary.output
+
+
+def test_carry_over_and_accept_difference_need_a_reason(built) -> None:
+    no_reason = built("--operator", "U03", "closeout", "--date", "2026-11-24", "--accept-difference",
+                      env=AFTER_MIDNIGHT)
+    assert no_reason.exit_code == 1 and "--reason" in no_reason.output
+    bad_cash = built("--operator", "U03", "closeout", "--date", "2026-11-24", "--cash", "C01=abc",
+                     env=AFTER_MIDNIGHT)
+    assert bad_cash.exit_code == 1 and "C01=abc" in bad_cash.output
+    accepted = built("--operator", "U03", "closeout", "--date", "2026-11-24", "--cash", "C01=199.00", "--cash",
+                     "C05=90", "--accept-difference", "--reason", "差 1 元", env=AFTER_MIDNIGHT)
+    assert accepted.exit_code == 0, accepted.output
+    assert "cash_difference:C01:2026-11-24" in accepted.output
+
+
+def test_reopen_report_backup_and_restore(built, tmp_path: Path) -> None:
+    cli = built
+    assert cli("--operator", "U03", "closeout", "--date", "2026-11-24", "--cash", "C01=200", "--cash", "C05=90",
+               env=AFTER_MIDNIGHT).exit_code == 0
+    assert cli("--operator", "U01", "reopen", "--date", "2026-11-24", "--reason", "x",
+               env=AFTER_MIDNIGHT).exit_code == 1
+    reopened = cli("--operator", "U03", "reopen", "--date", "2026-11-24", "--reason", "补录", "--json",
+                   env=AFTER_MIDNIGHT)
+    assert reopened.exit_code == 0 and json.loads(reopened.stdout)["status"] == "reopened"
+
+    daily = json.loads(cli("report", "daily", "--date", "2026-11-24", "--json").stdout)
+    assert (daily["status"], daily["orders"]["received"], daily["on_time_pct"]) == ("reopened", 9, 75.0)
+    weekly = json.loads(cli("report", "weekly", "--date", "2026-11-24", "--json").stdout)
+    assert weekly["replenishment_cod_by_store"] == {"S02": "500.00"}
+    monthly = cli("report", "monthly", "--date", "2026-11-24")
+    assert monthly.exit_code == 0 and "customer_absent 1 (100.0%)" in monthly.output
+    assert cli("report", "daily", "--date", "24/11/2026").exit_code == 1
+
+    made = cli("backup")
+    assert made.exit_code == 0
+    path = Path(made.stdout.strip())
+    assert path.exists() and path.parent == Path("data/backups")
+    refused = cli("restore", str(path))  # the configured database exists
+    assert refused.exit_code == 1 and "--force" in refused.output
+    target = tmp_path / "elsewhere.db"
+    restored = cli("restore", str(path), env={"OPS_DATABASE__URL": f"sqlite:///{target}"})
+    assert restored.exit_code == 0, restored.output
+    again = json.loads(cli("report", "daily", "--date", "2026-11-24", "--json",
+                           env={"OPS_DATABASE__URL": f"sqlite:///{target}"}).stdout)
+    assert again == daily
