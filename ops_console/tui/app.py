@@ -29,10 +29,10 @@ from ops_console.domain.lifecycle import LIFECYCLE, allowed_actions, role_allowe
 from ops_console.domain.types import Action, Status
 from ops_console.i18n import Ref, get_language, set_language, t
 from ops_console.services import panes as pane_service
+from ops_console.services.actions import perform
 from ops_console.services.context import Actor, AppContext
 from ops_console.services.database import database_label
 from ops_console.services.errors import ServiceError
-from ops_console.services.lifecycle import perform
 from ops_console.tui import keys
 from ops_console.tui.cmdline import CommandLine, parse_command
 from ops_console.tui.header import ConsoleHeader
