@@ -63,6 +63,7 @@ class PickingSettings:
 class DispatchSettings:
     wait_minutes_before_escalation: int = 10
     appointment_lead_minutes: int = 20
+    decision_minutes: int = 15
 
 
 @dataclass(frozen=True)
