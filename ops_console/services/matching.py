@@ -8,7 +8,8 @@
   store -> a system ``assign`` (method ``auto``, the keyword in the event); otherwise the reason
   (``ambiguous: S03, S04`` / ``no keyword``) and up to three suggestions stay on the order.
 - Learning: ``propose_keyword_for`` takes the compound or road name from a hand-assigned order's
-  address; ``add_keyword`` stores an accepted keyword with its ``Event`` in one transaction and
+  address and proposes it only when it is specific (domain/learning.py: the address in the
+  service area, not a place name, not in other stores' open orders), else says why; ``add_keyword`` stores an accepted keyword with its ``Event`` in one transaction and
   refuses one that another store already has. The next order sees it, no restart needed.
 - Dispatcher choices are not written twice: they are the manual ``assign`` / ``reassign``
   events already in the log, read back with the order's address.
@@ -30,6 +31,8 @@ from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from ops_console.domain.address import normalize, propose_keyword
+from ops_console.domain.learning import Withheld, check_proposal
+from ops_console.domain.lifecycle import OPEN
 from ops_console.domain.matcher import Matcher, MatchResult, Suggestion, SuggestionReason
 from ops_console.domain.types import Action, AssignMethod, OrderKind, Role, Status, SubjectType
 from ops_console.i18n import t
@@ -264,9 +267,16 @@ class KeywordProposal:
 
     order_id: int
     store_id: str
-    keyword: str | None  # None: nothing in the address looks like a compound or road name
+    keyword: str | None  # None: nothing proposed — `withheld` says why
     taken_by: str | None = None  # another store already has this keyword
     exists: bool = False  # the store already has it
+    candidate: str | None = None  # what the address offered, also when it is withheld
+    withheld: str | None = None  # why nothing is proposed (domain/learning.py Withheld)
+    params: Mapping[str, str | int] = field(default_factory=dict)
+
+    def why(self, lang: str | None = None) -> str:
+        """Why no keyword is proposed, in words for the console ("" when one is)."""
+        return t(f"matching.proposal.{self.withheld}", lang, **self.params) if self.withheld else ""
 
 
 @dataclass(frozen=True)
@@ -285,18 +295,34 @@ def _keywords_by_normalized(session: Session) -> dict[str, tuple[str, str]]:
 
 
 def propose_keyword_for(ctx: AppContext, order_ref: str | int, store_id: str) -> KeywordProposal:
-    """A keyword from the order's address for the store a dispatcher chose (not stored yet)."""
+    """A keyword from the order's address for the store a dispatcher chose (not stored yet), only
+    when it is specific to that store; otherwise `keyword` is None and `why()` says why."""
     with read_session(ctx.engine) as s:
         order = find_order(s, order_ref)
         keyword = propose_keyword(order.address or "")
         if keyword is None:
-            return KeywordProposal(order.id or 0, store_id, None)
+            return KeywordProposal(order.id or 0, store_id, None, withheld=Withheld.NO_NAME.value)
         owner = _keywords_by_normalized(s).get(keyword)
         if owner is None:
-            return KeywordProposal(order.id or 0, store_id, keyword)
+            check = check_proposal(order.address or "", store_id, ctx.settings.dispatch.service_area,
+                                   _other_open_orders(s, order.id or 0, store_id),
+                                   {st.id: st.name for st in s.exec(select(Store))})
+            return KeywordProposal(order.id or 0, store_id, check.keyword, candidate=check.candidate,
+                                   withheld=check.withheld.value if check.withheld else None,
+                                   params=dict(check.params))
         if owner[1] == store_id:
             return KeywordProposal(order.id or 0, store_id, keyword, exists=True)
         return KeywordProposal(order.id or 0, store_id, keyword, taken_by=owner[1])
+
+
+def _other_open_orders(session: Session, order_id: int, store_id: str) -> list[tuple[str, str]]:
+    """(store, address) of the open orders of other stores (one indexed read by status)."""
+    rows = session.exec(
+        select(Order.store_id, Order.address)
+        .where(Order.status.in_([s.value for s in OPEN]), Order.store_id.is_not(None),  # type: ignore[attr-defined]
+               Order.store_id != store_id, Order.id != order_id)
+    )
+    return [(sid or "", address or "") for sid, address in rows]
 
 
 def add_keyword(
