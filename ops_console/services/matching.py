@@ -33,7 +33,7 @@ from sqlmodel import Session, select
 from ops_console.domain.address import normalize, propose_keyword
 from ops_console.domain.learning import Withheld, check_proposal
 from ops_console.domain.lifecycle import OPEN
-from ops_console.domain.matcher import Matcher, MatchResult, Suggestion, SuggestionReason
+from ops_console.domain.matcher import Matcher, MatchReason, MatchResult, Suggestion, SuggestionReason
 from ops_console.domain.types import Action, AssignMethod, OrderKind, Role, Status, SubjectType
 from ops_console.i18n import t
 from ops_console.services.context import SYSTEM, Actor, AppContext
@@ -156,21 +156,33 @@ def match_reason_stores(text: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in text[len(AMBIGUOUS_PREFIX):].split(",") if part.strip())
 
 
-def describe_match_reason(text: str | None, names: Mapping[str, str] | None = None) -> str:
-    """The matcher's stored reason as a person reads it: ``no keyword`` → 无关键词匹配 / no keyword
-    match; ``ambiguous: S03, S04`` → 多家门店: S03 阳光店, S04 … / several stores: … (with the
-    names given); ``auto`` → 自动分配 / assigned automatically. Anything else is shown as stored."""
+# The reason codes with words in the catalog (`match.reason.<code>`): the matcher's reasons
+# (MatchReason) and the suggestions' (SuggestionReason). One set for every place that shows them.
+REASON_CODES = frozenset({*(r.value for r in MatchReason), *(r.value for r in SuggestionReason)})
+
+
+def reason_label(code: str | None, lang: str | None = None) -> str:
+    """A matching reason code in words: ``fuzzy`` → 写法相近 / similar spelling, ``context`` →
+    地址上下文 / address context… (suggestions), ``no_keyword`` → 无关键词 / no keyword. An
+    unknown code is shown as it is."""
+    if not code:
+        return ""
+    if code == "no keyword":  # the stored form of no_keyword (MatchResult.reason_text)
+        code = MatchReason.NO_KEYWORD.value
+    return t(f"match.reason.{code}", lang) if code in REASON_CODES and code != "ambiguous" else code
+
+
+def describe_match_reason(text: str | None, names: Mapping[str, str] | None = None, lang: str | None = None) -> str:
+    """The matcher's stored reason as a person reads it: ``no keyword`` → 无关键词 / no keyword;
+    ``ambiguous: S03, S04`` → 多家门店: S03 阳光店, S04 … / several stores: … (with the names
+    given); ``auto`` → 自动分配 / assigned automatically. Anything else is shown as stored."""
     if not text:
         return ""
     if text.startswith(AMBIGUOUS_PREFIX):
         names = names or {}
         stores = ", ".join(f"{sid} {names[sid]}" if names.get(sid) else sid for sid in match_reason_stores(text))
-        return t("match.reason.ambiguous", stores=stores)
-    if text in ("no keyword", "no_keyword"):
-        return t("match.reason.no_keyword")
-    if text == "auto":
-        return t("match.reason.auto")
-    return text
+        return t("match.reason.ambiguous", lang, stores=stores)
+    return reason_label(text, lang)
 
 
 def match_reason_names(ctx: AppContext, text: str | None) -> dict[str, str]:

@@ -21,7 +21,7 @@ from textual.widgets import Static
 
 from ops_console.i18n import t
 from ops_console.services.context import Actor, AppContext
-from ops_console.services.matching import describe_match_reason, match_reason_names
+from ops_console.services.matching import describe_match_reason, match_reason_names, reason_label
 from ops_console.services.order_view import (
     EventView,
     OrderSnapshot,
@@ -303,7 +303,7 @@ class OrderDetailScreen(OpsModal):
         score = sug.get("score")
         score_text = f"{float(score):.2f}" if isinstance(score, int | float) else "?"
         return t("screens.detail.suggestion", store=sug.get("store_id", "?"), score=score_text,
-                 reason=label("screens.suggestion", str(sug.get("reason") or "")))
+                 reason=reason_label(str(sug.get("reason") or "")))
 
     def _lines(self, s: OrderSnapshot) -> Table:
         table = Table(box=None, padding=(0, 1), header_style="dim", show_edge=False)
