@@ -64,3 +64,18 @@ def test_the_engine_alone_records_the_review_time_too(city) -> None:
     order, events = order_history(city, "R3")
     assert events[-1].detail["review_minutes"] == 7
     assert order.unassigned_at == order.received_at
+
+
+def test_the_order_history_shows_the_time_in_review(city) -> None:
+    from ops_console.i18n import set_language
+    from ops_console.services.order_view import order_snapshot
+    from ops_console.tui.screens.detail import describe_event
+
+    in_review(city, "R4", "阳光小区1栋")
+    city.clock.advance(minutes=111)
+    perform(city, "R4", Action.APPROVE, DISPATCHER)
+    snap = order_snapshot(city, "R4")
+    (approve,) = [e for e in snap.events if e.action == "approve"]
+    assert describe_event(approve) == "人工审核用时 111 分钟 · 价格不符"
+    set_language("en")
+    assert describe_event(approve) == "111 min in manual review · price"

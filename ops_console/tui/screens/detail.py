@@ -63,7 +63,7 @@ ANOMALY_PREFIXES = ("anomalies.rule", "anomaly.rule", "anomaly")
 _DETAIL_ORDER = (
     "store_id", "store_name", "method", "keyword", "courier_name", "from_tier", "to_tier", "reason", "reason_text",
     "outcome", "appointment_at", "address", "resolution", "note", "till_receipt", "till_amount", "refund_due",
-    "on_behalf_of", "source",
+    "on_behalf_of", "source", "review_minutes",
 )
 
 
@@ -106,6 +106,10 @@ def describe_event(ev: EventView, tz_format: str = "%m-%d %H:%M") -> str:
                 parts.append(t("screens.detail.refund_due", amount=value))
             case "on_behalf_of":
                 parts.append(label("screens.on_behalf", str(value)))
+            case "review_minutes":
+                parts.append(t("screens.detail.review_minutes", minutes=value))
+                if d.get("review_reason"):
+                    parts.append(label("reason", str(d["review_reason"])))
             case _:
                 parts.append(str(value))
     return " · ".join(parts)
