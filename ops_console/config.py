@@ -66,6 +66,10 @@ class PickingSettings:
 class DispatchSettings:
     wait_minutes_before_escalation: int = 10
     appointment_lead_minutes: int = 20
+    decision_minutes: int = 15
+    # Province / city / district names of the area the stores deliver to (the demo district by
+    # default). Keyword learning proposes nothing from an address naming another; empty: no check.
+    service_area: list[str] = field(default_factory=lambda: ["江苏省", "淮渚市", "柳汀区"])
 
 
 @dataclass(frozen=True)
@@ -278,6 +282,7 @@ def _check(s: Settings) -> None:
         "reminders.check_seconds": s.reminders.check_seconds,
         "reminders.repeat_minutes": s.reminders.repeat_minutes,
         "delivery.sla_minutes": s.delivery.sla_minutes,
+        "dispatch.decision_minutes": s.dispatch.decision_minutes,
         "ui.reveal_seconds": s.ui.reveal_seconds,
         "ui.session_hours": s.ui.session_hours,
         "intake.max_date_skew_days": s.intake.max_date_skew_days,

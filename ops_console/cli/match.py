@@ -38,17 +38,21 @@ def read_addresses(path: Path) -> Iterator[tuple[Any, str]]:
 
 
 def result_record(row_id: Any, result: Any) -> dict[str, Any]:
-    from ops_console.services.matching import suggestions_json
+    from ops_console.services.matching import describe_match_reason, reason_label, suggestions_json
 
     keywords = list(dict.fromkeys(h.keyword for h in result.keywords))
+    reason = result.reason_text()
+    # `why`: the reason in the words the console uses (one vocabulary, the UI language).
+    suggestions = [{**s, "why": reason_label(s["reason"])} for s in suggestions_json(result.suggestions)]
     return {
         "id": row_id,
         "store_id": result.store_id,
         "auto": result.auto,
         "suggestion": result.suggestion,
-        "reason": result.reason_text(),
+        "reason": reason,
+        "why": describe_match_reason(reason),
         "keywords": keywords,
-        "suggestions": suggestions_json(result.suggestions),
+        "suggestions": suggestions,
     }
 
 

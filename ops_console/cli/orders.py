@@ -21,7 +21,7 @@ TextOpt = Annotated[str | None, typer.Option("--text", help=t("cli.opt.reason_te
 
 
 def _do(ref: str, action: Action, **params: Any) -> None:
-    from ops_console.services.lifecycle import perform
+    from ops_console.services.actions import perform
 
     ctx = state.ctx()
     out = perform(ctx, ref, action, state.actor(), **{k: v for k, v in params.items() if v is not None})

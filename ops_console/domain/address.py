@@ -158,6 +158,22 @@ def _strip_admin(text: str) -> str:
     return text
 
 
+_ADMIN_LEVELS = ("country", "province", "city", "district", "street")
+
+
+def admin_places(text: str) -> tuple[tuple[tuple[str, str], ...], str]:
+    """The administrative places a (normalized) address or keyword starts with, as ``(level, name)``
+    with level ``country`` / ``province`` / ``city`` / ``district`` / ``street``, and what follows
+    them. ``柳汀区`` alone is all place (the rest is empty); ``锦绣花园东区`` has none."""
+    places: list[tuple[str, str]] = []
+    for level, pattern in zip(_ADMIN_LEVELS, _ADMIN_PREFIXES, strict=True):
+        m = pattern.match(text)
+        if m:
+            places.append((level, m.group()))
+            text = text[m.end() :]
+    return tuple(places), text
+
+
 def _clean_candidate(text: str) -> str | None:
     m = _LEAD_INS.match(text)
     if m and len(text) - m.end() >= 2:

@@ -44,6 +44,7 @@ class ReminderKind(StrEnum):
     REORDER_WINDOW_CLOSED = "reorder_window_closed"
     ALERT_DEADLINE = "alert_deadline"
     SCHEDULER_STALE = "scheduler_stale"
+    DECISION_WAITING = "decision_waiting"
 
 
 class Severity(StrEnum):
@@ -88,6 +89,7 @@ class OrderClock:
     store: str = ""  # store name, for the message
     categories: tuple[str, ...] = ()  # line categories (picking SLA)
     tier: str | None = None  # current courier tier (courier wait)
+    status: str = ""  # the order's status, when the message names it (refused / not_completed)
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,10 @@ class Facts:
     out_for_delivery: tuple[OrderClock, ...] = ()  # since = out_for_delivery_at
     delivered: tuple[OrderClock, ...] = ()  # delivered, not confirmed; since = delivered_at
     manual_review: tuple[OrderClock, ...] = ()  # since = entry into manual review
+    # Refused / not completed orders, since = entry into that status; and those of them for which
+    # a service request (return, exchange, refund) was opened since: a decision was taken.
+    awaiting_decision: tuple[OrderClock, ...] = ()
+    decided: frozenset[int] = frozenset()
     stores: tuple[tuple[str, str], ...] = ()  # active stores (id, name)
     stores_reordered_today: frozenset[str] = frozenset()
     anomaly_deadlines: tuple[AnomalyDeadline, ...] = ()
@@ -159,6 +165,7 @@ class Thresholds:
     delivery: timedelta
     unconfirmed: timedelta
     manual_review: timedelta
+    decision: timedelta
     stale: timedelta
     repeat: timedelta
 
@@ -181,6 +188,7 @@ class Limits:
     window_start_minute: int  # the replenishment window, minutes after local midnight
     window_end_minute: int
     tz: tzinfo  # business days and the times in messages are local
+    decision_minutes: int = 15  # refused / not completed, no redispatch, service request or cancel
 
 
 def thresholds(limits: Limits) -> Thresholds:
@@ -192,6 +200,7 @@ def thresholds(limits: Limits) -> Thresholds:
         delivery=timedelta(minutes=limits.delivery_sla_minutes),
         unconfirmed=timedelta(hours=limits.auto_confirm_hours),
         manual_review=timedelta(hours=limits.manual_review_hours),
+        decision=timedelta(minutes=limits.decision_minutes),
         stale=timedelta(seconds=STALE_INTERVALS * limits.check_seconds),
         repeat=timedelta(minutes=limits.repeat_minutes),
     )
@@ -301,6 +310,14 @@ def evaluate(facts: Facts, now: datetime, limits: Limits) -> list[Condition]:
             out.append(_order(ReminderKind.MANUAL_REVIEW_OVERDUE, o, "reminders.msg.manual_review_overdue",
                               minutes=_minutes(now - o.since), hours=_hours(limits.manual_review_hours),
                               since=day_time(o.since)))
+
+    # A failed delivery needs a person's decision: redispatch, a return / exchange, or cancel.
+    for o in facts.awaiting_decision:
+        if o.order_id in facts.decided or now - o.since < th.decision:
+            continue
+        out.append(_order(ReminderKind.DECISION_WAITING, o, "reminders.msg.decision_waiting",
+                          refs=("status",), minutes=_minutes(now - o.since), since=day_time(o.since),
+                          status=f"status.{o.status or 'refused'}", limit=limits.decision_minutes))
 
     out.extend(_window(facts, now, limits))
 

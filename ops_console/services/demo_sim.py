@@ -46,6 +46,7 @@ from ops_console.domain.types import (
     Status,
     Tier,
 )
+from ops_console.services.actions import perform
 from ops_console.services.context import SYSTEM, Actor, AppContext
 from ops_console.services.demo_draws import (
     CHANNEL_WEIGHTS,
@@ -62,7 +63,6 @@ from ops_console.services.demo_draws import (
     roll_plan,
 )
 from ops_console.services.errors import Refused, ServiceError
-from ops_console.services.lifecycle import perform
 from ops_console.services.matching import auto_store
 from ops_console.services.receiving import receive_order
 from ops_console.storage.db import read_session, write_session
@@ -331,7 +331,7 @@ class Simulator:
                 if mate and plan.own and self._due(since, plan.relief_after, now):
                     if order.review_reason == "stock":
                         return Action.REJECT, mate, {"reason_text": "库存不足,已电话告知客户"}
-                    plan.match_tried = False  # approved orders meet the matcher like new ones
+                    plan.match_tried = True  # approval runs the matcher itself (services/actions.py)
                     return Action.APPROVE, mate, {}
             case Status.ASSIGNED:
                 if plan.cannot_supply and mate and self._due(since, 2, now):

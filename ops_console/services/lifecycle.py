@@ -172,9 +172,10 @@ def apply(
         raise _explain(session, ctx, order, action, actor, exc) from None
     assert target is not None
     t = Transition(order.id or 0, action, current, target, actor, now, params)
-    values, detail = _effects(session, order, t)
+    effects, detail = _effects(session, order, t)
     detail.update(check_cash(session, ctx, order, action, params))  # amounts typed by people: sane, explained
-    values.update(t.stamps())
+    # The action's own effects win over the generic stage stamp (approve sets the queue clock).
+    values = {**t.stamps(), **effects}
     version = order.version
     result = session.execute(
         update(Order)
@@ -246,6 +247,15 @@ def _effects(session: Session, order: Order, t: Transition) -> tuple[dict[str, A
     match t.action:
         case Action.APPROVE:
             values["review_reason"] = None
+            # The backlog clock of an approved order counts from receipt: the customer has been
+            # waiting all through the manual review (CONTRACTS: backlog age). The history keeps
+            # how long the review took.
+            values["unassigned_at"] = order.received_at or t.now
+            entered = order.status_entered_at or order.received_at
+            if entered is not None:
+                detail["review_minutes"] = max(0, int((t.now - entered).total_seconds() // 60))
+            if order.review_reason:
+                detail["review_reason"] = order.review_reason
         case Action.CLAIM:
             values["claimed_by"] = t.actor.id
             values["claimed_at"] = t.now

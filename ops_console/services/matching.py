@@ -8,7 +8,8 @@
   store -> a system ``assign`` (method ``auto``, the keyword in the event); otherwise the reason
   (``ambiguous: S03, S04`` / ``no keyword``) and up to three suggestions stay on the order.
 - Learning: ``propose_keyword_for`` takes the compound or road name from a hand-assigned order's
-  address; ``add_keyword`` stores an accepted keyword with its ``Event`` in one transaction and
+  address and proposes it only when it is specific (domain/learning.py: the address in the
+  service area, not a place name, not in other stores' open orders), else says why; ``add_keyword`` stores an accepted keyword with its ``Event`` in one transaction and
   refuses one that another store already has. The next order sees it, no restart needed.
 - Dispatcher choices are not written twice: they are the manual ``assign`` / ``reassign``
   events already in the log, read back with the order's address.
@@ -30,7 +31,9 @@ from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from ops_console.domain.address import normalize, propose_keyword
-from ops_console.domain.matcher import Matcher, MatchResult, Suggestion, SuggestionReason
+from ops_console.domain.learning import Withheld, check_proposal
+from ops_console.domain.lifecycle import OPEN
+from ops_console.domain.matcher import Matcher, MatchReason, MatchResult, Suggestion, SuggestionReason
 from ops_console.domain.types import Action, AssignMethod, OrderKind, Role, Status, SubjectType
 from ops_console.i18n import t
 from ops_console.services.context import SYSTEM, Actor, AppContext
@@ -153,21 +156,33 @@ def match_reason_stores(text: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in text[len(AMBIGUOUS_PREFIX):].split(",") if part.strip())
 
 
-def describe_match_reason(text: str | None, names: Mapping[str, str] | None = None) -> str:
-    """The matcher's stored reason as a person reads it: ``no keyword`` → 无关键词匹配 / no keyword
-    match; ``ambiguous: S03, S04`` → 多家门店: S03 阳光店, S04 … / several stores: … (with the
-    names given); ``auto`` → 自动分配 / assigned automatically. Anything else is shown as stored."""
+# The reason codes with words in the catalog (`match.reason.<code>`): the matcher's reasons
+# (MatchReason) and the suggestions' (SuggestionReason). One set for every place that shows them.
+REASON_CODES = frozenset({*(r.value for r in MatchReason), *(r.value for r in SuggestionReason)})
+
+
+def reason_label(code: str | None, lang: str | None = None) -> str:
+    """A matching reason code in words: ``fuzzy`` → 写法相近 / similar spelling, ``context`` →
+    地址上下文 / address context… (suggestions), ``no_keyword`` → 无关键词 / no keyword. An
+    unknown code is shown as it is."""
+    if not code:
+        return ""
+    if code == "no keyword":  # the stored form of no_keyword (MatchResult.reason_text)
+        code = MatchReason.NO_KEYWORD.value
+    return t(f"match.reason.{code}", lang) if code in REASON_CODES and code != "ambiguous" else code
+
+
+def describe_match_reason(text: str | None, names: Mapping[str, str] | None = None, lang: str | None = None) -> str:
+    """The matcher's stored reason as a person reads it: ``no keyword`` → 无关键词 / no keyword;
+    ``ambiguous: S03, S04`` → 多家门店: S03 阳光店, S04 … / several stores: … (with the names
+    given); ``auto`` → 自动分配 / assigned automatically. Anything else is shown as stored."""
     if not text:
         return ""
     if text.startswith(AMBIGUOUS_PREFIX):
         names = names or {}
         stores = ", ".join(f"{sid} {names[sid]}" if names.get(sid) else sid for sid in match_reason_stores(text))
-        return t("match.reason.ambiguous", stores=stores)
-    if text in ("no keyword", "no_keyword"):
-        return t("match.reason.no_keyword")
-    if text == "auto":
-        return t("match.reason.auto")
-    return text
+        return t("match.reason.ambiguous", lang, stores=stores)
+    return reason_label(text, lang)
 
 
 def match_reason_names(ctx: AppContext, text: str | None) -> dict[str, str]:
@@ -264,9 +279,16 @@ class KeywordProposal:
 
     order_id: int
     store_id: str
-    keyword: str | None  # None: nothing in the address looks like a compound or road name
+    keyword: str | None  # None: nothing proposed — `withheld` says why
     taken_by: str | None = None  # another store already has this keyword
     exists: bool = False  # the store already has it
+    candidate: str | None = None  # what the address offered, also when it is withheld
+    withheld: str | None = None  # why nothing is proposed (domain/learning.py Withheld)
+    params: Mapping[str, str | int] = field(default_factory=dict)
+
+    def why(self, lang: str | None = None) -> str:
+        """Why no keyword is proposed, in words for the console ("" when one is)."""
+        return t(f"matching.proposal.{self.withheld}", lang, **self.params) if self.withheld else ""
 
 
 @dataclass(frozen=True)
@@ -285,18 +307,34 @@ def _keywords_by_normalized(session: Session) -> dict[str, tuple[str, str]]:
 
 
 def propose_keyword_for(ctx: AppContext, order_ref: str | int, store_id: str) -> KeywordProposal:
-    """A keyword from the order's address for the store a dispatcher chose (not stored yet)."""
+    """A keyword from the order's address for the store a dispatcher chose (not stored yet), only
+    when it is specific to that store; otherwise `keyword` is None and `why()` says why."""
     with read_session(ctx.engine) as s:
         order = find_order(s, order_ref)
         keyword = propose_keyword(order.address or "")
         if keyword is None:
-            return KeywordProposal(order.id or 0, store_id, None)
+            return KeywordProposal(order.id or 0, store_id, None, withheld=Withheld.NO_NAME.value)
         owner = _keywords_by_normalized(s).get(keyword)
         if owner is None:
-            return KeywordProposal(order.id or 0, store_id, keyword)
+            check = check_proposal(order.address or "", store_id, ctx.settings.dispatch.service_area,
+                                   _other_open_orders(s, order.id or 0, store_id),
+                                   {st.id: st.name for st in s.exec(select(Store))})
+            return KeywordProposal(order.id or 0, store_id, check.keyword, candidate=check.candidate,
+                                   withheld=check.withheld.value if check.withheld else None,
+                                   params=dict(check.params))
         if owner[1] == store_id:
             return KeywordProposal(order.id or 0, store_id, keyword, exists=True)
         return KeywordProposal(order.id or 0, store_id, keyword, taken_by=owner[1])
+
+
+def _other_open_orders(session: Session, order_id: int, store_id: str) -> list[tuple[str, str]]:
+    """(store, address) of the open orders of other stores (one indexed read by status)."""
+    rows = session.exec(
+        select(Order.store_id, Order.address)
+        .where(Order.status.in_([s.value for s in OPEN]), Order.store_id.is_not(None),  # type: ignore[attr-defined]
+               Order.store_id != store_id, Order.id != order_id)
+    )
+    return [(sid or "", address or "") for sid, address in rows]
 
 
 def add_keyword(

@@ -53,6 +53,7 @@ class QueueRow:
     claimed_by: str | None
     claimer_name: str | None
     reason_stores: tuple[tuple[str, str], ...] = ()  # (id, name) of the stores the match reason names
+    top_reason: str | None = None  # why the top suggestion (a SuggestionReason code: fuzzy, context…)
 
     @property
     def key(self) -> str:

@@ -92,7 +92,15 @@ def queue_row(r: Any, names: Mapping[str, str]) -> QueueRow:
         r.payment_method == "cod", r.appointment_at, r.since, r.address or "", r.amount or 0,
         r.match_reason, r.review_reason, sid, sname, score, r.claimed_by, r.claimer_name,
         tuple((store, names.get(store, "")) for store in match_reason_stores(r.match_reason)),
+        _top_reason(r.suggestions),
     )
+
+
+def _top_reason(suggestions: Any) -> str | None:
+    if isinstance(suggestions, list) and suggestions and isinstance(suggestions[0], dict):
+        reason = suggestions[0].get("reason")
+        return str(reason) if reason else None
+    return None
 
 
 def queue_pane(s: Any, counts: Mapping[str, int], window: int) -> PaneData:

@@ -1,10 +1,15 @@
 """One new order: `receive`, the automatic review, and — after a pass — the address matcher.
 
 The one way in for a single order: phone entry, the simulator and intake's small batches all end
-here. Above the engine (services/lifecycle.py) and matching; nothing below imports this module.
+here. An approval after manual review (`approve_order`) is the same pass done by a person, so it
+meets the matcher the same way. Above the engine (services/lifecycle.py) and matching; nothing
+below imports this module.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
 
 from sqlalchemy import insert
 from sqlmodel import Session, select
@@ -14,7 +19,9 @@ from ops_console.domain.types import Action, Status, SubjectType
 from ops_console.services.context import SYSTEM, Actor, AppContext
 from ops_console.services.events import event_row
 from ops_console.services.lifecycle import Outcome, apply, receive_status
+from ops_console.services.lookup import find_order
 from ops_console.services.matching import match_new_order
+from ops_console.storage.db import write_session
 from ops_console.storage.models import Event, Order, OrderLine, Sku
 
 
@@ -63,6 +70,33 @@ def receive_order(
             return match_new_order(session, ctx, order) or passed
         return passed
     return apply(session, ctx, order, Action.REVIEW_FAIL, SYSTEM, reason=verdict.reason, reason_text=verdict.detail)
+
+
+def approve_order(
+    ctx: AppContext,
+    order_ref: str | int,
+    actor: Actor,
+    *,
+    expected_version: int | None = None,
+    match_address: bool = True,
+    **params: Any,
+) -> Outcome:
+    """A dispatcher approves an order in manual review; in the same transaction the matcher runs
+    exactly as after an automatic `review_pass`: one store -> a system `assign` (method `auto`),
+    otherwise the reason and suggestions stay on the order for the queue.
+
+    The engine records how long the review took and starts the backlog clock at receipt. The
+    outcome is the approval as the person sees it: from `manual_review` to where the order ended
+    up (`assigned` when the matcher found its store), with the order's final version.
+    """
+    with write_session(ctx.engine) as session:
+        order = find_order(session, order_ref)
+        approved = apply(session, ctx, order, Action.APPROVE, actor, expected_version=expected_version,
+                         **params)
+        assigned = match_new_order(session, ctx, order) if match_address else None
+        if assigned is None:
+            return approved
+        return replace(approved, to_status=assigned.to_status, version=assigned.version)
 
 
 def review_order(session: Session, order: Order, lines: list[OrderLine]) -> Verdict:

@@ -181,12 +181,14 @@ def reminder_limits(settings: Settings) -> Limits:
         window_start_minute=start,
         window_end_minute=end,
         tz=settings.tz,
+        decision_minutes=settings.dispatch.decision_minutes,
     )
 
 
 def gather_facts(session: Session, ctx: AppContext, now: datetime, last_run: datetime | None) -> Facts:
     th = thresholds(reminder_limits(ctx.settings))
     count, oldest, newest = q.unassigned_queue(session)
+    awaiting = q.awaiting_decision(session, now - th.decision)
     stores: tuple[tuple[str, str], ...] = ()
     reordered: frozenset[str] = frozenset()
     if needs_reorder_facts(now, reminder_limits(ctx.settings)):
@@ -202,6 +204,8 @@ def gather_facts(session: Session, ctx: AppContext, now: datetime, last_run: dat
         out_for_delivery=q.out_for_delivery(session, now - th.delivery),
         delivered=q.delivered_unconfirmed(session, now - th.unconfirmed),
         manual_review=q.manual_review(session, now - th.manual_review),
+        awaiting_decision=awaiting,
+        decided=q.decided(session, awaiting),
         stores=stores,
         stores_reordered_today=reordered,
         anomaly_deadlines=q.anomaly_deadlines(session, now),

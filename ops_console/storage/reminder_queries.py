@@ -11,7 +11,17 @@ from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
 from ops_console.domain.reminders import AnomalyDeadline, LiveReminder, OrderClock
-from ops_console.storage.models import Anomaly, Event, Meta, Operator, Order, OrderLine, Reminder, Store
+from ops_console.storage.models import (
+    Anomaly,
+    Event,
+    Meta,
+    Operator,
+    Order,
+    OrderLine,
+    Reminder,
+    ServiceRequest,
+    Store,
+)
 
 # Statuses of an anomaly whose owner's deadline still counts (not resolved, not silenced).
 ANOMALY_LIVE = ("open", "acknowledged")
@@ -127,6 +137,25 @@ def delivered_unconfirmed(session: Session, cutoff: datetime) -> tuple[OrderCloc
 
 def manual_review(session: Session, cutoff: datetime) -> tuple[OrderClock, ...]:
     return _clocks(_orders(session, ("manual_review",), cutoff, Order.status_entered_at))
+
+
+def awaiting_decision(session: Session, cutoff: datetime) -> tuple[OrderClock, ...]:
+    """Refused / not completed orders that entered that status at or before `cutoff`."""
+    rows = _orders(session, ("refused", "not_completed"), cutoff, Order.status_entered_at, [Order.status])
+    return tuple(OrderClock(r[0], r[1], r[2], r[4] or "", status=r[6]) for r in rows if r[2] is not None)
+
+
+def decided(session: Session, orders: Sequence[OrderClock]) -> frozenset[int]:
+    """Those of `orders` with a service request (return, exchange, refund, complaint) opened since
+    they entered their status: someone decided what happens to the goods."""
+    if not orders:
+        return frozenset()
+    since = {o.order_id: o.since for o in orders}
+    rows = session.exec(
+        select(ServiceRequest.order_id, ServiceRequest.created_at)
+        .where(col(ServiceRequest.order_id).in_(list(since)))
+    )
+    return frozenset(oid for oid, created in rows if created is not None and _utc(created) >= since[oid])
 
 
 def active_stores(session: Session) -> tuple[tuple[str, str], ...]:

@@ -232,3 +232,43 @@ def test_two_processes_compute_the_same_key() -> None:
     b = evaluate(queue(T0), T0 + timedelta(minutes=10, seconds=7), S)
     assert [c.dedup_key for c in a] == [c.dedup_key for c in b]
     assert a[0].dedup_key.startswith("backlog_warn|queue|2026-11-24T02:00:00")
+
+
+# ----------------------------------------------------------------------------- decision waiting
+
+
+def test_a_refused_order_without_a_decision_is_a_reminder_after_the_limit() -> None:
+    refused = OrderClock(7, "MT007", T0, "阳光店", status="refused")
+    failed = OrderClock(8, "MT008", T0 + timedelta(minutes=5), "河畔店", status="not_completed")
+    facts = Facts(awaiting_decision=(refused, failed))
+    assert evaluate(facts, T0 + timedelta(minutes=14, seconds=59), S) == []
+    (cond,) = evaluate(facts, T0 + timedelta(minutes=15), S)  # dispatch.decision_minutes = 15
+    assert (cond.kind, cond.subject, cond.episode, cond.severity) == (
+        K.DECISION_WAITING, "order:7", T0, Severity.WARNING)
+    assert cond.detail["order_id"] == 7
+    assert t(cond.message, "en", **{**cond.params, "status": t("status.refused", "en")}) == (
+        "order MT007 (阳光店) is refused since 10:00, 15 min without a decision (limit 15 min): "
+        "redispatch it, open a return or exchange, or cancel it")
+    later = evaluate(facts, T0 + timedelta(minutes=20), S)
+    assert [c.subject for c in later] == ["order:7", "order:8"]
+    assert by_subject(later, "order:8").params["status"] == "status.not_completed"
+
+
+def test_a_service_request_is_a_decision() -> None:
+    refused = OrderClock(7, "MT007", T0, "阳光店", status="refused")
+    facts = Facts(awaiting_decision=(refused,), decided=frozenset({7}))
+    assert evaluate(facts, T0 + timedelta(hours=2), S) == []
+
+
+def test_the_decision_limit_is_a_setting() -> None:
+    from dataclasses import replace
+
+    refused = OrderClock(7, "MT007", T0, status="refused")
+    strict = replace(S, decision_minutes=5)
+    assert kinds(evaluate(Facts(awaiting_decision=(refused,)), T0 + timedelta(minutes=5), strict)) == [
+        "decision_waiting"]
+
+
+def by_subject(conds: list[Condition], subject: str) -> Condition:
+    (found,) = [c for c in conds if c.subject == subject]
+    return found

@@ -134,3 +134,23 @@ def test_refresh_suggestions_after_a_new_keyword(city) -> None:
     # Still the dispatcher's to confirm: queued orders are not assigned behind their back.
     assert order.status == "unassigned" and order.match_reason == "no keyword"
     assert order.suggestions[0] == {"store_id": "S02", "score": 0.99, "reason": "keyword", "detail": "枫叶小区"}
+
+
+def test_one_vocabulary_of_reasons_for_the_queue_the_dialog_and_match(city) -> None:
+    from ops_console.cli.match import result_record
+    from ops_console.i18n import set_language
+
+    intake(city, "V1", "阳光小曲3栋")  # a typo: no keyword, a suggestion by similar spelling
+    order, _ = order_history(city, "V1")
+    set_language("en")
+    assert matching.describe_match_reason(order.match_reason) == "no keyword"
+    assert matching.reason_label(order.suggestions[0]["reason"]) == "similar spelling"
+    record = result_record(1, matching.suggest_for(city, "V1"))  # what `ops-console match` prints
+    assert (record["reason"], record["why"]) == ("no keyword", "no keyword")
+    assert (record["suggestions"][0]["reason"], record["suggestions"][0]["why"]) == ("fuzzy", "similar spelling")
+    ambiguous = result_record(2, matching.match(city, "阳光小区对面的河畔花园5栋301"))
+    assert ambiguous["why"] == "several stores: S01, S02"
+    # Every reason code has its words in both languages (none falls back to the code).
+    for code in matching.REASON_CODES - {"ambiguous"}:
+        for lang in ("zh_CN", "en"):
+            assert matching.reason_label(code, lang) not in ("", code)

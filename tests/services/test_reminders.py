@@ -557,3 +557,54 @@ def test_two_processes_on_postgres_raise_each_reminder_once() -> None:
     for r in all_rows:
         assert events(ctx, r.id or 0).count("raised") == 1
     ctx.close()
+
+
+# ----------------------------------------------------------------------------- decision waiting
+
+
+def _out_for_delivery(ctx: AppContext, order_no: str) -> int:
+    o = new_order(ctx, order_no, address=NOWHERE)
+    for action, kw in ((Action.ASSIGN, {"store_id": "S01"}), (Action.START_PICKING, {}),
+                       (Action.FINISH_PICKING, {}), (Action.DISPATCH, {"courier_id": "C01"}),
+                       (Action.HAND_OVER, {"till_receipt": "R1"}), (Action.CALL, {"outcome": "now"})):
+        perform(ctx, o.order_id, action, DISPATCHER, **kw)
+    return o.order_id
+
+
+def test_a_refused_order_left_without_a_decision_raises_until_someone_decides(rctx: AppContext,
+                                                                              clock: ManualClock) -> None:
+    from ops_console.storage.models import ServiceRequest
+
+    refused = _out_for_delivery(rctx, "MT001")
+    failed = _out_for_delivery(rctx, "MT002")
+    kept = _out_for_delivery(rctx, "MT003")
+    perform(rctx, refused, Action.REFUSE, DISPATCHER, reason="quality")
+    perform(rctx, failed, Action.FAIL, DISPATCHER, reason="customer_absent")
+    perform(rctx, kept, Action.REFUSE, DISPATCHER, reason="late")
+    start = clock.now()
+    assert run_until(rctx, clock, start + timedelta(minutes=14)) == []
+    changes = run_until(rctx, clock, start + timedelta(minutes=15))
+    assert summary(changes) == [("raised", "decision_waiting")] * 3
+    assert {c.reminder.subject for c in changes} == {f"order:{refused}", f"order:{failed}", f"order:{kept}"}
+    first = next(c.reminder for c in changes if c.reminder.subject == f"order:{failed}")
+    assert "配送未完成" in first.message() and "15 分钟" in first.message()
+
+    # A redispatch, a return opened by customer service, a cancel: each is a decision.
+    perform(rctx, refused, Action.REDISPATCH, DISPATCHER)
+    with write_session(rctx.engine) as s:
+        s.add(ServiceRequest(order_id=failed, kind="return", reason="客户不要了", created_at=clock.now()))
+    clock.advance(seconds=30)
+    closed = run_checks(rctx)
+    assert {c.reminder.subject for c in closed if c.change == "closed"} == {f"order:{failed}", f"order:{refused}"}
+    perform(rctx, kept, Action.CANCEL, DISPATCHER, reason="customer_cancelled")
+    clock.advance(seconds=30)
+    assert summary(run_checks(rctx)) == [("closed", "decision_waiting")]
+
+    # Refused again after the redispatch: a new episode, a new row after another 15 minutes.
+    for action, kw in ((Action.DISPATCH, {"courier_id": "C01"}), (Action.HAND_OVER, {"till_receipt": "R2"}),
+                       (Action.CALL, {"outcome": "now"}), (Action.REFUSE, {"reason": "quality"})):
+        perform(rctx, refused, action, DISPATCHER, **kw)
+    again = clock.now()
+    run_until(rctx, clock, again + timedelta(minutes=15))
+    live = [r for r in rows(rctx, "decision_waiting") if r.status == "open"]
+    assert [(r.subject, r.raised_at) for r in live] == [(f"order:{refused}", again + timedelta(minutes=15))]

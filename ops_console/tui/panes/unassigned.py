@@ -11,7 +11,7 @@ from rich.text import Text
 
 from ops_console.domain.money import fen_to_yuan
 from ops_console.i18n import t
-from ops_console.services.matching import describe_match_reason
+from ops_console.services.matching import describe_match_reason, reason_label
 from ops_console.services.panes import QueueRow
 from ops_console.tui.panes.base import Column, LiveTable, RowText, cell, label, minutes_text, order_label
 from ops_console.tui.panes.cells import clock_time
@@ -76,7 +76,8 @@ class UnassignedPane(LiveTable):
         suggestion = ""
         if row.top_store_id:
             score = f" {row.top_score:.2f}" if row.top_score is not None else ""
-            suggestion = f"{row.top_store_name or row.top_store_id}{score}"
+            why_top = f" {reason_label(row.top_reason)}" if row.top_reason else ""
+            suggestion = f"{row.top_store_name or row.top_store_id}{score}{why_top}"
         first_style = "bold" if row.urgent else ""
         return [
             RowText(order_label(row.channel, row.order_no), row.key, first_style),

@@ -24,14 +24,18 @@ from textual.widgets.option_list import Option
 from ops_console.domain.types import Action, AssignMethod
 from ops_console.i18n import t
 from ops_console.services.context import Actor, AppContext
-from ops_console.services.matching import add_keyword, describe_match_reason, propose_keyword_for
+from ops_console.services.matching import (
+    add_keyword,
+    describe_match_reason,
+    propose_keyword_for,
+    reason_label,
+)
 from ops_console.services.order_view import OrderBrief, StoreChoice, store_choices
 from ops_console.tui.screens.base import (
     ActionDialog,
     InputProblem,
     OrderOutcome,
     error_text,
-    label,
 )
 
 
@@ -154,7 +158,7 @@ class AssignScreen(ActionDialog):
         if sug is not None:
             score = sug.get("score")
             score_text = f"{float(score):.2f}" if isinstance(score, int | float) else "?"
-            text.append(f"  {score_text} {label('screens.suggestion', str(sug.get('reason') or ''))}", style="cyan")
+            text.append(f"  {score_text} {reason_label(str(sug.get('reason') or ''))}", style="cyan")
         if len(self.job.briefs) > 1 and is_top:
             text.append("  " + t("screens.assign.top_for", count=self.tops[st.id], total=len(self.job.briefs)),
                         style="cyan")

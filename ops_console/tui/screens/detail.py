@@ -21,7 +21,7 @@ from textual.widgets import Static
 
 from ops_console.i18n import t
 from ops_console.services.context import Actor, AppContext
-from ops_console.services.matching import describe_match_reason, match_reason_names
+from ops_console.services.matching import describe_match_reason, match_reason_names, reason_label
 from ops_console.services.order_view import (
     EventView,
     OrderSnapshot,
@@ -63,7 +63,7 @@ ANOMALY_PREFIXES = ("anomalies.rule", "anomaly.rule", "anomaly")
 _DETAIL_ORDER = (
     "store_id", "store_name", "method", "keyword", "courier_name", "from_tier", "to_tier", "reason", "reason_text",
     "outcome", "appointment_at", "address", "resolution", "note", "till_receipt", "till_amount", "refund_due",
-    "on_behalf_of", "source",
+    "on_behalf_of", "source", "review_minutes",
 )
 
 
@@ -106,6 +106,10 @@ def describe_event(ev: EventView, tz_format: str = "%m-%d %H:%M") -> str:
                 parts.append(t("screens.detail.refund_due", amount=value))
             case "on_behalf_of":
                 parts.append(label("screens.on_behalf", str(value)))
+            case "review_minutes":
+                parts.append(t("screens.detail.review_minutes", minutes=value))
+                if d.get("review_reason"):
+                    parts.append(label("reason", str(d["review_reason"])))
             case _:
                 parts.append(str(value))
     return " · ".join(parts)
@@ -303,7 +307,7 @@ class OrderDetailScreen(OpsModal):
         score = sug.get("score")
         score_text = f"{float(score):.2f}" if isinstance(score, int | float) else "?"
         return t("screens.detail.suggestion", store=sug.get("store_id", "?"), score=score_text,
-                 reason=label("screens.suggestion", str(sug.get("reason") or "")))
+                 reason=reason_label(str(sug.get("reason") or "")))
 
     def _lines(self, s: OrderSnapshot) -> Table:
         table = Table(box=None, padding=(0, 1), header_style="dim", show_edge=False)

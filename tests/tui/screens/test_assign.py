@@ -32,8 +32,8 @@ async def test_a_suggested_assignment_is_just_enter(city) -> None:
     app = Harness(lambda: AssignScreen(city, DISPATCHER, [oid]))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert "未自动分配: 无关键词匹配" in screen_text(app.screen)  # the stored "no keyword", in words
-        assert options(app.screen, "#stores")[0].startswith("★ S02 河畔店  0.82 近似")
+        assert "未自动分配: 无关键词" in screen_text(app.screen)  # the stored "no keyword", in words
+        assert options(app.screen, "#stores")[0].startswith("★ S02 河畔店  0.82 写法相近")
         assert highlighted(app.screen, "#stores").startswith("★ S02")
         await pilot.press("enter")
         result = await done(pilot)
