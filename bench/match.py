@@ -34,7 +34,7 @@ import opencc
 
 from bench._report import write_section
 from ops_console.domain.address import normalize
-from ops_console.domain.matcher import FUZZY_CACHE_SIZE, Matcher
+from ops_console.domain.matching import FUZZY_CACHE_SIZE, Matcher
 
 GOAL = 100_000  # addresses per second, end to end
 

@@ -30,7 +30,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from ops_console.domain.address import normalize, propose_keyword
-from ops_console.domain.matcher import Matcher, MatchResult, Suggestion, SuggestionReason
+from ops_console.domain.matching import Matcher, MatchResult, Suggestion, SuggestionReason
 from ops_console.domain.types import Action, AssignMethod, OrderKind, Role, Status, SubjectType
 from ops_console.i18n import t
 from ops_console.services.context import SYSTEM, Actor, AppContext

@@ -15,17 +15,9 @@ from hypothesis import strategies as st
 from rapidfuzz.distance import Levenshtein
 
 from ops_console.demo import district
-from ops_console.domain.matcher import (
-    Matcher,
-    MatchReason,
-    MatchResult,
-    Suggestion,
-    SuggestionReason,
-    _FuzzyCandidate,
-    _FuzzyIndex,
-    _new_result,
-    _new_suggestion,
-)
+from ops_console.domain.matching import Matcher, MatchReason, MatchResult, Suggestion, SuggestionReason
+from ops_console.domain.matching.fuzzy import FuzzyCandidate, FuzzyIndex
+from ops_console.domain.matching.results import new_result, new_suggestion
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 DATA_SETS = [DATA / "address_dev", DATA / "demo_district"]
@@ -240,7 +232,7 @@ def test_fuzzy_and_alternative_forms() -> None:
         assert r.suggestions[0].reason is reason, (address, r.suggestions[0])
 
 
-def _nearest_by_brute_force(cands: list[_FuzzyCandidate], text: str) -> list[tuple[int, int, int, int]]:
+def _nearest_by_brute_force(cands: list[FuzzyCandidate], text: str) -> list[tuple[int, int, int, int]]:
     """What the fuzzy index answers, by its definition: every window of each width compared."""
     out = []
     for i, cand in enumerate(cands):
@@ -285,8 +277,8 @@ def _keywords_and_an_address(draw: st.DrawFn) -> tuple[list[str], str]:
 @given(_keywords_and_an_address())
 def test_fuzzy_index_finds_exactly_the_nearest_windows(case: tuple[list[str], str]) -> None:
     keywords, address = case
-    cands = [_FuzzyCandidate.of(t, ("S01",), t, "keyword") for t in dict.fromkeys(keywords)]
-    index = _FuzzyIndex(cands)
+    cands = [FuzzyCandidate.of(t, ("S01",), t, "keyword") for t in dict.fromkeys(keywords)]
+    index = FuzzyIndex(cands)
     offset, part = index.region(address)
     got = [(i, d, start + offset, width) for i, d, start, width in index.nearest(part)]
     assert got == _nearest_by_brute_force(cands, address)
@@ -304,12 +296,12 @@ def test_fuzzy_answers_are_kept_for_addresses_that_differ_only_in_numbers() -> N
 def test_results_are_the_dataclasses_they_look_like() -> None:
     """The matcher sets the fields of its results directly (faster than the frozen __init__)."""
     args = ("S01", True, MatchReason.AUTO, ("S01",), (), (), "金棠花园3栋")
-    assert _new_result(*args) == MatchResult(*args) and type(_new_result(*args)) is MatchResult
-    assert repr(_new_result(*args)) == repr(MatchResult(*args))
+    assert new_result(*args) == MatchResult(*args) and type(new_result(*args)) is MatchResult
+    assert repr(new_result(*args)) == repr(MatchResult(*args))
     s_args = ("S01", 0.77, SuggestionReason.FUZZY, "金堂花园 ≈ 金棠花园")
-    assert _new_suggestion(*s_args) == Suggestion(*s_args)
+    assert new_suggestion(*s_args) == Suggestion(*s_args)
     with pytest.raises(AttributeError):  # still frozen
-        _new_result(*args).auto = False  # type: ignore[misc]
+        new_result(*args).auto = False  # type: ignore[misc]
 
 
 def test_normalization_skips_the_table_only_where_it_changes_nothing() -> None:
