@@ -20,7 +20,7 @@ from ops_console.domain.matching.fuzzy import FuzzyCandidate, FuzzyIndex
 from ops_console.domain.matching.results import new_result, new_suggestion
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-DATA_SETS = [DATA / "address_dev", DATA / "demo_district"]
+DATA_SETS = [DATA / "address_dev", DATA / "demo_district", DATA / "qingwu_district"]
 SCORE = DATA / "address_dev" / "score.py"
 
 
@@ -61,7 +61,7 @@ def score(data_set: Path, predictions: Path) -> dict:
 def assert_scores(metrics: dict) -> None:
     assert metrics["wrong_auto"] == 0, metrics["failing_by_category"]
     assert metrics["auto_coverage"] == 1.0, metrics["failing_by_category"]
-    assert metrics["suggestion_hit"] >= 0.80, metrics["failing_by_category"]
+    assert metrics["suggestion_hit"] >= 0.95, metrics["failing_by_category"]
 
 
 @pytest.fixture(scope="module")
@@ -221,7 +221,9 @@ def test_fuzzy_and_alternative_forms() -> None:
         "织造宿舍5-4-1804": ("S15", SuggestionReason.FUZZY),  # a character left out
         "锦鲤一号院3幢": ("S14", SuggestionReason.ALTERNATIVE),  # numerals
         "湖滨二期11栋": ("S19", SuggestionReason.ALTERNATIVE),  # generic word dropped
-        "柳汀一小门卫室": ("S21", SuggestionReason.ALTERNATIVE),  # school abbreviation
+        # The school abbreviation 柳汀一小 starts with the district's name, which is no evidence: the
+        # near spelling of 柳汀区第一小学 (one character) now says more.
+        "柳汀一小门卫室": ("S21", SuggestionReason.FUZZY),
         "古渡村27栋": ("S22", SuggestionReason.FUZZY),
         "锦绣·花园二期B座": ("S04", SuggestionReason.FUZZY),  # the longer reading wins
     }

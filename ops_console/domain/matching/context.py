@@ -31,10 +31,12 @@ _DELIVER_BEFORE = re.compile(
 _LANDMARK_BEFORE = re.compile(r"(?:靠近|临近|挨着|紧挨着?|紧邻|毗邻|距离?|经过|路过|过了|穿过|沿着|近|从|由|出了)$")
 
 
-def context_score(text: str, hit_start: int, hit_end: int) -> tuple[float, str]:
-    """How likely the parcel goes to this keyword's place, from the words around it."""
+def context_score(text: str, hit_start: int, hit_end: int) -> tuple[float, str, tuple[str, ...]]:
+    """How likely the parcel goes to this keyword's place, from the words around it: the score, a
+    note in English and the codes of what was seen (``match.context.<code>`` in the catalog)."""
     score = 0.5
     notes: list[str] = []
+    codes: list[str] = []
     after = text[hit_end : hit_end + 12]
     clause_start = 0
     for m in _CLAUSE_BREAK.finditer(text, 0, hit_start):
@@ -43,28 +45,36 @@ def context_score(text: str, hit_start: int, hit_end: int) -> tuple[float, str]:
     if _BUILDING_AFTER.match(after):
         score += 0.3
         notes.append("followed by a building / room number")
+        codes.append("building_after")
     elif _STREET_NUMBER_AFTER.match(after):
         score += 0.12
         notes.append("followed by a house number")
+        codes.append("house_number_after")
     if _RELATION_AFTER.match(after):
         score -= 0.3
         notes.append("used as a landmark (" + after[:3] + "…)")
+        codes.append("landmark")
     if _ALTERNATIVE_AFTER.match(after) or _ALTERNATIVE_BEFORE.search(text[max(0, hit_start - 2) : hit_start]):
         score -= 0.1
         notes.append("named together with another place")
+        codes.append("named_together")
     if _LANDMARK_BEFORE.search(before):
         score -= 0.3
         notes.append("used as a landmark (" + before[-2:] + "…)")
+        codes.append("landmark")
     if _NEGATION_BEFORE.search(before):
         score -= 0.45
         notes.append("after a negation or a former address")
+        codes.append("negation")
     elif _DELIVER_BEFORE.search(before):
         score += 0.2
         notes.append("after 'deliver to'")
+        codes.append("deliver_to")
     # Inside parentheses: a note about the address rather than the address.
     if text.count("(", 0, hit_start) + text.count("（", 0, hit_start) > text.count(")", 0, hit_start) + text.count(
         "）", 0, hit_start
     ):
         score -= 0.15
         notes.append("inside parentheses")
-    return min(0.95, max(0.05, score)), "; ".join(notes)
+        codes.append("parentheses")
+    return min(0.95, max(0.05, score)), "; ".join(notes), tuple(dict.fromkeys(codes))

@@ -21,6 +21,7 @@ class SuggestionReason(StrEnum):
     CHOSEN_BEFORE = "chosen_before"
     ALTERNATIVE = "alternative"
     FUZZY = "fuzzy"
+    PINYIN = "pinyin"  # the address spells a keyword in Latin letters
 
 
 class KeywordHit(NamedTuple):
@@ -38,6 +39,9 @@ class Suggestion:
     score: float
     reason: SuggestionReason
     detail: str = ""
+    # What a person reads (through the catalog, ``match.why.<code>``): the code and its parameters,
+    # e.g. (("code", "fuzzy_1"), ("seen", "晨光小区"), ("keyword", "辰光小区"), ("weight", "1.00")).
+    why: tuple[tuple[str, str], ...] = ()
 
     def describe(self) -> str:
         return f"{self.store_id} {self.score:.2f} {self.reason.value}: {self.detail}".rstrip(": ")
@@ -111,17 +115,20 @@ def _result_maker() -> Callable[..., MatchResult]:
 
 
 def _suggestion_maker() -> Callable[..., Suggestion]:
-    s_store_id, s_score, s_reason, s_detail = (
+    s_store_id, s_score, s_reason, s_detail, s_why = (
         getattr(Suggestion, f.name).__set__ for f in dataclasses.fields(Suggestion)
     )
     new = object.__new__
 
-    def make(store_id: str, score: float, reason: SuggestionReason, detail: str) -> Suggestion:
+    def make(
+        store_id: str, score: float, reason: SuggestionReason, detail: str, why: tuple[tuple[str, str], ...] = ()
+    ) -> Suggestion:
         suggestion = new(Suggestion)
         s_store_id(suggestion, store_id)
         s_score(suggestion, score)
         s_reason(suggestion, reason)
         s_detail(suggestion, detail)
+        s_why(suggestion, why)
         return suggestion
 
     return make

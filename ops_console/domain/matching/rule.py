@@ -19,14 +19,17 @@ from collections.abc import Iterable, Mapping
 import ahocorasick
 
 from ops_console.domain.address import normalize, normalize_keyword
+from ops_console.domain.matching.evidence import AddressStats
 from ops_console.domain.matching.results import KeywordHit, MatchReason, MatchResult, Suggestion, new_result
-from ops_console.domain.matching.suggestions import LearnedIndex, Suggester
+from ops_console.domain.matching.suggestions import Candidate, LearnedIndex, Suggester
 
 
 class Matcher:
     """An immutable matcher over ``(keyword, store_id)`` pairs; build a new one when keywords change.
 
     ``learned`` maps a normalized compound name to the stores dispatchers chose for it, with counts.
+    ``stats`` are the addresses seen lately (place names, IDF) that weigh the suggestions' evidence;
+    the matching service feeds them, the matcher only reads them (never for the decision itself).
     A keyword that normalizes to the same text for two stores counts for both (so an address that
     contains it is ambiguous): precision first.
     """
@@ -37,6 +40,7 @@ class Matcher:
         *,
         store_names: Mapping[str, str] | None = None,
         learned: Mapping[str, Mapping[str, int]] | None = None,
+        stats: AddressStats | None = None,
     ) -> None:
         by_kw: dict[str, list[str]] = {}
         for raw, store_id in keywords:
@@ -56,6 +60,7 @@ class Matcher:
         if not self._empty:
             self._automaton.make_automaton()
         self._learned = LearnedIndex(learned or {})
+        self.stats = stats
         # The suggestion indexes, built on the first manual row and shared with with_learned() copies.
         self._suggester_box: list[Suggester] = []
 
@@ -113,21 +118,39 @@ class Matcher:
         return new_result(None, False, reason, stores, hits, suggestions, text)
 
     # -- suggestions --------------------------------------------------------------------------
-    def suggest(self, normalized: str, hits: tuple[KeywordHit, ...] | None = None) -> tuple[Suggestion, ...]:
-        """Up to three stores for a manual row of an already normalized address, best first."""
+    def _suggester(self) -> Suggester:
         if not self._suggester_box:
             self._suggester_box.append(Suggester(self._stores_of, self.store_names))
+        return self._suggester_box[0]
+
+    def suggest(self, normalized: str, hits: tuple[KeywordHit, ...] | None = None) -> tuple[Suggestion, ...]:
+        """Up to three stores for a manual row of an already normalized address, best first."""
+        suggester = self._suggester()
         if hits is None:
             hits = self.find(normalized)
         try:
-            return self._suggester_box[0].suggest(normalized, hits, self._learned)
+            return suggester.suggest(normalized, hits, self._learned, self.stats)
         except Exception:  # pragma: no cover - a suggestion must never break intake
             return ()
+
+    def explain(self, address: str) -> tuple[MatchResult, list[Candidate]]:
+        """The result for an address and every candidate store with the evidence and weight that
+        produced its score (``ops-console match --explain``); none for an automatic row."""
+        result = self.match(address)
+        if result.auto:
+            return result, []
+        return result, self._suggester().candidates(result.normalized, result.keywords, self._learned, self.stats)
 
     def with_learned(self, learned: Mapping[str, Mapping[str, int]]) -> Matcher:
         """A matcher with the same keywords and these learned compound choices (cheap: the
         automaton and the suggestion indexes are shared)."""
         twin = copy.copy(self)
         twin._learned = LearnedIndex(learned)
+        return twin
+
+    def with_stats(self, stats: AddressStats | None) -> Matcher:
+        """A matcher with the same keywords weighing its suggestions by these recent addresses."""
+        twin = copy.copy(self)
+        twin.stats = stats
         return twin
 

@@ -7,7 +7,11 @@ The matcher proposes them and never applies them itself:
 - ``alternative``: a general alternative form of a keyword (numerals, abbreviations, a generic
   word dropped; see ``address.keyword_variants``);
 - ``fuzzy``: a near spelling of a keyword or of such a form (``fuzzy.py``); a character typed
-  wrong scores higher than one missing.
+  wrong scores higher than one missing;
+- ``pinyin``: the Latin part of the address spells a keyword in pinyin (``pinyin.py``).
+
+Alternative forms, fuzzy and pinyin matches are weighted by how much their text says about one
+store (``evidence.py``): a place name of the service area says nothing.
 """
 
 from __future__ import annotations
@@ -15,14 +19,33 @@ from __future__ import annotations
 import itertools
 import re
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import ahocorasick
 
-from ops_console.domain.address import keyword_variants, normalize_keyword, propose_keyword
+from ops_console.domain.address import (
+    admin_prefix,
+    keyword_variants,
+    normalize_keyword,
+    place_names_in_keyword,
+    propose_keyword,
+)
 from ops_console.domain.matching.context import context_score
+from ops_console.domain.matching.evidence import (
+    FULL,
+    MIN_ADDRESSES,
+    AddressStats,
+    Weight,
+    beyond_place_name,
+    keyword_share_weight,
+    share_weight,
+    span_beyond_prefix,
+    specificity,
+)
 from ops_console.domain.matching.fuzzy import FuzzyCandidate, FuzzyIndex, automaton
+from ops_console.domain.matching.pinyin import PinyinIndex
 from ops_console.domain.matching.results import KeywordHit, Suggestion, SuggestionReason, new_suggestion
 
 MAX_SUGGESTIONS = 3
@@ -30,6 +53,8 @@ MAX_SUGGESTIONS = 3
 # bounds the work on hostile 2,000-character input (the rule itself always reads all of it).
 FUZZY_MAX_CHARS = 160
 MIN_SUGGESTION_SCORE = 0.3
+# The weights of forms are worked out again after this many new addresses (the IDF moves slowly).
+REWEIGH_EVERY = 500
 
 
 class LearnedIndex:
@@ -70,7 +95,7 @@ class Suggester:
             if len(short) >= 2 and short not in keywords:
                 alts[short].append((store_id, name, "store_name"))
         self.alts: dict[str, list[tuple[str, str, str]]] = dict(alts)
-        # Each alternative form with what it proposes: its length and (store, score, detail)s.
+        # Each alternative form with what it proposes: its length and (store, score, keyword, rule)s.
         self.alt_automaton = automaton(
             {v: (len(v), _alternative_offers(v, entries)) for v, entries in self.alts.items()}
         )
@@ -85,57 +110,141 @@ class Suggester:
                 stores = tuple(sorted({s for s, _, _ in entries}))
                 self.fuzzy.append(FuzzyCandidate.of(text, stores, entries[0][1], entries[0][2]))
         self.fuzzy_index = FuzzyIndex(self.fuzzy)
+        self.pinyin = PinyinIndex(dict(keywords))
+        # Place names known from the keywords themselves (栖凤区中医院 -> 栖凤区, 栖凤).
+        self.static_places = frozenset(p for kw in keywords for p in place_names_in_keyword(kw))
+        # How many stores' keywords contain each alternative form (one pass of the forms' automaton).
+        containing: dict[str, set[str]] = defaultdict(set)
+        finder = automaton({v: v for v in self.alts})
+        if finder is not None:
+            for kw, stores in keywords.items():
+                for _, form in finder.iter(kw):
+                    containing[form].update(stores)
+        self.stores_containing = {form: len(stores) for form, stores in containing.items()}
+        self.places: frozenset[str] = self.static_places
+        self._shares: dict[str, float] = {}
+        self._weights: dict[tuple[str, bool], Weight] = {}
+        self._stats_seen: tuple[int, int] | None = None  # (id of the stats, version) last weighed
 
-    # Each source proposes (store, score, reason, detail); the best per store is kept.
-    def suggest(self, text: str, hits: tuple[KeywordHit, ...], learned: LearnedIndex) -> tuple[Suggestion, ...]:
+    # -- evidence weights ---------------------------------------------------------------------
+    def reweigh(self, stats: AddressStats | None) -> None:
+        """Take the place names and shares of the recent addresses (when they moved enough)."""
+        if stats is None:
+            return
+        seen = self._stats_seen
+        if seen is not None and seen[0] == id(stats):
+            moved = stats.version - seen[1]
+            if moved <= 0 or (len(stats) >= MIN_ADDRESSES and moved < REWEIGH_EVERY):
+                return
+        self._stats_seen = (id(stats), stats.version)
+        self.places = self.static_places | stats.place_names()
+        self._shares = stats.shares(self.alts) if len(stats) >= MIN_ADDRESSES else {}
+        self._weights.clear()
+
+    def form_weight(self, form: str, alternative: bool) -> Weight:
+        """The weight of a form (alternative or keyword), from its text alone (see evidence.py)."""
+        key = (form, alternative)
+        found = self._weights.get(key)
+        if found is not None:
+            return found
+        beyond = beyond_place_name(form, self.places)
+        value, code = specificity(beyond), ("" if beyond >= 3 else "place_name" if beyond <= 0 else "short")
+        if alternative and value:
+            k = keyword_share_weight(self.stores_containing.get(form, 1))
+            idf = share_weight(self._shares.get(form, 0.0))
+            if k < 1 and k * value < value:
+                code = "many_stores"
+            if idf < 1:
+                code = "common"
+            value *= k * idf
+        weight = self._weights[key] = Weight(round(value, 3), code, beyond)
+        return weight
+
+    def _weigh(self, e: Evidence, form: str, alternative: bool, prefix_end: int) -> Evidence:
+        weight = self.form_weight(form, alternative)
+        if weight.value and prefix_end and e.start < prefix_end:
+            outside = span_beyond_prefix(e.start, e.end, prefix_end)
+            chars = min(weight.beyond, outside)
+            cut = specificity(chars) / specificity(weight.beyond) if weight.beyond > 0 else 0.0
+            if cut < 1:
+                weight = Weight(round(weight.value * cut, 3), "in_prefix", chars)
+        why = (*e.why, ("weight", f"{weight.value:.2f}"), ("cut", weight.code))
+        return e._replace(score=e.base * weight.value, weight=weight, why=why)
+
+    # -- suggestions --------------------------------------------------------------------------
+    # Each source proposes evidence for a store; the best per store is kept.
+    def suggest(
+        self, text: str, hits: tuple[KeywordHit, ...], learned: LearnedIndex, stats: AddressStats | None = None
+    ) -> tuple[Suggestion, ...]:
         if not text:
             return ()
-        best: dict[str, tuple[float, SuggestionReason, str]] = {}  # store -> (score, reason, detail)
+        candidates = self.candidates(text, hits, learned, stats)
+        best: dict[str, Evidence] = {}
         reasons: dict[str, set[SuggestionReason]] = defaultdict(set)
-
-        def offer(store_id: str, score: float, reason: SuggestionReason, detail: str) -> None:
-            reasons[store_id].add(reason)
-            cur = best.get(store_id)
-            if cur is None or score > cur[0]:
-                best[store_id] = (round(min(0.99, max(0.0, score)), 3), reason, detail)
-
-        if hits:
-            self._from_context(text, hits, offer)
-        if learned.choices:
-            self._from_learned(text, learned, offer)
-        if not hits:
-            for e in _outermost(self._from_alternatives(text) + self._from_fuzzy(text)):
-                offer(e.store_id, e.score, e.reason, e.detail)
+        for c in candidates:
+            if not c.kept:
+                continue
+            e = c.evidence
+            reasons[e.store_id].add(e.reason)
+            cur = best.get(e.store_id)
+            if cur is None or e.score > cur.score:
+                best[e.store_id] = e
 
         context = SuggestionReason.CONTEXT
         ranked = sorted(
             # Two different kinds of evidence for one store count a little more than one.
-            (-(score + (0.03 * (len(reasons[store_id]) - 1) if reason is not context else 0.0)), store_id)
-            for store_id, (score, reason, _) in best.items()
+            (-(e.score + (0.03 * (len(reasons[sid]) - 1) if e.reason is not context else 0.0)), sid)
+            for sid, e in best.items()
         )
         # Every store of an ambiguous address is shown; weaker hints only above a floor.
         shown = (
-            new_suggestion(store_id, *best[store_id])
-            for _, store_id in ranked
-            if best[store_id][1] is context or best[store_id][0] >= MIN_SUGGESTION_SCORE
+            new_suggestion(sid, round(min(0.99, max(0.0, e.score)), 3), e.reason, e.detail, e.why)
+            for _, sid in ranked
+            if (e := best[sid]).reason is context or round(e.score, 3) >= MIN_SUGGESTION_SCORE
         )
         return tuple(itertools.islice(shown, MAX_SUGGESTIONS))
 
-    def _from_context(self, text: str, hits: tuple[KeywordHit, ...], offer: _Offer) -> None:
-        per_store: dict[str, tuple[float, str, str, int]] = {}
+    def candidates(
+        self, text: str, hits: tuple[KeywordHit, ...], learned: LearnedIndex, stats: AddressStats | None = None
+    ) -> list[Candidate]:
+        """Every piece of evidence for every store, weighed, in the order found."""
+        out: list[Candidate] = []
+        if not text:
+            return out
+        if hits:
+            out.extend(Candidate(e, True) for e in self._from_context(text, hits))
+        if learned.choices:
+            out.extend(Candidate(e, True) for e in self._from_learned(text, learned))
+        if not hits:
+            self.reweigh(stats)
+            prefix_end, _ = admin_prefix(text)
+            dropped: list[Evidence] = []  # weighed to nothing: shown by --explain only
+            pieces = self._from_alternatives(text, prefix_end, dropped) + self._from_fuzzy(text, prefix_end, dropped)
+            kept = {id(e) for e in _outermost(pieces)}
+            out.extend(Candidate(e, id(e) in kept) for e in pieces)
+            out.extend(Candidate(e, False) for e in dropped)
+            out.extend(Candidate(e, True) for e in self._from_pinyin(text))
+        return out
+
+    def _from_context(self, text: str, hits: tuple[KeywordHit, ...]) -> list[Evidence]:
+        per_store: dict[str, tuple[float, str, str, int, int, tuple[str, ...]]] = {}
         for h in hits:
-            score, note = context_score(text, h.start, h.end)
+            score, note, codes = context_score(text, h.start, h.end)
             cur = per_store.get(h.store_id)
             if cur is None or score > cur[0] or (score == cur[0] and h.start > cur[3]):
-                per_store[h.store_id] = (score, h.keyword, note, h.start)
+                per_store[h.store_id] = (score, h.keyword, note, h.start, h.end, codes)
         # Equal evidence: the keyword named last is usually where the parcel goes (a landmark or
         # a route comes first); a small tie-break only.
         order = sorted(per_store.items(), key=lambda kv: kv[1][3])
-        for rank, (store_id, (score, kw, note, _)) in enumerate(order):
+        out = []
+        for rank, (store_id, (score, kw, note, start, end, codes)) in enumerate(order):
             detail = f"{kw}" + (f" ({note})" if note else "")
-            offer(store_id, score + 0.01 * rank, SuggestionReason.CONTEXT, detail)
+            why = (("code", "context"), ("keyword", kw), ("notes", ",".join(codes)))
+            s = score + 0.01 * rank
+            out.append(Evidence(store_id, s, SuggestionReason.CONTEXT, detail, start, end, s, FULL, why))
+        return out
 
-    def _from_learned(self, text: str, index: LearnedIndex, offer: _Offer) -> None:
+    def _from_learned(self, text: str, index: LearnedIndex) -> list[Evidence]:
         learned = index.choices
         seen: set[str] = set()
         compound = propose_keyword(text)
@@ -144,46 +253,72 @@ class Suggester:
         if index.automaton is not None:
             for _, key in index.automaton.iter(text):
                 seen.add(key)
+        out = []
         for key in seen:
             choices = learned[key]
             total = sum(choices.values())
             for store_id, count in choices.items():
                 share = count / total
                 confidence = 1 - 1 / (count + 1)
-                offer(
-                    store_id,
-                    0.55 + 0.4 * share * confidence,
-                    SuggestionReason.CHOSEN_BEFORE,
-                    f"{key}: chosen {count} of {total} times",
-                )
+                score = 0.55 + 0.4 * share * confidence
+                why = (("code", "chosen_before"), ("seen", key), ("count", str(count)), ("total", str(total)))
+                detail = f"{key}: chosen {count} of {total} times"
+                out.append(Evidence(store_id, score, SuggestionReason.CHOSEN_BEFORE, detail, 0, 0, score, FULL, why))
+        return out
 
-    def _from_alternatives(self, text: str) -> list[_Evidence]:
+    def _from_alternatives(self, text: str, prefix_end: int, dropped: list[Evidence]) -> list[Evidence]:
         if self.alt_automaton is None:
             return []
-        return [
-            _Evidence(store_id, score, SuggestionReason.ALTERNATIVE, detail, end - length + 1, end + 1)
-            for end, (length, offers) in self.alt_automaton.iter(text)
-            for store_id, score, detail in offers
-        ]
+        out = []
+        for end, (length, offers) in self.alt_automaton.iter(text):
+            form = text[end - length + 1 : end + 1]
+            for store_id, score, kw, rule in offers:
+                why = (("code", "alternative"), ("seen", form), ("keyword", kw), ("rule", rule))
+                e = Evidence(store_id, score, SuggestionReason.ALTERNATIVE, f"{form} ≈ {kw} ({rule})",
+                             end - length + 1, end + 1, score, FULL, why)
+                e = self._weigh(e, form, True, prefix_end)
+                (out if e.score > 0 else dropped).append(e)
+        return out
 
-    def _from_fuzzy(self, text: str) -> list[_Evidence]:
-        offset, text = self.fuzzy_index.region(text[:FUZZY_MAX_CHARS])
-        out: list[_Evidence] = []
-        for i, distance, start, width in self.fuzzy_index.nearest(text):
+    def _from_fuzzy(self, text: str, prefix_end: int, dropped: list[Evidence]) -> list[Evidence]:
+        offset, part = self.fuzzy_index.region(text[:FUZZY_MAX_CHARS])
+        out: list[Evidence] = []
+        for i, distance, start, width in self.fuzzy_index.nearest(part):
             cand = self.fuzzy[i]
             score = cand.score(distance, width)
-            detail = text[start : start + width] + cand.detail
+            seen = part[start : start + width]
             start += offset
+            why = (("code", f"fuzzy_{distance}"), ("seen", seen), ("keyword", cand.keyword), ("rule", cand.rule))
             for store_id in cand.stores:
-                out.append(_Evidence(store_id, score, SuggestionReason.FUZZY, detail, start, start + width))
+                e = Evidence(store_id, score, SuggestionReason.FUZZY, seen + cand.detail, start, start + width,
+                             score, FULL, why)
+                e = self._weigh(e, cand.text, cand.rule != "keyword", prefix_end)
+                (out if e.score > 0 else dropped).append(e)
+        return out
+
+    def _from_pinyin(self, text: str) -> list[Evidence]:
+        out = []
+        for start, end, seen, kw, kind, stores, whole in self.pinyin.find(text):
+            if kind == "initials":
+                score = 0.5
+            elif whole:
+                score = 0.8 if kind == "pinyin_english" else 0.82
+            else:
+                score = 0.65
+            if len(stores) > 1:
+                score *= 0.8
+            code = "initials" if kind == "initials" else "pinyin"
+            why = (("code", code), ("seen", seen), ("keyword", kw), ("rule", kind))
+            for store_id in stores:
+                out.append(Evidence(store_id, score, SuggestionReason.PINYIN, f"{seen} ≈ {kw} ({kind})",
+                                    start, end, score, FULL, why))
         return out
 
 
-
-def _alternative_offers(v: str, entries: list[tuple[str, str, str]]) -> tuple[tuple[str, float, str], ...]:
-    """(store, score, detail) for each entry of an alternative form found in an address."""
+def _alternative_offers(v: str, entries: list[tuple[str, str, str]]) -> tuple[tuple[str, float, str, str], ...]:
+    """(store, score, keyword, rule) for each entry of an alternative form found in an address."""
     stores = {s for s, _, _ in entries}
-    offers: list[tuple[str, float, str]] = []
+    offers: list[tuple[str, float, str, str]] = []
     for store_id, kw, rule in entries:
         if rule == "core":
             score = 0.5 + 0.05 * min(len(v) - 2, 3)
@@ -193,24 +328,34 @@ def _alternative_offers(v: str, entries: list[tuple[str, str, str]]) -> tuple[tu
             score = 0.8 + 0.02 * min(len(v) - 3, 5)
         if len(stores) > 1:
             score *= 0.8
-        offers.append((store_id, score, f"{v} ≈ {kw} ({rule})"))
+        offers.append((store_id, score, kw, rule))
     return tuple(offers)
 
 
+class Evidence(NamedTuple):
+    """One piece of evidence for a store: its score (``base`` times ``weight``), where it is in
+    the address, and what a person reads (``why``, see ``Suggestion.why``)."""
 
-class _Evidence(NamedTuple):
     store_id: str
     score: float
     reason: SuggestionReason
     detail: str
     start: int
     end: int
+    base: float = 0.0
+    weight: Weight = FULL
+    why: tuple[tuple[str, str], ...] = ()
 
 
-_Offer = Callable[[str, float, SuggestionReason, str], None]
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A store considered for an address, with the evidence behind it (``ops-console match --explain``)."""
+
+    evidence: Evidence
+    kept: bool  # False: inside a longer reading for another store, or weighed to nothing
 
 
-def _outermost(evidence: list[_Evidence]) -> list[_Evidence]:
+def _outermost(evidence: list[Evidence]) -> list[Evidence]:
     """Evidence not lying inside a longer, at least as strong piece for another store.
 
     The same idea as the rule's nested keywords: "锦绣·花园二期" read as 锦绣花园二期 also
@@ -219,7 +364,7 @@ def _outermost(evidence: list[_Evidence]) -> list[_Evidence]:
     if len(evidence) < 2:
         return evidence
     longest_first = sorted(evidence, key=lambda o: o.start - o.end)
-    kept: list[_Evidence] = []
+    kept: list[Evidence] = []
     for e in evidence:
         length = e.end - e.start
         for o in longest_first:

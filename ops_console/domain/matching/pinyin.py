@@ -1,0 +1,120 @@
+"""Pinyin forms of keywords, looked for in the Latin part of an address (suggestions only).
+
+An address typed in pinyin ("wutongyuan 21栋", "Wutong Yuan, 15栋", "shazhou road 8") has no
+keyword the rule could find. Every keyword gets its pinyin forms (pypinyin): without tones, with
+tone marks and with tone numbers, the generic part also in English (路 road / rd, 花园 garden, 公寓
+apartments ...), and the initials (``ljhy``) for names of three characters or more. Normalization
+removes whitespace and lower-cases Latin letters, so a joined form also stands for the
+space-separated and capitalised ones. A form counts only from the start of a run of Latin letters:
+to the run's end (a whole word), or, for full forms, followed by more letters (a lesser hint).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+import ahocorasick
+from pypinyin import Style, lazy_pinyin
+
+# Generic parts of names and how they are written in English addresses.
+ENGLISH: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("小区", ("community", "estate", "residence")),
+    ("花园", ("garden", "gardens")),
+    ("新村", ("newvillage", "village")),
+    ("家园", ("home", "homes")),
+    ("公寓", ("apartment", "apartments", "apt")),
+    ("广场", ("plaza", "square")),
+    ("大厦", ("building", "tower", "mansion")),
+    ("公园", ("park",)),
+    ("医院", ("hospital",)),
+    ("小学", ("primaryschool",)),
+    ("中学", ("middleschool", "highschool")),
+    ("大道", ("avenue", "ave", "boulevard")),
+    ("路", ("road", "rd")),
+    ("街", ("street", "st")),
+)
+_LATIN_RUN = re.compile(r"[a-zà-ÿāēīōūǎěǐǒǔǖǘǚǜńňḿ]+(?:['’·\-][a-zà-ÿāēīōūǎěǐǒǔǖǘǚǜńňḿ]+)*")
+_JOINERS = re.compile(r"['’·\-]")
+_CJK = re.compile(r"^[\u4e00-\u9fff\u3400-\u4dbf]+$")
+MIN_FULL_LETTERS = 5
+MIN_INITIALS = 3
+
+
+class PinyinForm(NamedTuple):
+    text: str
+    kind: str  # pinyin, pinyin_tones, pinyin_english, initials
+
+
+def pinyin_forms(keyword: str) -> list[PinyinForm]:
+    """The Latin spellings of a (normalized, all-Chinese) keyword; none for other keywords."""
+    if len(keyword) < 2 or not _CJK.match(keyword):
+        return []
+    forms: dict[str, str] = {}
+    plain = "".join(lazy_pinyin(keyword))
+    forms[plain] = "pinyin"
+    for style in (Style.TONE, Style.TONE3):
+        forms.setdefault("".join(lazy_pinyin(keyword, style=style)), "pinyin_tones")
+    for suffix, words in ENGLISH:
+        name = keyword[: -len(suffix)]
+        if keyword.endswith(suffix) and len(name) >= 2:
+            stem = "".join(lazy_pinyin(name))
+            for word in words:
+                forms.setdefault(stem + word, "pinyin_english")
+            break
+    if len(keyword) >= MIN_INITIALS:
+        forms.setdefault("".join(lazy_pinyin(keyword, style=Style.FIRST_LETTER)), "initials")
+    return [PinyinForm(text, kind) for text, kind in forms.items()
+            if len(text) >= (MIN_INITIALS if kind == "initials" else MIN_FULL_LETTERS)]
+
+
+def latin_runs(text: str) -> list[tuple[int, str]]:
+    """``(start, run)`` for each run of Latin letters of a normalized address, joiners removed."""
+    return [(m.start(), _JOINERS.sub("", m.group())) for m in _LATIN_RUN.finditer(text)]
+
+
+def latin_phrase(address: str) -> str | None:
+    """The address's first Latin run of a name's length (what a dispatcher may keep as an alias)."""
+    for _, run in latin_runs(address):
+        if len(run) >= MIN_FULL_LETTERS:
+            return run
+    return None
+
+
+class PinyinIndex:
+    """Every keyword's pinyin forms in one automaton; ``find`` reads the Latin runs of an address."""
+
+    def __init__(self, keywords: dict[str, tuple[str, ...]]) -> None:
+        table: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {}
+        for kw, stores in keywords.items():
+            for form in pinyin_forms(kw):
+                table.setdefault(form.text, []).append((kw, form.kind, stores))
+        self._automaton: ahocorasick.Automaton | None = None
+        if table:
+            self._automaton = ahocorasick.Automaton()
+            for text, entries in table.items():
+                self._automaton.add_word(text, (len(text), tuple(entries)))
+            self._automaton.make_automaton()
+
+    def find(self, text: str) -> list[tuple[int, int, str, str, str, tuple[str, ...], bool]]:
+        """``(start, end, seen, keyword, kind, stores, whole)`` for the longest form at the start of
+        each Latin run (``whole``: it is the whole run); initials only as a whole run."""
+        if self._automaton is None or text.isascii() and not any("a" <= ch <= "z" for ch in text):
+            return []
+        found = []
+        for start, run in latin_runs(text):
+            best: tuple[int, tuple[tuple[str, str, tuple[str, ...]], ...]] | None = None
+            for end, (length, entries) in self._automaton.iter(run):
+                if end - length + 1 != 0:
+                    continue  # not at the start of the run
+                if best is None or length > best[0]:
+                    best = (length, entries)
+            if best is None:
+                continue
+            length, entries = best
+            whole = length == len(run)
+            for kw, kind, stores in entries:
+                if kind == "initials" and not whole:
+                    continue
+                found.append((start, start + length, run[:length], kw, kind, stores, whole))
+        return found
