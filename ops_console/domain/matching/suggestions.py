@@ -168,8 +168,9 @@ class Suggester:
             cut = specificity(chars) / specificity(weight.beyond) if weight.beyond > 0 else 0.0
             if cut < 1:
                 weight = Weight(round(weight.value * cut, 3), "in_prefix", chars)
-        why = (*e.why, ("weight", f"{weight.value:.2f}"), ("cut", weight.code))
-        return e._replace(score=e.base * weight.value, weight=weight, why=why)
+        if weight.value == 1.0:
+            return e  # the common case: nothing to take off
+        return e._replace(score=e.base * weight.value, weight=weight)
 
     # -- suggestions --------------------------------------------------------------------------
     # Each source proposes evidence for a store; the best per store is kept.
@@ -178,13 +179,9 @@ class Suggester:
     ) -> tuple[Suggestion, ...]:
         if not text:
             return ()
-        candidates = self.candidates(text, hits, learned, stats)
         best: dict[str, Evidence] = {}
         reasons: dict[str, set[SuggestionReason]] = defaultdict(set)
-        for c in candidates:
-            if not c.kept:
-                continue
-            e = c.evidence
+        for e in self._collect(text, hits, learned, stats, None):
             reasons[e.store_id].add(e.reason)
             cur = best.get(e.store_id)
             if cur is None or e.score > cur.score:
@@ -198,7 +195,7 @@ class Suggester:
         )
         # Every store of an ambiguous address is shown; weaker hints only above a floor.
         shown = (
-            new_suggestion(sid, round(min(0.99, max(0.0, e.score)), 3), e.reason, e.detail, e.why)
+            new_suggestion(sid, round(min(0.99, max(0.0, e.score)), 3), e.reason, e.detail, _why(e))
             for _, sid in ranked
             if (e := best[sid]).reason is context or round(e.score, 3) >= MIN_SUGGESTION_SCORE
         )
@@ -207,23 +204,38 @@ class Suggester:
     def candidates(
         self, text: str, hits: tuple[KeywordHit, ...], learned: LearnedIndex, stats: AddressStats | None = None
     ) -> list[Candidate]:
-        """Every piece of evidence for every store, weighed, in the order found."""
-        out: list[Candidate] = []
-        if not text:
-            return out
+        """Every piece of evidence for every store, weighed, in the order found; ``kept`` False for
+        what the suggestions leave out (weighed to nothing, or inside a longer reading)."""
+        left_out: list[Evidence] = []
+        kept = self._collect(text, hits, learned, stats, left_out) if text else []
+        return [Candidate(e, True) for e in kept] + [Candidate(e, False) for e in left_out]
+
+    def _collect(
+        self,
+        text: str,
+        hits: tuple[KeywordHit, ...],
+        learned: LearnedIndex,
+        stats: AddressStats | None,
+        left_out: list[Evidence] | None,
+    ) -> list[Evidence]:
+        out: list[Evidence] = []
         if hits:
-            out.extend(Candidate(e, True) for e in self._from_context(text, hits))
+            out.extend(self._from_context(text, hits))
         if learned.choices:
-            out.extend(Candidate(e, True) for e in self._from_learned(text, learned))
+            out.extend(self._from_learned(text, learned))
         if not hits:
             self.reweigh(stats)
-            prefix_end, _ = admin_prefix(text)
-            dropped: list[Evidence] = []  # weighed to nothing: shown by --explain only
+            prefix_end = admin_prefix(text)[0] if _MAY_HAVE_PREFIX.search(text, 0, 24) else 0
+            dropped: list[Evidence] = []
             pieces = self._from_alternatives(text, prefix_end, dropped) + self._from_fuzzy(text, prefix_end, dropped)
-            kept = {id(e) for e in _outermost(pieces)}
-            out.extend(Candidate(e, id(e) in kept) for e in pieces)
-            out.extend(Candidate(e, False) for e in dropped)
-            out.extend(Candidate(e, True) for e in self._from_pinyin(text))
+            outer = _outermost(pieces)
+            out.extend(outer)
+            if left_out is not None:
+                ids = {id(e) for e in outer}
+                left_out.extend(e for e in pieces if id(e) not in ids)
+                left_out.extend(dropped)
+            if not text.isascii() or _LATIN.search(text):
+                out.extend(self._from_pinyin(text))
         return out
 
     def _from_context(self, text: str, hits: tuple[KeywordHit, ...]) -> list[Evidence]:
@@ -313,6 +325,17 @@ class Suggester:
                 out.append(Evidence(store_id, score, SuggestionReason.PINYIN, f"{seen} ≈ {kw} ({kind})",
                                     start, end, score, FULL, why))
         return out
+
+
+_MAY_HAVE_PREFIX = re.compile(r"[省市区县旗道镇乡]")
+_LATIN = re.compile(r"[a-z]")
+
+
+def _why(e: Evidence) -> tuple[tuple[str, str], ...]:
+    """What a person reads about a suggestion: its evidence and, when it counted less, its weight."""
+    if e.weight.value == 1.0:
+        return e.why
+    return (*e.why, ("weight", f"{e.weight.value:.2f}"), ("cut", e.weight.code))
 
 
 def _alternative_offers(v: str, entries: list[tuple[str, str, str]]) -> tuple[tuple[str, float, str, str], ...]:
