@@ -73,11 +73,17 @@ def latin_runs(text: str) -> list[tuple[int, str]]:
     return [(m.start(), _JOINERS.sub("", m.group())) for m in _LATIN_RUN.finditer(text)]
 
 
+# English words of a building number that run into the name once spaces are gone ("...building 20").
+_NUMBER_WORDS = re.compile(r"(?:building|bldg|block|blk|room|rm|unit|floor|flat|no)+$")
+
+
 def latin_phrase(address: str) -> str | None:
-    """The address's first Latin run of a name's length (what a dispatcher may keep as an alias)."""
+    """The first Latin name of a normalized address, without the English words of a building
+    number after it (what a dispatcher may keep as a learned alias): "wutongyuan"."""
     for _, run in latin_runs(address):
-        if len(run) >= MIN_FULL_LETTERS:
-            return run
+        name = _NUMBER_WORDS.sub("", run)
+        if len(name) >= MIN_FULL_LETTERS:
+            return name
     return None
 
 
