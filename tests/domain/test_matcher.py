@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import random
 import subprocess
 import sys
@@ -403,3 +404,18 @@ def test_random_demo_orders_follow_the_rules() -> None:
         assert r.auto == row.expected_auto, row
         if r.auto:
             assert r.store_id == row.expected_store
+
+
+def test_match_explain_prints_each_candidate_with_evidence_and_weight(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "ops_console", "match", "--stores", str(DATA / "qingwu_district" / "stores.csv"),
+         "--explain", "福建省澄州市青梧区青梧街道晨光小区3栋", "qingwu shiyan xiaoxue 3栋"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, env={**os.environ, "OPS_UI__LANGUAGE": "en"},
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "1: no keyword match; suggested Q01"
+    assert "  ✓ Q01 0.77 = 0.77 × weight 1.00  similar spelling: 晨光小区 ≈ 辰光小区, one character" in lines
+    # 青梧 (the district's name, shortened from 青梧创客园) is shown, and shown to count for nothing.
+    assert any(line.startswith("  · Q01 0.00 = 0.62 × weight 0.00 (a place name is no evidence)") for line in lines)
+    assert any("Q09" in line and "in pinyin" in line for line in lines[lines.index(next(x for x in lines if x.startswith("2:"))):])
