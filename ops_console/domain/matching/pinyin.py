@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 import ahocorasick
 from pypinyin import Style, lazy_pinyin
+from pypinyin.contrib.tone_convert import to_normal, to_tone
 
 # Generic parts of names and how they are written in English addresses.
 ENGLISH: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -50,20 +51,23 @@ def pinyin_forms(keyword: str) -> list[PinyinForm]:
     """The Latin spellings of a (normalized, all-Chinese) keyword; none for other keywords."""
     if len(keyword) < 2 or not _CJK.match(keyword):
         return []
-    forms: dict[str, str] = {}
-    plain = "".join(lazy_pinyin(keyword))
-    forms[plain] = "pinyin"
-    for style in (Style.TONE, Style.TONE3):
-        forms.setdefault("".join(lazy_pinyin(keyword, style=style)), "pinyin_tones")
+    # One pypinyin call per keyword (the suggestion indexes are built for thousands of them); the
+    # other spellings are derived from the tone-numbered syllables.
+    numbered = lazy_pinyin(keyword, style=Style.TONE3)
+    if len(numbered) != len(keyword):
+        return []
+    syllables = [to_normal(s) for s in numbered]
+    forms: dict[str, str] = {"".join(syllables): "pinyin"}
+    forms.setdefault("".join(to_tone(s) for s in numbered), "pinyin_tones")
+    forms.setdefault("".join(numbered), "pinyin_tones")
     for suffix, words in ENGLISH:
-        name = keyword[: -len(suffix)]
-        if keyword.endswith(suffix) and len(name) >= 2:
-            stem = "".join(lazy_pinyin(name))
+        if keyword.endswith(suffix) and len(keyword) - len(suffix) >= 2:
+            stem = "".join(syllables[: -len(suffix)])
             for word in words:
                 forms.setdefault(stem + word, "pinyin_english")
             break
     if len(keyword) >= MIN_INITIALS:
-        forms.setdefault("".join(lazy_pinyin(keyword, style=Style.FIRST_LETTER)), "initials")
+        forms.setdefault("".join(s[0] for s in syllables), "initials")
     return [PinyinForm(text, kind) for text, kind in forms.items()
             if len(text) >= (MIN_INITIALS if kind == "initials" else MIN_FULL_LETTERS)]
 
@@ -105,7 +109,7 @@ class PinyinIndex:
     def find(self, text: str) -> list[tuple[int, int, str, str, str, tuple[str, ...], bool]]:
         """``(start, end, seen, keyword, kind, stores, whole)`` for the longest form at the start of
         each Latin run (``whole``: it is the whole run); initials only as a whole run."""
-        if self._automaton is None or text.isascii() and not any("a" <= ch <= "z" for ch in text):
+        if self._automaton is None:
             return []
         found = []
         for start, run in latin_runs(text):

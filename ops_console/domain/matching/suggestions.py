@@ -234,7 +234,7 @@ class Suggester:
                 ids = {id(e) for e in outer}
                 left_out.extend(e for e in pieces if id(e) not in ids)
                 left_out.extend(dropped)
-            if not text.isascii() or _LATIN.search(text):
+            if _LATIN.search(text):
                 out.extend(self._from_pinyin(text))
         return out
 
@@ -328,7 +328,7 @@ class Suggester:
 
 
 _MAY_HAVE_PREFIX = re.compile(r"[省市区县旗道镇乡]")
-_LATIN = re.compile(r"[a-z]")
+_LATIN = re.compile(r"[a-zà-ÿāēīōūǎěǐǒǔǖǘǚǜ]")
 
 
 def _why(e: Evidence) -> tuple[tuple[str, str], ...]:
