@@ -123,8 +123,17 @@ class Suggester:
         self.stores_containing = {form: len(stores) for form, stores in containing.items()}
         self.places: frozenset[str] = self.static_places
         self._shares: dict[str, float] = {}
-        self._weights: dict[tuple[str, bool], Weight] = {}
         self._stats_seen: tuple[int, int] | None = None  # (id of the stats, version) last weighed
+        self._weigh_forms()
+
+    def _weigh_forms(self) -> None:
+        """The weight of every alternative form and fuzzy candidate, worked out once (per reweigh);
+        only those below full weight are kept (most are at full weight, and fewer objects are
+        fewer for the garbage collector to walk)."""
+        alt = ((v, self.form_weight(v, True)) for v in self.alts)
+        self.alt_weights: dict[str, Weight] = {v: w for v, w in alt if w.value != 1.0}
+        fuzzy = ((i, self.form_weight(c.text, c.rule != "keyword")) for i, c in enumerate(self.fuzzy))
+        self.fuzzy_weights: dict[int, Weight] = {i: w for i, w in fuzzy if w.value != 1.0}
 
     # -- evidence weights ---------------------------------------------------------------------
     def reweigh(self, stats: AddressStats | None) -> None:
@@ -139,14 +148,10 @@ class Suggester:
         self._stats_seen = (id(stats), stats.version)
         self.places = self.static_places | stats.place_names()
         self._shares = stats.shares(self.alts) if len(stats) >= MIN_ADDRESSES else {}
-        self._weights.clear()
+        self._weigh_forms()
 
     def form_weight(self, form: str, alternative: bool) -> Weight:
         """The weight of a form (alternative or keyword), from its text alone (see evidence.py)."""
-        key = (form, alternative)
-        found = self._weights.get(key)
-        if found is not None:
-            return found
         beyond = beyond_place_name(form, self.places)
         value, code = specificity(beyond), ("" if beyond >= 3 else "place_name" if beyond <= 0 else "short")
         if alternative and value:
@@ -157,15 +162,15 @@ class Suggester:
             if idf < 1:
                 code = "common"
             value *= k * idf
-        weight = self._weights[key] = Weight(round(value, 3), code, beyond)
-        return weight
+        return FULL._replace(beyond=beyond) if value == 1.0 and not code else Weight(round(value, 3), code, beyond)
 
-    def _weigh(self, e: Evidence, form: str, alternative: bool, prefix_end: int) -> Evidence:
-        weight = self.form_weight(form, alternative)
+    @staticmethod
+    def _weigh(e: Evidence, weight: Weight, prefix_end: int) -> Evidence:
         if weight.value and prefix_end and e.start < prefix_end:
             outside = span_beyond_prefix(e.start, e.end, prefix_end)
-            chars = min(weight.beyond, outside)
-            cut = specificity(chars) / specificity(weight.beyond) if weight.beyond > 0 else 0.0
+            beyond = weight.beyond or e.end - e.start  # FULL does not say: all of it is specific
+            chars = min(beyond, outside)
+            cut = specificity(chars) / specificity(beyond)
             if cut < 1:
                 weight = Weight(round(weight.value * cut, 3), "in_prefix", chars)
         if weight.value == 1.0:
@@ -195,7 +200,7 @@ class Suggester:
         )
         # Every store of an ambiguous address is shown; weaker hints only above a floor.
         shown = (
-            new_suggestion(sid, round(min(0.99, max(0.0, e.score)), 3), e.reason, e.detail, _why(e))
+            new_suggestion(sid, round(min(0.99, max(0.0, e.score)), 3), e.reason, e.detail, e.pairs())
             for _, sid in ranked
             if (e := best[sid]).reason is context or round(e.score, 3) >= MIN_SUGGESTION_SCORE
         )
@@ -251,7 +256,7 @@ class Suggester:
         out = []
         for rank, (store_id, (score, kw, note, start, end, codes)) in enumerate(order):
             detail = f"{kw}" + (f" ({note})" if note else "")
-            why = (("code", "context"), ("keyword", kw), ("notes", ",".join(codes)))
+            why = ("context", kw, ",".join(codes))
             s = score + 0.01 * rank
             out.append(Evidence(store_id, s, SuggestionReason.CONTEXT, detail, start, end, s, FULL, why))
         return out
@@ -273,7 +278,7 @@ class Suggester:
                 share = count / total
                 confidence = 1 - 1 / (count + 1)
                 score = 0.55 + 0.4 * share * confidence
-                why = (("code", "chosen_before"), ("seen", key), ("count", str(count)), ("total", str(total)))
+                why = ("chosen_before", key, str(count), str(total))
                 detail = f"{key}: chosen {count} of {total} times"
                 out.append(Evidence(store_id, score, SuggestionReason.CHOSEN_BEFORE, detail, 0, 0, score, FULL, why))
         return out
@@ -282,29 +287,38 @@ class Suggester:
         if self.alt_automaton is None:
             return []
         out = []
+        weights = self.alt_weights
         for end, (length, offers) in self.alt_automaton.iter(text):
-            form = text[end - length + 1 : end + 1]
+            start = end - length + 1
+            form = text[start : end + 1]
+            weight = weights.get(form, FULL)
+            plain = weight is FULL and start >= prefix_end
             for store_id, score, kw, rule in offers:
-                why = (("code", "alternative"), ("seen", form), ("keyword", kw), ("rule", rule))
+                why = ("alternative", form, kw, rule)
                 e = Evidence(store_id, score, SuggestionReason.ALTERNATIVE, f"{form} ≈ {kw} ({rule})",
-                             end - length + 1, end + 1, score, FULL, why)
-                e = self._weigh(e, form, True, prefix_end)
+                             start, end + 1, score, FULL, why)
+                if not plain:
+                    e = self._weigh(e, weight, prefix_end)
                 (out if e.score > 0 else dropped).append(e)
         return out
 
     def _from_fuzzy(self, text: str, prefix_end: int, dropped: list[Evidence]) -> list[Evidence]:
         offset, part = self.fuzzy_index.region(text[:FUZZY_MAX_CHARS])
         out: list[Evidence] = []
+        weights = self.fuzzy_weights
         for i, distance, start, width in self.fuzzy_index.nearest(part):
             cand = self.fuzzy[i]
             score = cand.score(distance, width)
             seen = part[start : start + width]
             start += offset
-            why = (("code", f"fuzzy_{distance}"), ("seen", seen), ("keyword", cand.keyword), ("rule", cand.rule))
+            weight = weights.get(i, FULL)
+            plain = weight is FULL and start >= prefix_end
+            why = (_FUZZY_CODES[distance], seen, cand.keyword, cand.rule)
             for store_id in cand.stores:
                 e = Evidence(store_id, score, SuggestionReason.FUZZY, seen + cand.detail, start, start + width,
                              score, FULL, why)
-                e = self._weigh(e, cand.text, cand.rule != "keyword", prefix_end)
+                if not plain:
+                    e = self._weigh(e, weight, prefix_end)
                 (out if e.score > 0 else dropped).append(e)
         return out
 
@@ -320,7 +334,7 @@ class Suggester:
             if len(stores) > 1:
                 score *= 0.8
             code = "initials" if kind == "initials" else "pinyin"
-            why = (("code", code), ("seen", seen), ("keyword", kw), ("rule", kind))
+            why = (code, seen, kw, kind)
             for store_id in stores:
                 out.append(Evidence(store_id, score, SuggestionReason.PINYIN, f"{seen} ≈ {kw} ({kind})",
                                     start, end, score, FULL, why))
@@ -331,11 +345,10 @@ _MAY_HAVE_PREFIX = re.compile(r"[省市区县旗道镇乡]")
 _LATIN = re.compile(r"[a-zà-ÿāēīōūǎěǐǒǔǖǘǚǜ]")
 
 
-def _why(e: Evidence) -> tuple[tuple[str, str], ...]:
-    """What a person reads about a suggestion: its evidence and, when it counted less, its weight."""
-    if e.weight.value == 1.0:
-        return e.why
-    return (*e.why, ("weight", f"{e.weight.value:.2f}"), ("cut", e.weight.code))
+_FUZZY_CODES = {1: "fuzzy_1", 2: "fuzzy_2"}
+# The parameters after the code in ``Evidence.why``, per code (the catalog's ``match.why.<code>``).
+_WHY_KEYS = {"context": ("keyword", "notes"), "chosen_before": ("seen", "count", "total")}
+_WHY_DEFAULT = ("seen", "keyword", "rule")
 
 
 def _alternative_offers(v: str, entries: list[tuple[str, str, str]]) -> tuple[tuple[str, float, str, str], ...]:
@@ -367,7 +380,17 @@ class Evidence(NamedTuple):
     end: int
     base: float = 0.0
     weight: Weight = FULL
-    why: tuple[tuple[str, str], ...] = ()
+    why: tuple[str, ...] = ()  # the code, then its parameters (see ``pairs``); kept flat: built for every piece
+
+    def pairs(self) -> tuple[tuple[str, str], ...]:
+        """What a person reads: the code, its parameters and, when it counted less, the weight."""
+        if not self.why:
+            return ()
+        code, *values = self.why
+        out = (("code", code), *zip(_WHY_KEYS.get(code, _WHY_DEFAULT), values, strict=False))
+        if self.weight.value == 1.0:
+            return out
+        return (*out, ("weight", f"{self.weight.value:.2f}"), ("cut", self.weight.code))
 
 
 @dataclass(frozen=True, slots=True)
