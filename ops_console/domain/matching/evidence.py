@@ -109,7 +109,8 @@ class AddressStats:
             self.observe(address)
 
     def place_names(self) -> frozenset[str]:
-        return frozenset(name for name, n in self._places.items() if n > 0)
+        # list(): a copy taken in one step, as the service may observe from another thread.
+        return frozenset(name for name, n in list(self._places.items()) if n > 0)
 
     def shares(self, forms: Iterable[str]) -> dict[str, float]:
         """Share of the recent addresses containing each form (only forms that occur at all);
@@ -124,7 +125,8 @@ class AddressStats:
             return {}
         automaton.make_automaton()
         counts: Counter[str] = Counter()
-        for text, _ in self._recent:
+        recent = list(self._recent)  # a copy taken in one step (see place_names)
+        for text, _ in recent:
             counts.update({form for _, form in automaton.iter(text)})
-        n = len(self._recent)
+        n = len(recent)
         return {form: c / n for form, c in counts.items()}
