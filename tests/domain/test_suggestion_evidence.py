@@ -121,3 +121,11 @@ def test_suggestions_never_change_the_automatic_decision(parts: list[str]) -> No
         else:
             assert r.store_id is None  # a suggestion is never an assignment
             assert all(0 <= s.score <= 1 for s in r.suggestions)
+
+
+def test_place_names_known_beforehand_count_for_nothing() -> None:
+    """A name of the area given to the matcher (e.g. from the stores' own addresses)."""
+    pairs = [("白塔创客园", "S01"), ("辰光小区", "S02")]
+    assert "S01" in [s.store_id for s in Matcher(pairs).match("白塔晨光小区5栋").suggestions]
+    r = Matcher(pairs, place_names=["白塔街道"]).match("白塔晨光小区5栋")
+    assert [s.store_id for s in r.suggestions] == ["S02"]

@@ -28,7 +28,7 @@ class Matcher:
     """An immutable matcher over ``(keyword, store_id)`` pairs; build a new one when keywords change.
 
     ``learned`` maps a normalized compound name to the stores dispatchers chose for it, with counts.
-    ``stats`` are the addresses seen lately (place names, IDF) that weigh the suggestions' evidence;
+    ``place_names`` are names of the service area known beforehand; ``stats`` the addresses seen lately (place names, IDF) that weigh the suggestions' evidence;
     the matching service feeds them, the matcher only reads them (never for the decision itself).
     A keyword that normalizes to the same text for two stores counts for both (so an address that
     contains it is ambiguous): precision first.
@@ -41,6 +41,7 @@ class Matcher:
         store_names: Mapping[str, str] | None = None,
         learned: Mapping[str, Mapping[str, int]] | None = None,
         stats: AddressStats | None = None,
+        place_names: Iterable[str] = (),
     ) -> None:
         by_kw: dict[str, list[str]] = {}
         for raw, store_id in keywords:
@@ -61,6 +62,9 @@ class Matcher:
             self._automaton.make_automaton()
         self._learned = LearnedIndex(learned or {})
         self.stats = stats
+        # Names of the service area known beforehand (e.g. from the stores' own addresses): never
+        # evidence for a store. More are learnt from the keywords and from ``stats``.
+        self.place_names = tuple(place_names)
         # The suggestion indexes, built on the first manual row and shared with with_learned() copies.
         self._suggester_box: list[Suggester] = []
 
@@ -120,7 +124,7 @@ class Matcher:
     # -- suggestions --------------------------------------------------------------------------
     def _suggester(self) -> Suggester:
         if not self._suggester_box:
-            self._suggester_box.append(Suggester(self._stores_of, self.store_names))
+            self._suggester_box.append(Suggester(self._stores_of, self.store_names, self.place_names))
         return self._suggester_box[0]
 
     def suggest(self, normalized: str, hits: tuple[KeywordHit, ...] | None = None) -> tuple[Suggestion, ...]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -29,6 +29,7 @@ from ops_console.domain.address import (
     admin_prefix,
     keyword_variants,
     normalize_keyword,
+    place_name_forms,
     place_names_in_keyword,
     propose_keyword,
 )
@@ -82,7 +83,12 @@ class LearnedIndex:
 class Suggester:
     """Indexes for the suggestions, built on the first manual row (the automatic path never needs them)."""
 
-    def __init__(self, keywords: Mapping[str, tuple[str, ...]], store_names: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        keywords: Mapping[str, tuple[str, ...]],
+        store_names: Mapping[str, str],
+        place_names: Iterable[str] = (),
+    ) -> None:
         alts: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
         for kw, stores in keywords.items():
             for variant, rule in keyword_variants(kw):
@@ -112,7 +118,9 @@ class Suggester:
         self.fuzzy_index = FuzzyIndex(self.fuzzy)
         self.pinyin = PinyinIndex(dict(keywords))
         # Place names known from the keywords themselves (栖凤区中医院 -> 栖凤区, 栖凤).
-        self.static_places = frozenset(p for kw in keywords for p in place_names_in_keyword(kw))
+        self.static_places = frozenset(p for kw in keywords for p in place_names_in_keyword(kw)) | {
+            f for name in place_names for f in place_name_forms(normalize_keyword(name)) if f
+        }
         # How many stores' keywords contain each alternative form (one pass of the forms' automaton).
         containing: dict[str, set[str]] = defaultdict(set)
         finder = automaton({v: v for v in self.alts})
