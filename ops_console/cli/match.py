@@ -71,7 +71,7 @@ def explain_text(row_id: Any, m: Any, address: str) -> str:
             store=e.store_id,
             score=f"{e.score:.2f}",
             base=f"{e.base:.2f}",
-            weight=f"{e.weight.value:.2f}" + (f" ({t('match.cut.' + e.weight.code)})" if e.weight.code else ""),
+            weight=f"{e.weight.value:.2f}" + (f" ({t(f'match.cut.{e.weight.code}')})" if e.weight.code else ""),
             reason=t(reason_key) if has(reason_key) else e.reason.value,
             why=describe_suggestion({"why": dict(e.pairs()[:-2] if e.weight.value != 1.0 else e.pairs()), "detail": e.detail}),
         ))
