@@ -11,6 +11,7 @@ to the run's end (a whole word), or, for full forms, followed by more letters (a
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import re
@@ -62,20 +63,18 @@ def pinyin_forms(keyword: str) -> list[PinyinForm]:
     """The Latin spellings of a (normalized, all-Chinese) keyword; none for other keywords."""
     if len(keyword) < 2 or not _CJK.match(keyword):
         return []
-    # One pypinyin call per keyword (the suggestion indexes are built for thousands of them); the
-    # spellings are derived from the tone-numbered syllables, for up to MAX_READINGS readings.
-    readings = pinyin(keyword, style=Style.TONE3, heteronym=True)
-    if len(readings) != len(keyword):
-        return []
+    # The spellings are derived from the tone-numbered syllables (kept per character), for up to
+    # MAX_READINGS readings.
+    readings = [_readings(ch) for ch in keyword]
     forms: dict[str, str] = {}
     first = [r[0] for r in readings]
     # Every character's first reading, then one character read otherwise, earlier characters
     # first (the proper name comes before the generic word).
     swaps = ([*first[:i], r[1], *first[i + 1 :]] for i, r in enumerate(readings) if len(r) > 1)
     for numbered in itertools.islice(itertools.chain([first], swaps), MAX_READINGS):
-        syllables = [to_normal(s) for s in numbered]
+        syllables = [_plain(s) for s in numbered]
         forms.setdefault("".join(syllables), "pinyin")
-        forms.setdefault("".join(to_tone(s) for s in numbered), "pinyin_tones")
+        forms.setdefault("".join(_toned(s) for s in numbered), "pinyin_tones")
         forms.setdefault("".join(numbered), "pinyin_tones")
         for suffix, words in ENGLISH:
             if keyword.endswith(suffix) and len(keyword) - len(suffix) >= 2:
@@ -87,6 +86,18 @@ def pinyin_forms(keyword: str) -> list[PinyinForm]:
             forms.setdefault("".join(s[0] for s in syllables), "initials")
     return [PinyinForm(text, kind) for text, kind in forms.items()
             if len(text) >= (MIN_INITIALS if kind == "initials" else MIN_FULL_LETTERS)]
+
+
+# Per character and per syllable, kept: a few thousand characters and about 1,500 syllables make up
+# every keyword, and pypinyin's conversions are slow enough to matter for 5,000 keywords.
+@functools.cache
+def _readings(ch: str) -> tuple[str, ...]:
+    """The tone-numbered readings of one Chinese character, the usual one first."""
+    return tuple(pinyin(ch, style=Style.TONE3, heteronym=True)[0])
+
+
+_plain = functools.cache(to_normal)
+_toned = functools.cache(to_tone)
 
 
 def latin_runs(text: str) -> list[tuple[int, str]]:
