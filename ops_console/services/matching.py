@@ -204,7 +204,7 @@ def suggestions_json(suggestions: Iterable[Suggestion]) -> list[dict[str, Any]]:
     for s in suggestions:
         item: dict[str, Any] = {"store_id": s.store_id, "score": s.score, "reason": s.reason.value, "detail": s.detail}
         if s.why:
-            item["why"] = dict(s.why)
+            item["why"] = dict(s.reasons())
         out.append(item)
     return out
 

@@ -24,6 +24,21 @@ class SuggestionReason(StrEnum):
     PINYIN = "pinyin"  # the address spells a keyword in Latin letters
 
 
+# The parameters after the code in a reason, per code (the catalog's ``match.why.<code>``).
+WHY_KEYS = {"context": ("keyword", "notes"), "chosen_before": ("seen", "count", "total")}
+WHY_DEFAULT = ("seen", "keyword", "rule")
+
+
+def why_pairs(why: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """A flat reason as named parameters, with ``weight`` and ``cut`` when it has them."""
+    if not why:
+        return ()
+    code, *values = why
+    keys = WHY_KEYS.get(code, WHY_DEFAULT)
+    names = (*keys, "weight", "cut") if len(values) > len(keys) else keys
+    return (("code", code), *zip(names, values, strict=False))
+
+
 class KeywordHit(NamedTuple):
     """A counted keyword: the normalized keyword, its store, its span in the normalized address."""
 
@@ -39,9 +54,14 @@ class Suggestion:
     score: float
     reason: SuggestionReason
     detail: str = ""
-    # What a person reads (through the catalog, ``match.why.<code>``): the code and its parameters,
-    # e.g. (("code", "fuzzy_1"), ("seen", "晨光小区"), ("keyword", "辰光小区"), ("weight", "1.00")).
-    why: tuple[tuple[str, str], ...] = ()
+    # What a person reads (through the catalog, ``match.why.<code>``), flat because it is made for
+    # every suggestion: the code, its parameters (``WHY_KEYS``) and, when the evidence counted
+    # less, its weight and the cut: ("fuzzy_1", "晨光小区", "辰光小区", "keyword"). See ``reasons``.
+    why: tuple[str, ...] = ()
+
+    def reasons(self) -> tuple[tuple[str, str], ...]:
+        """``why`` as named parameters: (("code", "fuzzy_1"), ("seen", "晨光小区"), ...)."""
+        return why_pairs(self.why)
 
     def describe(self) -> str:
         return f"{self.store_id} {self.score:.2f} {self.reason.value}: {self.detail}".rstrip(": ")
@@ -121,7 +141,7 @@ def _suggestion_maker() -> Callable[..., Suggestion]:
     new = object.__new__
 
     def make(
-        store_id: str, score: float, reason: SuggestionReason, detail: str, why: tuple[tuple[str, str], ...] = ()
+        store_id: str, score: float, reason: SuggestionReason, detail: str, why: tuple[str, ...] = ()
     ) -> Suggestion:
         suggestion = new(Suggestion)
         s_store_id(suggestion, store_id)

@@ -47,7 +47,13 @@ from ops_console.domain.matching.evidence import (
 )
 from ops_console.domain.matching.fuzzy import FuzzyCandidate, FuzzyIndex, automaton
 from ops_console.domain.matching.pinyin import PinyinIndex
-from ops_console.domain.matching.results import KeywordHit, Suggestion, SuggestionReason, new_suggestion
+from ops_console.domain.matching.results import (
+    KeywordHit,
+    Suggestion,
+    SuggestionReason,
+    new_suggestion,
+    why_pairs,
+)
 
 MAX_SUGGESTIONS = 3
 # Fuzzy matching looks at the first characters only: real addresses are far shorter, and this
@@ -208,7 +214,7 @@ class Suggester:
         )
         # Every store of an ambiguous address is shown; weaker hints only above a floor.
         shown = (
-            new_suggestion(sid, round(min(0.99, max(0.0, e.score)), 3), e.reason, e.detail, e.pairs())
+            new_suggestion(sid, round(min(0.99, max(0.0, e.score)), 3), e.reason, e.detail, e.flat_why())
             for _, sid in ranked
             if (e := best[sid]).reason is context or round(e.score, 3) >= MIN_SUGGESTION_SCORE
         )
@@ -266,7 +272,7 @@ class Suggester:
             detail = f"{kw}" + (f" ({note})" if note else "")
             why = ("context", kw, ",".join(codes))
             s = score + 0.01 * rank
-            out.append(Evidence(store_id, s, SuggestionReason.CONTEXT, detail, start, end, s, FULL, why))
+            out.append(_evidence(store_id, s, SuggestionReason.CONTEXT, detail, start, end, s, FULL, why))
         return out
 
     def _from_learned(self, text: str, index: LearnedIndex) -> list[Evidence]:
@@ -288,7 +294,7 @@ class Suggester:
                 score = 0.55 + 0.4 * share * confidence
                 why = ("chosen_before", key, str(count), str(total))
                 detail = f"{key}: chosen {count} of {total} times"
-                out.append(Evidence(store_id, score, SuggestionReason.CHOSEN_BEFORE, detail, 0, 0, score, FULL, why))
+                out.append(_evidence(store_id, score, SuggestionReason.CHOSEN_BEFORE, detail, 0, 0, score, FULL, why))
         return out
 
     def _from_alternatives(self, text: str, prefix_end: int, dropped: list[Evidence]) -> list[Evidence]:
@@ -296,15 +302,14 @@ class Suggester:
             return []
         out = []
         weights = self.alt_weights
+        alternative = SuggestionReason.ALTERNATIVE
         for end, (length, offers) in self.alt_automaton.iter(text):
             start = end - length + 1
             form = text[start : end + 1]
             weight = weights.get(form, FULL)
             plain = weight is FULL and start >= prefix_end
-            for store_id, score, kw, rule in offers:
-                why = ("alternative", form, kw, rule)
-                e = Evidence(store_id, score, SuggestionReason.ALTERNATIVE, f"{form} ≈ {kw} ({rule})",
-                             start, end + 1, score, FULL, why)
+            for store_id, score, detail, why in offers:
+                e = _new_tuple(Evidence, (store_id, score, alternative, detail, start, end + 1, score, FULL, why))
                 if not plain:
                     e = self._weigh(e, weight, prefix_end)
                 (out if e.score > 0 else dropped).append(e)
@@ -314,6 +319,7 @@ class Suggester:
         offset, part = self.fuzzy_index.region(text[:FUZZY_MAX_CHARS])
         out: list[Evidence] = []
         weights = self.fuzzy_weights
+        fuzzy = SuggestionReason.FUZZY
         for i, distance, start, width in self.fuzzy_index.nearest(part):
             cand = self.fuzzy[i]
             score = cand.score(distance, width)
@@ -322,9 +328,9 @@ class Suggester:
             weight = weights.get(i, FULL)
             plain = weight is FULL and start >= prefix_end
             why = (_FUZZY_CODES[distance], seen, cand.keyword, cand.rule)
+            detail = seen + cand.detail
             for store_id in cand.stores:
-                e = Evidence(store_id, score, SuggestionReason.FUZZY, seen + cand.detail, start, start + width,
-                             score, FULL, why)
+                e = _new_tuple(Evidence, (store_id, score, fuzzy, detail, start, start + width, score, FULL, why))
                 if not plain:
                     e = self._weigh(e, weight, prefix_end)
                 (out if e.score > 0 else dropped).append(e)
@@ -344,7 +350,7 @@ class Suggester:
             code = "initials" if kind == "initials" else "pinyin"
             why = (code, seen, kw, kind)
             for store_id in stores:
-                out.append(Evidence(store_id, score, SuggestionReason.PINYIN, f"{seen} ≈ {kw} ({kind})",
+                out.append(_evidence(store_id, score, SuggestionReason.PINYIN, f"{seen} ≈ {kw} ({kind})",
                                     start, end, score, FULL, why))
         return out
 
@@ -354,15 +360,23 @@ _LATIN = re.compile(r"[a-zà-ÿāēīōūǎěǐǒǔǖǘǚǜ]")
 
 
 _FUZZY_CODES = {1: "fuzzy_1", 2: "fuzzy_2"}
-# The parameters after the code in ``Evidence.why``, per code (the catalog's ``match.why.<code>``).
-_WHY_KEYS = {"context": ("keyword", "notes"), "chosen_before": ("seen", "count", "total")}
-_WHY_DEFAULT = ("seen", "keyword", "rule")
 
 
-def _alternative_offers(v: str, entries: list[tuple[str, str, str]]) -> tuple[tuple[str, float, str, str], ...]:
-    """(store, score, keyword, rule) for each entry of an alternative form found in an address."""
+def _evidence(*fields: object) -> Evidence:
+    """``Evidence(...)`` without the named tuple's keyword handling (made for every piece found)."""
+    return _new_tuple(Evidence, fields)
+
+
+# The hot loops make their evidence with this directly (no call of the named tuple's __new__).
+_new_tuple = tuple.__new__
+
+
+def _alternative_offers(
+    v: str, entries: list[tuple[str, str, str]]
+) -> tuple[tuple[str, float, str, tuple[str, ...]], ...]:
+    """(store, score, detail, why) for each entry of an alternative form found in an address."""
     stores = {s for s, _, _ in entries}
-    offers: list[tuple[str, float, str, str]] = []
+    offers: list[tuple[str, float, str, tuple[str, ...]]] = []
     for store_id, kw, rule in entries:
         if rule == "core":
             score = 0.5 + 0.05 * min(len(v) - 2, 3)
@@ -372,7 +386,7 @@ def _alternative_offers(v: str, entries: list[tuple[str, str, str]]) -> tuple[tu
             score = 0.8 + 0.02 * min(len(v) - 3, 5)
         if len(stores) > 1:
             score *= 0.8
-        offers.append((store_id, score, kw, rule))
+        offers.append((store_id, score, f"{v} ≈ {kw} ({rule})", ("alternative", v, kw, rule)))
     return tuple(offers)
 
 
@@ -390,15 +404,15 @@ class Evidence(NamedTuple):
     weight: Weight = FULL
     why: tuple[str, ...] = ()  # the code, then its parameters (see ``pairs``); kept flat: built for every piece
 
-    def pairs(self) -> tuple[tuple[str, str], ...]:
-        """What a person reads: the code, its parameters and, when it counted less, the weight."""
-        if not self.why:
-            return ()
-        code, *values = self.why
-        out = (("code", code), *zip(_WHY_KEYS.get(code, _WHY_DEFAULT), values, strict=False))
+    def flat_why(self) -> tuple[str, ...]:
+        """``why`` with the weight and the cut when the evidence counted less (``Suggestion.why``)."""
         if self.weight.value == 1.0:
-            return out
-        return (*out, ("weight", f"{self.weight.value:.2f}"), ("cut", self.weight.code))
+            return self.why
+        return (*self.why, f"{self.weight.value:.2f}", self.weight.code)
+
+    def pairs(self) -> tuple[tuple[str, str], ...]:
+        """What a person reads, as named parameters (see ``results.why_pairs``)."""
+        return why_pairs(self.flat_why())
 
 
 @dataclass(frozen=True, slots=True)
