@@ -288,7 +288,8 @@ def refresh_suggestions(ctx: AppContext, order_ref: str | int) -> MatchResult:
         result = matcher(ctx, s).match(order.address or "")
         if order.status in (Status.UNASSIGNED, Status.MANUAL_REVIEW):
             if result.auto and result.store_id:
-                top = Suggestion(result.store_id, 0.99, SuggestionReason.KEYWORD, result.keyword or "")
+                kw = result.keyword or ""
+                top = Suggestion(result.store_id, 0.99, SuggestionReason.KEYWORD, kw, ("keyword", kw))
                 result = replace(result, suggestions=(top,))
                 _store(s, order, order.match_reason, suggestions_json(result.suggestions))
             else:

@@ -133,7 +133,9 @@ def test_refresh_suggestions_after_a_new_keyword(city) -> None:
     order, _ = order_history(city, "F1")
     # Still the dispatcher's to confirm: queued orders are not assigned behind their back.
     assert order.status == "unassigned" and order.match_reason == "no keyword"
-    assert order.suggestions[0] == {"store_id": "S02", "score": 0.99, "reason": "keyword", "detail": "枫叶小区"}
+    assert order.suggestions[0] == {"store_id": "S02", "score": 0.99, "reason": "keyword", "detail": "枫叶小区",
+                                    "why": {"code": "keyword", "keyword": "枫叶小区"}}
+    assert matching.describe_suggestion(order.suggestions[0]) == "关键词 枫叶小区"
 
 
 def test_a_pinyin_address_is_suggested_and_its_phrase_offered_as_an_alias(city) -> None:

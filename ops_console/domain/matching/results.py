@@ -25,7 +25,7 @@ class SuggestionReason(StrEnum):
 
 
 # The parameters after the code in a reason, per code (the catalog's ``match.why.<code>``).
-WHY_KEYS = {"context": ("keyword", "notes"), "chosen_before": ("seen", "count", "total")}
+WHY_KEYS = {"context": ("keyword", "notes"), "chosen_before": ("seen", "count", "total"), "keyword": ("keyword",)}
 WHY_DEFAULT = ("seen", "keyword", "rule")
 
 
