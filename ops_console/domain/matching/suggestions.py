@@ -355,7 +355,9 @@ class Suggester:
         return out
 
 
-_MAY_HAVE_PREFIX = re.compile(r"[省市区县旗道镇乡]")
+# Whether the start of an address may be a province / city / district / street prefix (most
+# addresses have none; 小区, 东区, 园区 ... are parts of names, see address._NOT_BEFORE_ADMIN).
+_MAY_HAVE_PREFIX = re.compile(r"[省市县旗镇乡]|街道|(?<![小园社东西南北中新老菜超集夜门期厂校营岛a-z\d])区")
 _LATIN = re.compile(r"[a-zà-ÿāēīōūǎěǐǒǔǖǘǚǜ]")
 
 
