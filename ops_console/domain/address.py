@@ -417,3 +417,43 @@ def keyword_variants(keyword: str) -> list[tuple[str, str]]:
     if m and m.group(1) not in seen:
         seen[m.group(1)] = "core"
     return list(seen.items())
+
+
+# --------------------------------------------------------------------------------------------
+# Place names of the service area (never evidence for one store)
+# --------------------------------------------------------------------------------------------
+
+_ADMIN_SUFFIX = re.compile(r"(?:省|自治区|特别行政区|市|州|区|县|旗|街道|镇|乡)$")
+
+
+def admin_prefix(text: str) -> tuple[int, tuple[str, ...]]:
+    """``(end, names)``: where the province / city / district / street prefix of a normalized
+    address ends (0 when it has none) and the names in it, as written (栖凤区, 白塔街道), the
+    same prefix ``propose_keyword`` strips."""
+    names: list[str] = []
+    end = 0
+    rest = text
+    for pattern in _ADMIN_PREFIXES:
+        m = pattern.match(rest)
+        if m and len(rest) - m.end() >= 2:
+            after = rest[m.end() :]
+            if pattern is _DISTRICT and _INSTITUTION_START.match(after):
+                break  # "栖凤区中医院": the district is part of the name
+            if not any(_is_cjk(ch) for ch in after):
+                break  # "芝兰区29-1-902": a misspelt compound (芝兰小区), not a district
+            names.append(m.group())
+            end += m.end()
+            rest = after
+    return end, tuple(names)
+
+
+def place_name_forms(name: str) -> tuple[str, ...]:
+    """A place name with and without its administrative suffix: 栖凤区 -> (栖凤区, 栖凤)."""
+    bare = _ADMIN_SUFFIX.sub("", name)
+    return (name, bare) if len(bare) >= 2 and bare != name else (name,)
+
+
+def place_names_in_keyword(keyword: str) -> tuple[str, ...]:
+    """A district / city name a keyword starts with (栖凤区中医院 -> 栖凤区, 栖凤)."""
+    m = _ADMIN_IN_NAME.match(keyword)
+    return place_name_forms(m.group(1) + m.group(2)) if m else ()

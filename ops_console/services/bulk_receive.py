@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 from sqlmodel import Session, select
 
 from ops_console.domain.lifecycle import OrderView, resolve
-from ops_console.domain.matcher import Matcher
+from ops_console.domain.matching import Matcher
 from ops_console.domain.review import LineFacts, SkuFacts, review
 from ops_console.domain.types import Action, AssignMethod, Status, SubjectType
 from ops_console.services import matching

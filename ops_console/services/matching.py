@@ -33,9 +33,18 @@ from sqlmodel import Session, select
 from ops_console.domain.address import normalize, propose_keyword
 from ops_console.domain.learning import Withheld, check_proposal
 from ops_console.domain.lifecycle import OPEN
-from ops_console.domain.matcher import Matcher, MatchReason, MatchResult, Suggestion, SuggestionReason
+from ops_console.domain.matching import (
+    AddressStats,
+    Matcher,
+    MatchReason,
+    MatchResult,
+    Suggestion,
+    SuggestionReason,
+)
+from ops_console.domain.matching.evidence import RECENT_ADDRESSES
+from ops_console.domain.matching.pinyin import latin_phrase
 from ops_console.domain.types import Action, AssignMethod, OrderKind, Role, Status, SubjectType
-from ops_console.i18n import t
+from ops_console.i18n import has, t
 from ops_console.services.context import SYSTEM, Actor, AppContext
 from ops_console.services.errors import NotFound, Refused
 from ops_console.services.events import record
@@ -59,6 +68,10 @@ class _Cache:
     learned_upto: int = 0  # last assign event folded into `learned`
     current: Matcher | None = None  # base + learned
     builds: int = 0
+    # The addresses seen lately (place names, IDF for the suggestions' evidence) and the last order
+    # folded into them.
+    stats: AddressStats = field(default_factory=AddressStats)
+    addresses_upto: int = 0
 
 
 def _cache(ctx: AppContext) -> _Cache:
@@ -113,6 +126,19 @@ def _fold_choices(session: Session, cache: _Cache) -> bool:
     return changed
 
 
+def _fold_addresses(session: Session, cache: _Cache) -> None:
+    """Add the addresses of orders received since the last look to the recent-address statistics."""
+    rows = session.exec(
+        select(Order.id, Order.address)
+        .where(Order.id > cache.addresses_upto)  # type: ignore[operator]
+        .order_by(Order.id.desc())  # type: ignore[union-attr]
+        .limit(RECENT_ADDRESSES)
+    ).all()
+    for order_id, address in reversed(rows):
+        cache.addresses_upto = max(cache.addresses_upto, order_id or 0)
+        cache.stats.observe(address or "")
+
+
 def matcher(ctx: AppContext, session: Session | None = None) -> Matcher:
     """The current matcher (keywords of active stores + learned choices), rebuilt only on change."""
     if session is None:
@@ -121,8 +147,9 @@ def matcher(ctx: AppContext, session: Session | None = None) -> Matcher:
     cache = _cache(ctx)
     with cache.lock:
         version = _keyword_version(session)
+        _fold_addresses(session, cache)
         if cache.base is None or version != cache.version:
-            cache.base = _load_matcher(session)
+            cache.base = _load_matcher(session).with_stats(cache.stats)
             cache.version = version
             cache.current = None
             cache.builds += 1
@@ -196,9 +223,33 @@ def match_reason_names(ctx: AppContext, text: str | None) -> dict[str, str]:
 
 def suggestions_json(suggestions: Iterable[Suggestion]) -> list[dict[str, Any]]:
     """Suggestions as stored on the order (``Order.suggestions``) and shown by the console."""
-    return [
-        {"store_id": s.store_id, "score": s.score, "reason": s.reason.value, "detail": s.detail} for s in suggestions
-    ]
+    out: list[dict[str, Any]] = []
+    for s in suggestions:
+        item: dict[str, Any] = {"store_id": s.store_id, "score": s.score, "reason": s.reason.value, "detail": s.detail}
+        if s.why:
+            item["why"] = dict(s.reasons())
+        out.append(item)
+    return out
+
+
+def describe_suggestion(sug: Mapping[str, Any]) -> str:
+    """A stored suggestion's reason as a person reads it, in their language: "晨光小区 ≈ 辰光小区,
+    差一个字" / "晨光小区 ≈ 辰光小区, one character", with the weight when it counted less.
+    Suggestions stored before reasons had codes are shown by their detail."""
+    why = sug.get("why")
+    if not isinstance(why, Mapping) or not has(f"match.why.{why.get('code')}"):
+        return str(sug.get("detail") or "")
+    params = {k: str(v) for k, v in why.items() if k != "code"}
+    rule = params.get("rule", "")
+    params["rule"] = t(f"match.rule.{rule}") if has(f"match.rule.{rule}") else rule
+    notes = [n for n in params.get("notes", "").split(",") if n]
+    params["notes"] = "; ".join(t(f"match.context.{n}") if has(f"match.context.{n}") else n for n in notes)
+    text = t(f"match.why.{why['code']}", **params)
+    if params.get("weight") and params.get("cut"):
+        cut = params["cut"]
+        text += t("match.why.weight", weight=params["weight"],
+                  cut=t(f"match.cut.{cut}") if has(f"match.cut.{cut}") else cut)
+    return text
 
 
 def match_new_order(session: Session, ctx: AppContext, order: Order) -> Outcome | None:
@@ -260,7 +311,8 @@ def refresh_suggestions(ctx: AppContext, order_ref: str | int) -> MatchResult:
         result = matcher(ctx, s).match(order.address or "")
         if order.status in (Status.UNASSIGNED, Status.MANUAL_REVIEW):
             if result.auto and result.store_id:
-                top = Suggestion(result.store_id, 0.99, SuggestionReason.KEYWORD, result.keyword or "")
+                kw = result.keyword or ""
+                top = Suggestion(result.store_id, 0.99, SuggestionReason.KEYWORD, kw, ("keyword", kw))
                 result = replace(result, suggestions=(top,))
                 _store(s, order, order.match_reason, suggestions_json(result.suggestions))
             else:
@@ -285,6 +337,9 @@ class KeywordProposal:
     candidate: str | None = None  # what the address offered, also when it is withheld
     withheld: str | None = None  # why nothing is proposed (domain/learning.py Withheld)
     params: Mapping[str, str | int] = field(default_factory=dict)
+    # The address's Latin / pinyin phrase ("wutongyuan"), offered as a learned alias: once a keyword,
+    # the rule matches the next such address. None when it has none or a store already has it.
+    alias: str | None = None
 
     def why(self, lang: str | None = None) -> str:
         """Why no keyword is proposed, in words for the console ("" when one is)."""
@@ -312,19 +367,23 @@ def propose_keyword_for(ctx: AppContext, order_ref: str | int, store_id: str) ->
     with read_session(ctx.engine) as s:
         order = find_order(s, order_ref)
         keyword = propose_keyword(order.address or "")
+        existing = _keywords_by_normalized(s)
+        alias = latin_phrase(normalize(order.address or ""))
+        if alias is not None and alias in existing:
+            alias = None
         if keyword is None:
-            return KeywordProposal(order.id or 0, store_id, None, withheld=Withheld.NO_NAME.value)
-        owner = _keywords_by_normalized(s).get(keyword)
+            return KeywordProposal(order.id or 0, store_id, None, withheld=Withheld.NO_NAME.value, alias=alias)
+        owner = existing.get(keyword)
         if owner is None:
             check = check_proposal(order.address or "", store_id, ctx.settings.dispatch.service_area,
                                    _other_open_orders(s, order.id or 0, store_id),
                                    {st.id: st.name for st in s.exec(select(Store))})
             return KeywordProposal(order.id or 0, store_id, check.keyword, candidate=check.candidate,
                                    withheld=check.withheld.value if check.withheld else None,
-                                   params=dict(check.params))
+                                   params=dict(check.params), alias=alias)
         if owner[1] == store_id:
-            return KeywordProposal(order.id or 0, store_id, keyword, exists=True)
-        return KeywordProposal(order.id or 0, store_id, keyword, taken_by=owner[1])
+            return KeywordProposal(order.id or 0, store_id, keyword, exists=True, alias=alias)
+        return KeywordProposal(order.id or 0, store_id, keyword, taken_by=owner[1], alias=alias)
 
 
 def _other_open_orders(session: Session, order_id: int, store_id: str) -> list[tuple[str, str]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import random
 import subprocess
 import sys
@@ -15,20 +16,12 @@ from hypothesis import strategies as st
 from rapidfuzz.distance import Levenshtein
 
 from ops_console.demo import district
-from ops_console.domain.matcher import (
-    Matcher,
-    MatchReason,
-    MatchResult,
-    Suggestion,
-    SuggestionReason,
-    _FuzzyCandidate,
-    _FuzzyIndex,
-    _new_result,
-    _new_suggestion,
-)
+from ops_console.domain.matching import Matcher, MatchReason, MatchResult, Suggestion, SuggestionReason
+from ops_console.domain.matching.fuzzy import FuzzyCandidate, FuzzyIndex
+from ops_console.domain.matching.results import new_result, new_suggestion
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-DATA_SETS = [DATA / "address_dev", DATA / "demo_district"]
+DATA_SETS = [DATA / "address_dev", DATA / "demo_district", DATA / "qingwu_district"]
 SCORE = DATA / "address_dev" / "score.py"
 
 
@@ -69,7 +62,7 @@ def score(data_set: Path, predictions: Path) -> dict:
 def assert_scores(metrics: dict) -> None:
     assert metrics["wrong_auto"] == 0, metrics["failing_by_category"]
     assert metrics["auto_coverage"] == 1.0, metrics["failing_by_category"]
-    assert metrics["suggestion_hit"] >= 0.80, metrics["failing_by_category"]
+    assert metrics["suggestion_hit"] >= 0.95, metrics["failing_by_category"]
 
 
 @pytest.fixture(scope="module")
@@ -229,7 +222,9 @@ def test_fuzzy_and_alternative_forms() -> None:
         "织造宿舍5-4-1804": ("S15", SuggestionReason.FUZZY),  # a character left out
         "锦鲤一号院3幢": ("S14", SuggestionReason.ALTERNATIVE),  # numerals
         "湖滨二期11栋": ("S19", SuggestionReason.ALTERNATIVE),  # generic word dropped
-        "柳汀一小门卫室": ("S21", SuggestionReason.ALTERNATIVE),  # school abbreviation
+        # The school abbreviation 柳汀一小 starts with the district's name, which is no evidence: the
+        # near spelling of 柳汀区第一小学 (one character) now says more.
+        "柳汀一小门卫室": ("S21", SuggestionReason.FUZZY),
         "古渡村27栋": ("S22", SuggestionReason.FUZZY),
         "锦绣·花园二期B座": ("S04", SuggestionReason.FUZZY),  # the longer reading wins
     }
@@ -240,7 +235,7 @@ def test_fuzzy_and_alternative_forms() -> None:
         assert r.suggestions[0].reason is reason, (address, r.suggestions[0])
 
 
-def _nearest_by_brute_force(cands: list[_FuzzyCandidate], text: str) -> list[tuple[int, int, int, int]]:
+def _nearest_by_brute_force(cands: list[FuzzyCandidate], text: str) -> list[tuple[int, int, int, int]]:
     """What the fuzzy index answers, by its definition: every window of each width compared."""
     out = []
     for i, cand in enumerate(cands):
@@ -285,8 +280,8 @@ def _keywords_and_an_address(draw: st.DrawFn) -> tuple[list[str], str]:
 @given(_keywords_and_an_address())
 def test_fuzzy_index_finds_exactly_the_nearest_windows(case: tuple[list[str], str]) -> None:
     keywords, address = case
-    cands = [_FuzzyCandidate.of(t, ("S01",), t, "keyword") for t in dict.fromkeys(keywords)]
-    index = _FuzzyIndex(cands)
+    cands = [FuzzyCandidate.of(t, ("S01",), t, "keyword") for t in dict.fromkeys(keywords)]
+    index = FuzzyIndex(cands)
     offset, part = index.region(address)
     got = [(i, d, start + offset, width) for i, d, start, width in index.nearest(part)]
     assert got == _nearest_by_brute_force(cands, address)
@@ -304,12 +299,12 @@ def test_fuzzy_answers_are_kept_for_addresses_that_differ_only_in_numbers() -> N
 def test_results_are_the_dataclasses_they_look_like() -> None:
     """The matcher sets the fields of its results directly (faster than the frozen __init__)."""
     args = ("S01", True, MatchReason.AUTO, ("S01",), (), (), "金棠花园3栋")
-    assert _new_result(*args) == MatchResult(*args) and type(_new_result(*args)) is MatchResult
-    assert repr(_new_result(*args)) == repr(MatchResult(*args))
+    assert new_result(*args) == MatchResult(*args) and type(new_result(*args)) is MatchResult
+    assert repr(new_result(*args)) == repr(MatchResult(*args))
     s_args = ("S01", 0.77, SuggestionReason.FUZZY, "金堂花园 ≈ 金棠花园")
-    assert _new_suggestion(*s_args) == Suggestion(*s_args)
+    assert new_suggestion(*s_args) == Suggestion(*s_args)
     with pytest.raises(AttributeError):  # still frozen
-        _new_result(*args).auto = False  # type: ignore[misc]
+        new_result(*args).auto = False  # type: ignore[misc]
 
 
 def test_normalization_skips_the_table_only_where_it_changes_nothing() -> None:
@@ -409,3 +404,18 @@ def test_random_demo_orders_follow_the_rules() -> None:
         assert r.auto == row.expected_auto, row
         if r.auto:
             assert r.store_id == row.expected_store
+
+
+def test_match_explain_prints_each_candidate_with_evidence_and_weight(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "ops_console", "match", "--stores", str(DATA / "qingwu_district" / "stores.csv"),
+         "--explain", "福建省澄州市青梧区青梧街道晨光小区3栋", "qingwu shiyan xiaoxue 3栋"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, env={**os.environ, "OPS_UI__LANGUAGE": "en"},
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "1: no keyword match; suggested Q01"
+    assert "  ✓ Q01 0.77 = 0.77 × weight 1.00  similar spelling: 晨光小区 ≈ 辰光小区, one character" in lines
+    # 青梧 (the district's name, shortened from 青梧创客园) is shown, and shown to count for nothing.
+    assert any(line.startswith("  · Q01 0.00 = 0.62 × weight 0.00 (a place name is no evidence)") for line in lines)
+    assert any("Q09" in line and "in pinyin" in line for line in lines[lines.index(next(x for x in lines if x.startswith("2:"))):])

@@ -133,7 +133,9 @@ def test_refresh_suggestions_after_a_new_keyword(city) -> None:
     order, _ = order_history(city, "F1")
     # Still the dispatcher's to confirm: queued orders are not assigned behind their back.
     assert order.status == "unassigned" and order.match_reason == "no keyword"
-    assert order.suggestions[0] == {"store_id": "S02", "score": 0.99, "reason": "keyword", "detail": "枫叶小区"}
+    assert order.suggestions[0] == {"store_id": "S02", "score": 0.99, "reason": "keyword", "detail": "枫叶小区",
+                                    "why": {"code": "keyword", "keyword": "枫叶小区"}}
+    assert matching.describe_suggestion(order.suggestions[0]) == "关键词 枫叶小区"
 
 
 def test_one_vocabulary_of_reasons_for_the_queue_the_dialog_and_match(city) -> None:
@@ -154,3 +156,25 @@ def test_one_vocabulary_of_reasons_for_the_queue_the_dialog_and_match(city) -> N
     for code in matching.REASON_CODES - {"ambiguous"}:
         for lang in ("zh_CN", "en"):
             assert matching.reason_label(code, lang) not in ("", code)
+
+
+def test_a_pinyin_address_is_suggested_and_its_phrase_offered_as_an_alias(city) -> None:
+    intake(city, "P1", "Yang Guang Xiao Qu 3栋2单元501")
+    order, _ = order_history(city, "P1")
+    assert order.status == "unassigned"  # never automatic from pinyin
+    assert order.suggestions[0]["store_id"] == "S01" and order.suggestions[0]["reason"] == "pinyin"
+    assert "yangguangxiaoqu" in matching.describe_suggestion(order.suggestions[0])
+    perform(city, "P1", Action.ASSIGN, DISPATCHER, store_id="S01", method="suggested")
+    proposal = matching.propose_keyword_for(city, "P1", "S01")
+    assert proposal.alias == "yangguangxiaoqu"
+    matching.add_keyword(city, proposal.alias, "S01", DISPATCHER, order_id=order.id)
+    # Once accepted, the next such address is matched by the rule.
+    assert intake(city, "P2", "yangguangxiaoqu 5栋").to_status == "assigned"
+
+
+def test_recent_addresses_feed_the_evidence_weights(city) -> None:
+    for n in range(3):
+        intake(city, f"R{n}", f"浙江省岚州市栖凤区阳光小区{n}栋")
+    m = matching.matcher(city)
+    assert m.stats is not None and len(m.stats) >= 3
+    assert {"栖凤区", "栖凤"} <= m.stats.place_names()

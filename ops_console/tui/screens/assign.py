@@ -232,15 +232,22 @@ class AssignScreen(ActionDialog):
         briefs = {b.id: b for b in self.job.briefs}
         for o in outcomes:
             brief = briefs.get(o.order_id or 0)
-            if brief is None or self.methods.get(brief.id) != AssignMethod.MANUAL:
+            method = self.methods.get(brief.id) if brief is not None else None
+            if brief is None or method not in (AssignMethod.MANUAL, AssignMethod.SUGGESTED):
                 continue
             proposal = propose(self.ctx, brief.id, store_id)
             keyword = getattr(proposal, "keyword", None)
-            if not keyword or getattr(proposal, "exists", False) or keyword in seen:
-                continue
-            seen.add(keyword)
-            out.append(KeywordProposal(str(keyword), store_id, names.get(store_id, ""), brief.order_no, brief.id,
-                                       getattr(proposal, "taken_by", None)))
+            offers: list[tuple[str | None, str | None]] = []
+            if method == AssignMethod.MANUAL and not getattr(proposal, "exists", False):
+                offers.append((keyword, getattr(proposal, "taken_by", None)))
+            # The address's Latin / pinyin phrase as a learned alias, also after a suggested
+            # assignment (a pinyin address is only ever suggested).
+            offers.append((getattr(proposal, "alias", None), None))
+            for text, taken_by in offers:
+                if text and text not in seen:
+                    seen.add(text)
+                    out.append(KeywordProposal(str(text), store_id, names.get(store_id, ""), brief.order_no,
+                                               brief.id, taken_by))
         return out
 
     def confirm(self) -> None:

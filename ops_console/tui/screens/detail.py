@@ -21,7 +21,12 @@ from textual.widgets import Static
 
 from ops_console.i18n import t
 from ops_console.services.context import Actor, AppContext
-from ops_console.services.matching import describe_match_reason, match_reason_names, reason_label
+from ops_console.services.matching import (
+    describe_match_reason,
+    describe_suggestion,
+    match_reason_names,
+    reason_label,
+)
 from ops_console.services.order_view import (
     EventView,
     OrderSnapshot,
@@ -306,8 +311,10 @@ class OrderDetailScreen(OpsModal):
     def _suggestion(sug: dict[str, Any]) -> str:
         score = sug.get("score")
         score_text = f"{float(score):.2f}" if isinstance(score, int | float) else "?"
-        return t("screens.detail.suggestion", store=sug.get("store_id", "?"), score=score_text,
+        text = t("screens.detail.suggestion", store=sug.get("store_id", "?"), score=score_text,
                  reason=reason_label(str(sug.get("reason") or "")))
+        why = describe_suggestion(sug)  # "晨光小区 ≈ 辰光小区,差一个字"
+        return f"{text} · {why}" if why else text
 
     def _lines(self, s: OrderSnapshot) -> Table:
         table = Table(box=None, padding=(0, 1), header_style="dim", show_edge=False)

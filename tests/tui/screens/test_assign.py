@@ -122,3 +122,24 @@ async def test_esc_before_anything_dismisses_with_none(city) -> None:
         await pilot.press("escape")
         assert await done(pilot) is None
     assert order_history(city, oid)[0].status == "unassigned"
+
+
+async def test_a_pinyin_address_assigned_as_suggested_offers_its_phrase_as_an_alias(city) -> None:
+    oid = new_order(city, "MT9", address="Yang Guang Xiao Qu 3栋301", match_address=True).order_id
+    order, _ = order_history(city, oid)
+    assert order.suggestions[0]["reason"] == "pinyin"  # suggested, never automatic
+    app = Harness(lambda: AssignScreen(city, DISPATCHER, [oid]))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert highlighted(app.screen, "#stores").startswith("★ S01")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen.query_one("#keyword").value == "yangguangxiaoqu"  # the alias, offered
+        await pilot.press("enter")
+        result = await done(pilot)
+    assert result.ok
+    with read_session(city.engine) as s:
+        kw = s.exec(select(StoreKeyword).where(StoreKeyword.keyword == "yangguangxiaoqu")).one()
+    assert kw.store_id == "S01"
+    # Once accepted, the next such address is matched by the rule.
+    assert new_order(city, "MT10", address="yangguangxiaoqu 5栋", match_address=True).to_status == "assigned"
