@@ -32,7 +32,8 @@ from sqlmodel import select
 from ops_console.clock import ManualClock
 from ops_console.domain.types import Action
 from ops_console.services.context import SYSTEM, Actor, AppContext
-from ops_console.services.lifecycle import perform, receive_order
+from ops_console.services.lifecycle import perform
+from ops_console.services.receiving import receive_order
 from ops_console.services.reminders import acknowledge, run_checks
 from ops_console.storage.db import read_session, write_session
 from ops_console.storage.models import Anomaly, CashEntry, Order, OrderLine, Reminder, ServiceRequest, Sku
