@@ -11,7 +11,7 @@ from typing import Annotated, Any, TextIO
 import typer
 
 from ops_console.cli.common import err_console, fail, guarded, state
-from ops_console.i18n import has, t
+from ops_console.i18n import t
 
 
 def read_addresses(path: Path) -> Iterator[tuple[Any, str]]:
@@ -58,7 +58,7 @@ def result_record(row_id: Any, result: Any) -> dict[str, Any]:
 
 def explain_text(row_id: Any, m: Any, address: str) -> str:
     """Every candidate store of an address with the evidence and the weight behind its score."""
-    from ops_console.services.matching import describe_match_reason, describe_suggestion
+    from ops_console.services.matching import describe_match_reason, describe_suggestion, reason_label
 
     result, candidates = m.explain(address)
     if result.auto:
@@ -68,7 +68,6 @@ def explain_text(row_id: Any, m: Any, address: str) -> str:
                suggestion=result.suggestion or "—")]
     for c in sorted(candidates, key=lambda c: (not c.kept, -c.evidence.score)):
         e = c.evidence
-        reason_key = f"screens.suggestion.{e.reason.value}"
         lines.append(t(
             "cli.match.explain_row",
             mark="✓" if c.kept else "·",
@@ -76,7 +75,7 @@ def explain_text(row_id: Any, m: Any, address: str) -> str:
             score=f"{e.score:.2f}",
             base=f"{e.base:.2f}",
             weight=f"{e.weight.value:.2f}" + (f" ({t(f'match.cut.{e.weight.code}')})" if e.weight.code else ""),
-            reason=t(reason_key) if has(reason_key) else e.reason.value,
+            reason=reason_label(e.reason.value),
             why=describe_suggestion({"why": dict(e.pairs()[:-2] if e.weight.value != 1.0 else e.pairs()), "detail": e.detail}),
         ))
     if not candidates:

@@ -20,8 +20,9 @@ from ops_console.i18n import Ref, t
 from ops_console.services import panes as pane_service
 from ops_console.services import reminders as reminder_service
 from ops_console.services import undo as undo_service
+from ops_console.services.actions import perform
 from ops_console.services.errors import ServiceError
-from ops_console.services.lifecycle import Outcome, perform
+from ops_console.services.lifecycle import Outcome
 from ops_console.tui import dialogs
 from ops_console.tui.keys import UNDO_SECONDS
 from ops_console.tui.live import LiveRefresh

@@ -26,3 +26,13 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., object
         return result
 
     return run
+
+
+SEED_PIN = "1234"  # every operator tests.factories.seed_city creates
+
+
+@pytest.fixture
+def seed_pin(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Prove the acting operator with the seeded PIN (`OPS_PIN`), as a script would; tests of the
+    proof itself (tests/cli/test_auth_cli.py) do not use it."""
+    monkeypatch.setenv("OPS_PIN", SEED_PIN)

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.factories import new_order, seed_city
+
+pytestmark = pytest.mark.usefixtures("seed_pin")  # these tests act as people, who must prove it
 
 
 def _city() -> None:

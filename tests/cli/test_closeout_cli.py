@@ -17,6 +17,8 @@ from tests.services.closeout_day import build_day
 
 AFTER_MIDNIGHT = {"OPS_NOW": "2026-11-25T01:00:00+08:00"}
 
+pytestmark = pytest.mark.usefixtures("seed_pin")  # these tests act as people, who must prove it
+
 
 @pytest.fixture
 def built(cli) -> object:

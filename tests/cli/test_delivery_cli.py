@@ -14,11 +14,7 @@ from ops_console.storage.models import Courier
 from tests.conftest import T0
 from tests.factories import new_order, seed_city
 
-
-@pytest.fixture(autouse=True)
-def _pin(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every seeded operator's PIN: these tests act as people, who must prove it (`OPS_PIN`)."""
-    monkeypatch.setenv("OPS_PIN", "1234")
+pytestmark = pytest.mark.usefixtures("seed_pin")  # these tests act as people, who must prove it
 
 
 def _city(capacity: int = 1) -> None:

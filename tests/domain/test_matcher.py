@@ -414,7 +414,7 @@ def test_match_explain_prints_each_candidate_with_evidence_and_weight(tmp_path: 
     )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0] == "1: no keyword match; suggested Q01"
+    assert lines[0] == "1: no keyword; suggested Q01"
     assert "  ✓ Q01 0.77 = 0.77 × weight 1.00  similar spelling: 晨光小区 ≈ 辰光小区, one character" in lines
     # 青梧 (the district's name, shortened from 青梧创客园) is shown, and shown to count for nothing.
     assert any(line.startswith("  · Q01 0.00 = 0.62 × weight 0.00 (a place name is no evidence)") for line in lines)

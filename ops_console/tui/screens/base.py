@@ -27,9 +27,9 @@ from textual.widgets import Static
 from ops_console.domain.money import fen_to_yuan
 from ops_console.domain.types import Action
 from ops_console.i18n import Ref, has, t
+from ops_console.services.actions import perform
 from ops_console.services.context import Actor, AppContext
 from ops_console.services.errors import ServiceError
-from ops_console.services.lifecycle import perform
 from ops_console.services.order_view import Missing, OrderBrief, order_briefs
 
 

@@ -14,9 +14,9 @@ from textual.widgets.option_list import Option
 
 from ops_console.domain.types import Action, CallOutcome
 from ops_console.i18n import t
+from ops_console.services.actions import perform
 from ops_console.services.context import Actor, AppContext
 from ops_console.services.errors import ServiceError
-from ops_console.services.lifecycle import perform
 from ops_console.services.matching import auto_store
 from ops_console.services.order_view import OrderBrief
 from ops_console.services.phone_orders import parse_time_input
