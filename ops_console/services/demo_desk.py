@@ -18,7 +18,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from sqlmodel import col, select
 
@@ -63,6 +63,7 @@ class DeskSettings:
     pace_minutes: tuple[float, float] = (3.0, 14.0)
     p_compensation: float = 0.5  # an emergency-team delivery that causes a loss
     compensation_fen: tuple[int, int] = (500, 3000)
+    shift_end: time = time(21, 0)  # local: couriers back from the road hand in their cash
 
 
 class ServiceDesk:
@@ -74,6 +75,7 @@ class ServiceDesk:
         self.speed = speed
         self.settings = settings or DeskSettings()
         self.cases: dict[int, Case] = {}
+        self.handed_in: set[tuple[str, str]] = set()  # (business day, courier) done
         with read_session(ctx.engine) as s:
             found = [s.get(Operator, i) for i in DESK_IDS]
         self.operators = [Actor(o.id, o.name, Role(o.role)) for o in found if o is not None and o.active]
@@ -117,6 +119,27 @@ class ServiceDesk:
             return
         if actions is not None:
             actions["cash_compensation"] += 1
+
+    def end_of_day(self, ctx: AppContext, now: datetime, actor: Actor, carrying: Counter[str],
+                   actions: Counter[str]) -> None:
+        """After `shift_end`, each courier with nothing left on the road hands in the cash it should
+        hold (float + COD − refunds − compensation), booked by the dispatcher; once a day."""
+        local = now.astimezone(ctx.settings.tz)
+        if local.time() < self.settings.shift_end:
+            return
+        day = local.date().isoformat()
+        for line in cash.cash_day(ctx, day):
+            if (day, line.courier_id) in self.handed_in or carrying[line.courier_id] > 0:
+                continue
+            self.handed_in.add((day, line.courier_id))
+            owed = line.expected - line.handed_in
+            if owed <= 0:
+                continue
+            try:
+                cash.hand_in(ctx, line.courier_id, owed, actor)
+            except ServiceError:
+                continue
+            actions["cash_handed_in"] += 1
 
     # ------------------------------------------------------------------------------------ walking
 

@@ -159,6 +159,7 @@ class Simulator:
                     continue  # a person is on it, or the colleague has done enough this round
                 relief_left -= 1
             self._do(ctx, order, action, actor, params, report, snap, plan)
+        self.desk.end_of_day(ctx, now, self.colleague or SYSTEM, snap.load, report.actions)
         for number in self.desk.step(ctx, now, report.actions):
             report.created.append(number)  # an exchange's replacement order joins the field next step
         self._play_anomalies(ctx, now, report)

@@ -313,3 +313,25 @@ def _status(ctx: AppContext, order_id: int) -> str:
         order = s.get(Order, order_id)
         assert order is not None
         return order.status
+
+
+def test_couriers_back_from_the_road_hand_in_their_cash_at_the_end_of_the_day(small_demo: AppContext,
+                                                                              clock: ManualClock) -> None:
+    sim = Simulator(small_demo, random.Random(9), SimSettings(rate_per_minute=0))
+    sim.step()
+    day = business_date(small_demo.settings, clock.now())
+    assert not any(line.handed_in for line in cash_day(small_demo, day))  # 10:00: the day is on
+    clock.advance(hours=11)  # 21:00 local, the shift is over; the field finishes its trips
+    for _ in range(8):  # until 23:40, before the business day turns
+        clock.advance(minutes=20)
+        sim.step()
+    lines = cash_day(small_demo, day)
+    on_road = read_snapshot(small_demo).load
+    back = [line for line in lines if not on_road[line.courier_id]]
+    assert back and any(line.cod_collected for line in back)
+    for line in back:  # each hands in what it should hold, to the fen: nothing left over, nothing missing
+        assert line.handed_in == line.expected, line
+    with read_session(small_demo.engine) as s:
+        events = list(s.exec(select(Event).where(Event.action == "cash_handed_in")))
+    assert len(events) == len([line for line in back if line.expected > 0])
+    assert {e.actor for e in events} == {COLLEAGUE_ID}
