@@ -14,7 +14,13 @@ Who does what:
 - the colleague dispatcher (the demo operator `COLLEAGUE_ID`, at "another console"): only what
   a person decides — orders left in the manual queue, manual review, escalation, redispatch and
   cancellation — and only after they have waited long (`relief_minutes`), a few per step, so the
-  queue stays for the dispatcher at this console but never explodes.
+  queue stays for the dispatcher at this console but never explodes. Most picked orders take the
+  board's courier proposal (services/dispatch.py): at the company tier the field dispatches; an
+  escalation it implies (the store's couriers full, or waited too long) is the colleague's. After a
+  refusal or a failed trip the colleague redispatches, cancels, or leaves it to customer service;
+- customer service and the couriers' cash (services/demo_desk.py, the demo's U02/U05): returns,
+  exchanges, refunds and complaints walked through their statuses, cash refunds, the emergency
+  team's compensation, hand-in at the end of the day.
 """
 
 from __future__ import annotations
@@ -212,8 +218,9 @@ class Simulator:
         """One new customer order through `receive_order`, then the matcher. Returns its id.
 
         `address` is `(text, store a person would choose)`; `review_fail` one of price / payment /
-        stock; `anomaly` one of step / surge / amount; `payment` fixes the method; `plan_overrides` fix parts of its field life
-        (e.g. `outcome=Action.REFUSE, leave=frozenset({Status.REFUSED})`). Unset, everything is drawn from the rng.
+        stock; `anomaly` one of step / surge / amount; `payment` fixes the method; `plan_overrides` fix
+        parts of its field life (e.g. `outcome=Action.REFUSE, leave=frozenset({Status.REFUSED})`).
+        Unset, everything is drawn from the rng.
         """
         now = now or self.ctx.clock.now()
         ctx = at_clock(self.ctx, now)
