@@ -150,13 +150,15 @@ def _master_data(s: Session, at: datetime, rng: random.Random) -> None:
             log(SubjectType.KEYWORD, keyword, "keyword_add", store_id=store.store_id)
     couriers: list[Courier] = []
 
-    def courier(name: str, tier: Tier, store_id: str | None, capacity: int) -> None:
+    def courier(name: str, tier: Tier, store_id: str | None, capacity: int, on_duty: bool = True) -> None:
         couriers.append(Courier(id=f"C{len(couriers) + 1:03d}", name=name, tier=tier.value, store_id=store_id,
-                                phone=mobile(rng), capacity=capacity))
+                                phone=mobile(rng), capacity=capacity, on_duty=on_duty))
 
-    for store in district.STORES:
-        for capacity in COMPANY_CAPACITY:
-            courier(person_name(rng), Tier.COMPANY, store.store_id, capacity)
+    for n, store in enumerate(district.STORES):
+        for i, capacity in enumerate(COMPANY_CAPACITY):
+            # Every third store works the morning with one courier (the other is off today), so its
+            # busy spells escalate by capacity.
+            courier(person_name(rng), Tier.COMPANY, store.store_id, capacity, on_duty=not (i and n % 3 == 0))
         courier(person_name(rng), Tier.STORE_STAFF, store.store_id, 1)  # a shop assistant who can run out
     for carrier in THIRD_PARTY:
         courier(f"{carrier}·{person_name(rng)[0]}师傅", Tier.THIRD_PARTY, None, 4)
@@ -165,6 +167,8 @@ def _master_data(s: Session, at: datetime, rng: random.Random) -> None:
     for c in couriers:
         s.add(c)
         log(SubjectType.COURIER, c.id, "courier_add", tier=c.tier, store_id=c.store_id)
+        if not c.on_duty:
+            log(SubjectType.COURIER, c.id, "courier_off_duty")
     for k in demo_skus():
         # Packaged goods carry their pack size in the name, as on a shelf label.
         name = k.name if k.category == "produce" else f"{k.name} {k.spec}"
