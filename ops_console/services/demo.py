@@ -26,7 +26,7 @@ from sqlmodel import Session, select
 from ops_console.clock import ManualClock
 from ops_console.demo import district
 from ops_console.demo.catalog import OPERATORS, THIRD_PARTY, DemoOperator, demo_skus, mobile, person_name
-from ops_console.domain.types import Action, CallOutcome, Status, SubjectType, Tier
+from ops_console.domain.types import Action, CallOutcome, PaymentMethod, Status, SubjectType, Tier
 from ops_console.services.context import SYSTEM, AppContext
 from ops_console.services.demo_sim import DEMO_MARKER, SimSettings, Simulator, at_clock
 from ops_console.services.events import record
@@ -38,7 +38,9 @@ DEMO_SEED = 20261124
 HISTORY_HOURS = 3.0
 HISTORY_RATE = 1.2  # orders per minute in the morning
 HISTORY_STEP = timedelta(seconds=30)
-COMPANY_PER_STORE = 2
+# Two company couriers per store, one carrying less: a busy store fills them, and the proposal moves
+# the next orders up the chain (third party, store staff, emergency) with `courier_at_capacity`.
+COMPANY_CAPACITY = (3, 2)
 EMERGENCY_TEAM = 4
 
 
@@ -63,17 +65,23 @@ class _Showcase:
     case: str | None = None  # the district's address case (typo, outside, ...); None: a random address
     review_fail: str | None = None
     anomaly: str | None = None
+    payment: PaymentMethod | None = None
     leave: frozenset[Status] = frozenset()  # where the colleague leaves it for the dispatcher
     plan: tuple[tuple[str, object], ...] = ()
 
 
 _SHOWCASE: tuple[_Showcase, ...] = (
+    # After the door: a COD customer returns goods (refunded in cash by the courier who collected it),
+    # a customer refuses wrong items and gets an exchange (a replacement order).
+    _Showcase(172, payment=PaymentMethod.COD, plan=(("aftercare", "return"), ("aftercare_after", 3.0))),
+    _Showcase(165, plan=(("outcome", Action.REFUSE), ("reason", "wrong_items"), ("after_refusal", "service"))),
     _Showcase(150, leave=frozenset({Status.REFUSED}), plan=(("outcome", Action.REFUSE), ("reason", "quality"))),
     _Showcase(125, leave=frozenset({Status.NOT_COMPLETED}),
               plan=(("outcome", Action.FAIL), ("reason", "customer_absent"))),
     _Showcase(110, plan=(("call", CallOutcome.APPOINTMENT), ("appointment_minutes", 150))),
     _Showcase(75, review_fail="price", leave=frozenset({Status.MANUAL_REVIEW})),
     _Showcase(60, anomaly="amount"),
+    _Showcase(55, plan=(("aftercare", "exchange"), ("aftercare_after", 2.0))),  # still open when the morning ends
     _Showcase(48, anomaly="step"),
     _Showcase(40, case="typo", leave=frozenset({Status.UNASSIGNED})),
     _Showcase(33, anomaly="surge"),
@@ -89,7 +97,7 @@ _SHOWCASE: tuple[_Showcase, ...] = (
 # leaves it in the queue the colleague assigns it at once (`leave` keeps the ones meant to wait).
 _SHOWCASE_PLAN: dict[str, object] = {
     "busy": False, "cannot_supply": False, "shortage": False, "call": CallOutcome.NOW, "outcome": Action.DELIVER,
-    "relief_after": 0.5,
+    "relief_after": 0.5, "aftercare": None, "after_refusal": "cancel", "take_proposal": True,
 }
 
 
@@ -142,13 +150,15 @@ def _master_data(s: Session, at: datetime, rng: random.Random) -> None:
             log(SubjectType.KEYWORD, keyword, "keyword_add", store_id=store.store_id)
     couriers: list[Courier] = []
 
-    def courier(name: str, tier: Tier, store_id: str | None, capacity: int) -> None:
+    def courier(name: str, tier: Tier, store_id: str | None, capacity: int, on_duty: bool = True) -> None:
         couriers.append(Courier(id=f"C{len(couriers) + 1:03d}", name=name, tier=tier.value, store_id=store_id,
-                                phone=mobile(rng), capacity=capacity))
+                                phone=mobile(rng), capacity=capacity, on_duty=on_duty))
 
-    for store in district.STORES:
-        for _ in range(COMPANY_PER_STORE):
-            courier(person_name(rng), Tier.COMPANY, store.store_id, 3)
+    for n, store in enumerate(district.STORES):
+        for i, capacity in enumerate(COMPANY_CAPACITY):
+            # Every third store works the morning with one courier (the other is off today), so its
+            # busy spells escalate by capacity.
+            courier(person_name(rng), Tier.COMPANY, store.store_id, capacity, on_duty=not (i and n % 3 == 0))
         courier(person_name(rng), Tier.STORE_STAFF, store.store_id, 1)  # a shop assistant who can run out
     for carrier in THIRD_PARTY:
         courier(f"{carrier}·{person_name(rng)[0]}师傅", Tier.THIRD_PARTY, None, 4)
@@ -157,6 +167,8 @@ def _master_data(s: Session, at: datetime, rng: random.Random) -> None:
     for c in couriers:
         s.add(c)
         log(SubjectType.COURIER, c.id, "courier_add", tier=c.tier, store_id=c.store_id)
+        if not c.on_duty:
+            log(SubjectType.COURIER, c.id, "courier_off_duty")
     for k in demo_skus():
         # Packaged goods carry their pack size in the name, as on a shelf label.
         name = k.name if k.category == "produce" else f"{k.name} {k.spec}"
@@ -187,7 +199,7 @@ def _showcase_order(sim: Simulator, now: datetime, show: _Showcase, rng: random.
     if show.case is not None:
         text, _auto, store = district.labelled_case(rng, show.case)
         address = (text, store)
-    sim.create_order(now, address=address, review_fail=show.review_fail, anomaly=show.anomaly,
+    sim.create_order(now, address=address, review_fail=show.review_fail, anomaly=show.anomaly, payment=show.payment,
                      **{**_SHOWCASE_PLAN, "leave": show.leave, **dict(show.plan)})
 
 

@@ -35,10 +35,14 @@ class SimSettings:
     p_appointment: float = 0.05  # the customer asks for later when the courier calls
     p_unreachable: float = 0.06  # the first call goes unanswered
     p_shortage: float = 0.05
-    p_busy: float = 0.12  # no courier of the tier comes: the order waits on the board
+    p_busy: float = 0.05  # no courier of the tier comes: the order waits on the board (capacity does the rest)
     p_cannot_supply: float = 0.01  # the store cannot supply: the emergency team takes it
     p_refuse: float = 0.04
     p_fail: float = 0.04
+    p_take_proposal: float = 0.85  # the board's courier proposal is taken (else a courier of the order's tier)
+    p_aftercare: float = 0.07  # a delivered order's customer calls customer service (return, exchange, ...)
+    refusal_decisions: tuple[float, float, float] = (0.35, 0.3, 0.35)  # redispatch, cancel, a service request
+    p_fail_cancel: float = 0.25  # a not-completed order is cancelled instead of redispatched
     p_confirm: float = 0.75  # the customer confirms in the app (others wait for the back office)
     relief_minutes: tuple[float, float] = (20.0, 45.0)  # how long the colleague leaves a case alone
     relief_per_step: int = 2
@@ -72,6 +76,11 @@ class Plan:
     calls: int = 0
     last_call: datetime | None = None
     shortage_done: bool = False
+    take_proposal: bool = True  # dispatched by taking the board's proposal (escalations follow from capacity)
+    after_refusal: str = "cancel"  # what the colleague decides on a refusal: redispatch / cancel / service
+    aftercare: str | None = None  # the request type the customer asks for once delivered, if any
+    aftercare_after: float = 10.0
+    request_opened: bool = False  # the desk opened this order's request already
 
 
 CHANNELS = (Channel.MEITUAN, Channel.ELEME, Channel.JD, Channel.APP, Channel.PHONE)
@@ -182,7 +191,7 @@ def roll_plan(rng: random.Random, cfg: SimSettings, *, own: bool, hint: str | No
     c = rng.random()
     call = (CallOutcome.APPOINTMENT if c < cfg.p_appointment
             else CallOutcome.UNREACHABLE if c < cfg.p_appointment + cfg.p_unreachable else CallOutcome.NOW)
-    return Plan(
+    plan = Plan(
         own=own,
         store_hint=hint,
         pick_start=rng.uniform(0.3, 3.0),
@@ -200,3 +209,13 @@ def roll_plan(rng: random.Random, cfg: SimSettings, *, own: bool, hint: str | No
         confirm_after=rng.uniform(5.0, 90.0) if rng.random() < cfg.p_confirm else None,
         relief_after=rng.uniform(*cfg.relief_minutes),
     )
+    # Drawn after the original plan, so a city's field stays recognisable across versions of the desk.
+    plan.take_proposal = rng.random() < cfg.p_take_proposal
+    if outcome == Action.REFUSE:
+        plan.after_refusal = rng.choices(("redispatch", "cancel", "service"), cfg.refusal_decisions)[0]
+    elif outcome == Action.FAIL:
+        plan.after_refusal = "cancel" if rng.random() < cfg.p_fail_cancel else "redispatch"
+    if outcome == Action.DELIVER and rng.random() < cfg.p_aftercare:
+        plan.aftercare = rng.choices(("return", "exchange", "refund", "complaint"), (40, 25, 15, 20))[0]
+        plan.aftercare_after = rng.uniform(2.0, 12.0)
+    return plan

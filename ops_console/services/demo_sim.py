@@ -14,7 +14,13 @@ Who does what:
 - the colleague dispatcher (the demo operator `COLLEAGUE_ID`, at "another console"): only what
   a person decides — orders left in the manual queue, manual review, escalation, redispatch and
   cancellation — and only after they have waited long (`relief_minutes`), a few per step, so the
-  queue stays for the dispatcher at this console but never explodes.
+  queue stays for the dispatcher at this console but never explodes. Most picked orders take the
+  board's courier proposal (services/dispatch.py): at the company tier the field dispatches; an
+  escalation it implies (the store's couriers full, or waited too long) is the colleague's. After a
+  refusal or a failed trip the colleague redispatches, cancels, or leaves it to customer service;
+- customer service and the couriers' cash (services/demo_desk.py, the demo's U02/U05): returns,
+  exchanges, refunds and complaints walked through their statuses, cash refunds, the emergency
+  team's compensation, hand-in at the end of the day.
 """
 
 from __future__ import annotations
@@ -30,12 +36,12 @@ from sqlmodel import select
 from ops_console.clock import ManualClock
 from ops_console.demo import district
 from ops_console.demo.catalog import COLLEAGUE_ID, demo_skus
+from ops_console.domain.dispatch import escalation_steps, propose
+from ops_console.domain.service_requests import RequestType
 from ops_console.domain.types import (
-    OPEN_STATUSES,
     Action,
     CallOutcome,
     CancelReason,
-    Channel,
     EscalationReason,
     NotCompletedReason,
     PaymentMethod,
@@ -48,6 +54,7 @@ from ops_console.domain.types import (
 )
 from ops_console.services.actions import perform
 from ops_console.services.context import SYSTEM, Actor, AppContext
+from ops_console.services.demo_desk import ServiceDesk
 from ops_console.services.demo_draws import (
     CHANNEL_WEIGHTS,
     CHANNELS,
@@ -62,11 +69,16 @@ from ops_console.services.demo_draws import (
     poisson,
     roll_plan,
 )
+from ops_console.services.demo_snapshot import OrderRow as _OrderRow
+from ops_console.services.demo_snapshot import Snapshot as _Snapshot
+from ops_console.services.demo_snapshot import first_suggestion as _first_suggestion
+from ops_console.services.demo_snapshot import read_snapshot
+from ops_console.services.dispatch import dispatch_proposal
 from ops_console.services.errors import Refused, ServiceError
 from ops_console.services.matching import auto_store
 from ops_console.services.receiving import receive_order
 from ops_console.storage.db import read_session, write_session
-from ops_console.storage.models import Courier, Delivery, Meta, Operator, Order, OrderLine, Sku
+from ops_console.storage.models import Meta, Operator, Order, OrderLine, Sku
 
 # The Meta key `demo init` writes: the simulator only ever plays on a demo database.
 DEMO_MARKER = "demo_city"
@@ -82,49 +94,6 @@ class StepReport:
     @property
     def total(self) -> int:
         return sum(self.actions.values())
-
-
-_CHANNELS = (Channel.MEITUAN, Channel.ELEME, Channel.JD, Channel.APP, Channel.PHONE)
-_CHANNEL_WEIGHTS = (35, 25, 10, 22, 8)
-_PREFIX = {Channel.MEITUAN: "MT", Channel.ELEME: "EL", Channel.JD: "JD", Channel.APP: "AP", Channel.PHONE: "DH"}
-_REMARKS = (
-    "请放门口", "到了打电话", "不要香菜", "老人在家,请敲门", "尽快送达,谢谢", "放快递柜", "小孩在睡觉,别按门铃",
-    "发票抬头:个人", "蔬菜挑新鲜的", "鸡蛋小心轻放",
-)
-_REFUSALS = (RefusalReason.LATE, RefusalReason.QUALITY, RefusalReason.WRONG_ITEMS, RefusalReason.SERVICE_ATTITUDE)
-_FAILURES = (NotCompletedReason.CUSTOMER_ABSENT, NotCompletedReason.CUSTOMER_UNREACHABLE,
-             NotCompletedReason.WRONG_ADDRESS, NotCompletedReason.GOODS_DAMAGED, NotCompletedReason.VEHICLE_PROBLEM)
-
-
-@dataclass(frozen=True)
-class _OrderRow:
-    """The columns of an open order that the field decisions read (cheaper than whole ORM rows)."""
-
-    id: int
-    status: str
-    version: int
-    status_entered_at: datetime | None
-    unassigned_at: datetime | None
-    store_id: str | None
-    tier: str | None
-    courier_id: str | None
-    claimed_by: str | None
-    address: str
-    appointment_at: datetime | None
-    review_reason: str | None
-    amount: int
-    suggestions: list[dict[str, object]]
-
-
-_ROW_COLUMNS = tuple(getattr(Order, f) for f in _OrderRow.__dataclass_fields__)
-
-
-@dataclass(frozen=True)
-class _Snapshot:
-    orders: list[_OrderRow]
-    open_delivery: dict[int, Delivery]
-    couriers: list[Courier]
-    load: Counter[str]
 
 
 def is_demo_database(ctx: AppContext) -> bool:
@@ -163,6 +132,8 @@ class Simulator:
                           if colleague is not None and colleague.active else None)
         if not self._skus:
             raise Refused("demo.no_skus")
+        # Customer service (returns, exchanges, refunds, complaints) and courier cash, after the door.
+        self.desk = ServiceDesk(ctx, self.rng, self.settings.speed)
 
     # ------------------------------------------------------------------------------------------
     # One moment of the field
@@ -178,12 +149,13 @@ class Simulator:
             for _ in range(poisson(self.rng, self.settings.rate_per_minute * minutes)):
                 self.create_order(now, report=report)
         self._last = now if self._last is None else max(self._last, now)
-        snap = self._snapshot(ctx)
+        snap = read_snapshot(ctx)
         live = {o.id for o in snap.orders}
         self.plans = {k: v for k, v in self.plans.items() if k in live}  # closed orders need no plan
         relief_left = self.settings.relief_per_step
         for order in snap.orders:
             plan = self.plans.get(order.id) or self._adopt(order)
+            self._customer_calls(ctx, order, plan, now, report)
             move = self._decide(ctx, order, plan, now, snap)
             if move is None:
                 continue
@@ -192,8 +164,41 @@ class Simulator:
                 if relief_left <= 0 or order.claimed_by:
                     continue  # a person is on it, or the colleague has done enough this round
                 relief_left -= 1
-            self._do(ctx, order, action, actor, params, report, snap)
+            self._do(ctx, order, action, actor, params, report, snap, plan)
+        self.desk.end_of_day(ctx, now, self.colleague or SYSTEM, snap.load, report.actions)
+        for number in self.desk.step(ctx, now, report.actions):
+            report.created.append(number)  # an exchange's replacement order joins the field next step
+        self._play_anomalies(ctx, now, report)
         return report
+
+    def _play_anomalies(self, ctx: AppContext, now: datetime, report: StepReport) -> None:
+        """The place for the anomaly kinds the field produces beyond the order's own data (weight short
+        on receipt, payment mismatches, stale tracking, replenishment outside the window, ...): the
+        anomalies branch fills this in, through services/anomalies.py. The intake-side kinds (step,
+        surge, amount) are drawn in `create_order` already."""
+
+    def _customer_calls(self, ctx: AppContext, order: _OrderRow, plan: Plan, now: datetime,
+                        report: StepReport) -> None:
+        """A customer rings customer service: about a delivered order (return, exchange, refund,
+        complaint), or after refusing one (an exchange for the goods, else a complaint)."""
+        if plan.request_opened or not plan.own or Status(order.status) in plan.leave:
+            return
+        if order.status == Status.DELIVERED and plan.aftercare and self._due(order.status_entered_at,
+                                                                            plan.aftercare_after, now):
+            plan.request_opened = True
+            kind = RequestType(plan.aftercare)
+            reason = (self.rng.choice((RefusalReason.LATE, RefusalReason.SERVICE_ATTITUDE))
+                      if kind == RequestType.COMPLAINT else RefusalReason.QUALITY)
+            self.desk.open(ctx, order.id, kind, payment_method=order.payment_method, courier_id=order.courier_id,
+                           reason=reason, actions=report.actions)
+        elif order.status == Status.REFUSED and plan.after_refusal == "service" and self._due(
+                order.status_entered_at, plan.relief_after / 2, now):
+            plan.request_opened = True
+            reason = RefusalReason(plan.reason) if plan.reason in set(RefusalReason) else RefusalReason.OTHER
+            goods = reason in (RefusalReason.QUALITY, RefusalReason.WRONG_ITEMS)
+            self.desk.open(ctx, order.id, RequestType.EXCHANGE if goods else RequestType.COMPLAINT,
+                           payment_method=order.payment_method, courier_id=None, reason=reason,
+                           actions=report.actions)
 
     # ------------------------------------------------------------------------------------------
     # New orders
@@ -206,14 +211,16 @@ class Simulator:
         address: tuple[str, str | None] | None = None,
         review_fail: str | None = None,
         anomaly: str | None = None,
+        payment: PaymentMethod | None = None,
         report: StepReport | None = None,
         **plan_overrides: object,
     ) -> int | None:
         """One new customer order through `receive_order`, then the matcher. Returns its id.
 
         `address` is `(text, store a person would choose)`; `review_fail` one of price / payment /
-        stock; `anomaly` one of step / surge / amount; `plan_overrides` fix parts of its field life
-        (e.g. `outcome=Action.REFUSE, leave=frozenset({Status.REFUSED})`). Unset, everything is drawn from the rng.
+        stock; `anomaly` one of step / surge / amount; `payment` fixes the method; `plan_overrides` fix
+        parts of its field life (e.g. `outcome=Action.REFUSE, leave=frozenset({Status.REFUSED})`).
+        Unset, everything is drawn from the rng.
         """
         now = now or self.ctx.clock.now()
         ctx = at_clock(self.ctx, now)
@@ -229,6 +236,7 @@ class Simulator:
         method = rng.choices((PaymentMethod.ONLINE, PaymentMethod.COD, PaymentMethod.INSTALLMENT), (72, 25, 3))[0]
         if anomaly == "amount" or review_fail == "payment":
             method = PaymentMethod.COD if anomaly == "amount" else PaymentMethod.ONLINE
+        method = payment or method
         paid = method == PaymentMethod.ONLINE and review_fail != "payment"
         status = PaymentStatus.PAID if paid else PaymentStatus.PENDING
         local = now.astimezone(ctx.settings.tz)
@@ -355,6 +363,19 @@ class Simulator:
                         return Action.ESCALATE, mate, {"reason": EscalationReason.NO_FREE_COURIER.value}
                     if not self._due(since, wait * 2.5, now):
                         return None  # no courier comes; the board waits for a person
+                if self._due(since, plan.dispatch_wait, now) and plan.take_proposal:
+                    # The board's proposal: a free company courier first, else the next tier up with the
+                    # reason (capacity, waiting) — the colleague accepts an escalation, the field a dispatch.
+                    # Read from the step's snapshot (cheap); an escalation is taken through the dispatch
+                    # service, which works the proposal out again inside its transaction.
+                    proposal = propose(store_id=order.store_id, tier=tier, waiting_since=since,
+                                       couriers=snap.loads(), now=now, wait=timedelta(
+                                           minutes=ctx.settings.dispatch.wait_minutes_before_escalation))
+                    if proposal.courier_id is None:
+                        return None
+                    if proposal.tier == tier:
+                        return Action.DISPATCH, SYSTEM, {"courier_id": proposal.courier_id}
+                    return (Action.DISPATCH, mate, {"proposal": True}) if mate else None
                 if self._due(since, plan.dispatch_wait, now):
                     courier = self._free_courier(order, tier, snap)
                     if courier is not None:
@@ -389,15 +410,24 @@ class Simulator:
             case Status.DELIVERED:
                 if plan.confirm_after is not None and self._due(since, plan.confirm_after, now):
                     return Action.CONFIRM, SYSTEM, {}
-            case Status.REFUSED:
+            case Status.REFUSED | Status.NOT_COMPLETED:
                 if mate and plan.own and self._due(since, plan.relief_after, now):
-                    return Action.CANCEL, mate, {"reason": CancelReason.CUSTOMER_CANCELLED.value}
-            case Status.NOT_COMPLETED:
-                if mate and plan.own and self._due(since, plan.relief_after, now):
-                    # The next attempt goes through: a new courier trip, delivered.
-                    plan.outcome, plan.call, plan.calls, plan.last_call = Action.DELIVER, CallOutcome.NOW, 0, None
-                    return Action.REDISPATCH, mate, {}
+                    return self._after_refusal(order, plan, mate)
         return None
+
+    def _after_refusal(self, order: _OrderRow, plan: Plan, mate: Actor) -> tuple[Action, Actor, dict[str, object]]:
+        """The colleague's decision on a refused or not-completed order: try again, or cancel it (the
+        customer's money goes back through a refund request; a refusal's exchange is under way)."""
+        if plan.after_refusal == "redispatch":
+            # The next attempt goes through: a new courier trip, delivered.
+            plan.outcome, plan.call, plan.calls, plan.last_call = Action.DELIVER, CallOutcome.NOW, 0, None
+            return Action.REDISPATCH, mate, {}
+        if plan.after_refusal == "service":
+            return Action.CANCEL, mate, {"reason": CancelReason.OTHER.value, "reason_text": "客户已转售后处理"}
+        if order.status == Status.NOT_COMPLETED and plan.reason in (NotCompletedReason.CUSTOMER_ABSENT,
+                                                                    NotCompletedReason.CUSTOMER_UNREACHABLE):
+            return Action.CANCEL, mate, {"reason": CancelReason.CUSTOMER_UNREACHABLE.value}
+        return Action.CANCEL, mate, {"reason": CancelReason.CUSTOMER_CANCELLED.value}
 
     def _call(self, ctx: AppContext, order: _OrderRow, plan: Plan, now: datetime) -> dict[str, object]:
         plan.calls += 1
@@ -426,9 +456,15 @@ class Simulator:
         return self.rng.choice([c for c in free if snap.load[c.id] == least]).id
 
     def _do(self, ctx: AppContext, order: _OrderRow, action: Action, actor: Actor, params: dict[str, object],
-            report: StepReport, snap: _Snapshot) -> None:
+            report: StepReport, snap: _Snapshot, plan: Plan | None = None) -> None:
         try:
-            perform(ctx, order.id, action, actor, expected_version=order.version, **params)
+            if params.pop("proposal", False):
+                proposal = dispatch_proposal(ctx, order.id, actor, expected_version=order.version)
+                steps = escalation_steps(Tier(order.tier) if order.tier else None, proposal.tier)
+                report.actions[Action.ESCALATE.value] += len(steps)
+                params["courier_id"] = proposal.courier_id
+            else:
+                perform(ctx, order.id, action, actor, expected_version=order.version, **params)
         except ServiceError:
             report.lost += 1  # a person moved it first, or the rules say no: the next step looks again
             return
@@ -437,22 +473,11 @@ class Simulator:
             snap.load[str(params["courier_id"])] += 1
         elif action in (Action.DELIVER, Action.REFUSE, Action.FAIL) and order.courier_id:
             snap.load[order.courier_id] -= 1
-
-    def _snapshot(self, ctx: AppContext) -> _Snapshot:
-        live = [s.value for s in OPEN_STATUSES if s != Status.RECEIVED]
-        with read_session(ctx.engine) as s:
-            orders = [_OrderRow(*row) for row in s.exec(
-                select(*_ROW_COLUMNS).where(Order.status.in_(live)).order_by(Order.id))]  # type: ignore[attr-defined]
-            open_rows = list(s.exec(select(Delivery).where(Delivery.finished_at.is_(None))))  # type: ignore[union-attr]
-            couriers = list(s.exec(select(Courier).where(Courier.active, Courier.on_duty).order_by(Courier.id)))  # type: ignore[arg-type]
-        open_delivery = {d.order_id: d for d in sorted(open_rows, key=lambda d: d.attempt)}
-        load: Counter[str] = Counter(d.courier_id for d in open_rows if d.courier_id)
-        return _Snapshot(orders, open_delivery, couriers, load)
-
-
-def _first_suggestion(order: _OrderRow) -> str | None:
-    for suggestion in order.suggestions or []:
-        store = suggestion.get("store_id") if isinstance(suggestion, dict) else None
-        if store:
-            return str(store)
-    return None
+        if action == Action.DELIVER and order.tier == Tier.EMERGENCY and order.courier_id:
+            self.desk.compensate(ctx, self.colleague or SYSTEM, order.courier_id, order.id, report.actions)
+        elif action == Action.CANCEL and order.status in (Status.REFUSED, Status.NOT_COMPLETED) and \
+                order.payment_method == PaymentMethod.ONLINE and order.payment_status == PaymentStatus.PAID and \
+                (plan is None or plan.after_refusal != "service"):
+            # The cancelled order's money goes back: customer service opens the refund request.
+            self.desk.open(ctx, order.id, RequestType.REFUND, payment_method=order.payment_method, courier_id=None,
+                           reason=RefusalReason.OTHER, actions=report.actions)

@@ -15,15 +15,28 @@ from sqlmodel import select
 from ops_console.clock import ManualClock
 from ops_console.config import Settings
 from ops_console.demo.catalog import COLLEAGUE_ID, OPERATORS
-from ops_console.domain.types import HUMAN_ROLES, TIER_ORDER, Action, Status
+from ops_console.domain.service_requests import RequestStatus
+from ops_console.domain.types import HUMAN_ROLES, TIER_ORDER, Action, RefusalReason, Status, Tier
+from ops_console.services.cash import business_date, cash_day
 from ops_console.services.context import SYSTEM, AppContext
 from ops_console.services.demo import init_demo
 from ops_console.services.demo_sim import SimSettings, Simulator, StepReport
+from ops_console.services.demo_snapshot import read_snapshot
 from ops_console.services.errors import Refused
 from ops_console.services.lifecycle import perform
 from ops_console.services.operators import sign_in
 from ops_console.storage.db import read_session
-from ops_console.storage.models import Courier, Event, Order, Sku, Store, StoreKeyword
+from ops_console.storage.models import (
+    CashEntry,
+    Courier,
+    Delivery,
+    Event,
+    Order,
+    ServiceRequest,
+    Sku,
+    Store,
+    StoreKeyword,
+)
 from tests.conftest import DISPATCHER, T0
 
 
@@ -143,6 +156,54 @@ def test_the_morning_has_realistic_orders(demo: AppContext) -> None:
     assert any(o.amount >= 100_000 and o.payment_method == "cod" for o in orders)  # above the COD cap
 
 
+def test_the_morning_plays_escalations_refusals_and_the_service_desk(demo: AppContext) -> None:
+    """What the board and pane 4 show after `demo init`: capacity-driven escalations, refusals with
+    their reasons and the decision after them, service requests walked by customer service, an
+    exchange's replacement order, a cash refund in the courier's ledger."""
+    desk = {op.id for op in OPERATORS if op.role == "customer_service"}
+    with read_session(demo.engine) as s:
+        escalations = list(s.exec(select(Event).where(Event.action == Action.ESCALATE.value)))
+        deliveries = list(s.exec(select(Delivery)))
+        requests = list(s.exec(select(ServiceRequest)))
+        orders = {o.id: o for o in s.exec(select(Order))}
+        service_events = list(s.exec(select(Event).where(Event.subject_type == "service_request")))
+        refunds = list(s.exec(select(CashEntry).where(CashEntry.kind == "cash_refund")))
+    # The proposal took orders past the company tier because the store's couriers were full.
+    assert any(e.detail.get("reason") == "courier_at_capacity" for e in escalations), escalations
+    assert {d.tier for d in deliveries if d.tier != Tier.COMPANY} & {Tier.THIRD_PARTY, Tier.STORE_STAFF,
+                                                                     Tier.EMERGENCY}
+    # Refusals carry their reason code; the colleague decided on each one not left for the console.
+    refused = [d for d in deliveries if d.outcome == "refused"]
+    assert refused and all(RefusalReason(d.reason_code) for d in refused)
+    decided = [orders[d.order_id] for d in refused if orders[d.order_id].status != Status.REFUSED]
+    assert decided
+    # Requests opened and walked by customer service (U02 / U05), past confirmation.
+    assert {e.actor for e in service_events} <= desk
+    past = [r for r in requests if r.status not in (RequestStatus.REQUESTED, RequestStatus.CONFIRMED)]
+    assert past and all(r.confirmed_by in desk for r in past)
+    # An exchange made its replacement order for the same store, which the field then plays.
+    swapped = [r for r in requests if r.replacement_order_id]
+    assert swapped
+    for r in swapped:
+        replacement, original = orders[r.replacement_order_id], orders[r.order_id]
+        assert replacement.order_no.startswith(f"{original.order_no}-X")
+        assert replacement.store_id == original.store_id
+    # A cash refund by the courier who collected the COD cash, in that courier's ledger to the fen.
+    cash_requests = [r for r in requests if r.refund_method == "cash"]
+    assert cash_requests and refunds
+    for r in cash_requests:
+        collected = sum(d.cod_collected or 0 for d in deliveries if d.order_id == r.order_id)
+        assert r.courier_id in {d.courier_id for d in deliveries if d.order_id == r.order_id}
+        assert 0 < r.amount <= collected
+    day = business_date(demo.settings, demo.clock.now())
+    ledger = {line.courier_id: line for line in cash_day(demo, day)}
+    for courier_id in {e.courier_id for e in refunds}:
+        paid = sum(e.amount for e in refunds if e.courier_id == courier_id)
+        line = ledger[courier_id]
+        assert line.refunds_paid == paid
+        assert line.expected == line.float + line.cod_collected - paid - line.compensation
+
+
 def test_a_second_init_changes_nothing(demo: AppContext) -> None:
     with read_session(demo.engine) as s:
         before = (s.exec(select(func.max(Event.id))).one(), s.exec(select(func.count()).select_from(Order)).one())
@@ -190,18 +251,21 @@ def test_the_same_seed_plays_the_same_city(tmp_path: Path) -> None:
         clock = ManualClock(T0)
         ctx = AppContext.open(Settings(), clock, url=f"sqlite:///{tmp_path / name}")
         init_demo(ctx, history_hours=0.1, seed=5)
-        sim = Simulator(ctx, random.Random(11), SimSettings(rate_per_minute=2))
-        for _ in range(30):
+        # Many refusals and calls to customer service, so the desk's draws are compared too.
+        sim = Simulator(ctx, random.Random(11), SimSettings(rate_per_minute=2, p_refuse=0.3, p_aftercare=0.6,
+                                                            relief_minutes=(3, 6)))
+        for _ in range(90):
             clock.advance(seconds=30)
             sim.step()
         with read_session(ctx.engine) as s:
-            rows = s.exec(select(Order.order_no, Event.action, Event.to_status).join(Order, Event.order_id == Order.id)
+            rows = s.exec(select(Event.subject_type, Event.subject_id, Event.actor, Event.action, Event.to_status)
                           .order_by(Event.id)).all()  # type: ignore[arg-type]
         ctx.close()
         return [tuple(r) for r in rows]
 
     first = play("a.db")
     assert len(first) > 50
+    assert any(r[0] == "service_request" for r in first)
     assert first == play("b.db")
 
 
@@ -233,7 +297,7 @@ def test_a_person_who_acts_first_wins_over_the_simulator(small_demo: AppContext,
     if _status(small_demo, order_id) == Status.UNASSIGNED:  # the matcher may have assigned it already
         perform(small_demo, order_id, Action.ASSIGN, DISPATCHER, store_id="S01")
     clock.advance(minutes=5)
-    seen = sim._snapshot(small_demo)  # the simulator looks at the board ...
+    seen = read_snapshot(small_demo)  # the simulator looks at the board ...
     row = next(o for o in seen.orders if o.id == order_id)
     perform(small_demo, order_id, Action.CANCEL, DISPATCHER, reason="customer_cancelled")  # ... a person acts
     report = StepReport(clock.now())
@@ -249,3 +313,25 @@ def _status(ctx: AppContext, order_id: int) -> str:
         order = s.get(Order, order_id)
         assert order is not None
         return order.status
+
+
+def test_couriers_back_from_the_road_hand_in_their_cash_at_the_end_of_the_day(small_demo: AppContext,
+                                                                              clock: ManualClock) -> None:
+    sim = Simulator(small_demo, random.Random(9), SimSettings(rate_per_minute=0))
+    sim.step()
+    day = business_date(small_demo.settings, clock.now())
+    assert not any(line.handed_in for line in cash_day(small_demo, day))  # 10:00: the day is on
+    clock.advance(hours=11)  # 21:00 local, the shift is over; the field finishes its trips
+    for _ in range(8):  # until 23:40, before the business day turns
+        clock.advance(minutes=20)
+        sim.step()
+    lines = cash_day(small_demo, day)
+    on_road = read_snapshot(small_demo).load
+    back = [line for line in lines if not on_road[line.courier_id]]
+    assert back and any(line.cod_collected for line in back)
+    for line in back:  # each hands in what it should hold, to the fen: nothing left over, nothing missing
+        assert line.handed_in == line.expected, line
+    with read_session(small_demo.engine) as s:
+        events = list(s.exec(select(Event).where(Event.action == "cash_handed_in")))
+    assert len(events) == len([line for line in back if line.expected > 0])
+    assert {e.actor for e in events} == {COLLEAGUE_ID}
