@@ -81,6 +81,8 @@ class Order(SQLModel, table=True):
         Index("ix_orders_status_entered", "status", "status_entered_at"),
         Index("ix_orders_kind_placed", "kind", "placed_at"),  # today's replenishment orders (reminders)
         Index("ix_orders_kind_received", "kind", "received_at"),  # a business day's orders (closeout, reports)
+        # What each courier carries now (the header): only its open orders, not all it ever carried.
+        Index("ix_orders_courier_status", "courier_id", "status"),
     )
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=16)
