@@ -28,7 +28,8 @@ from tests.services.closeout_day import DAY, Day, add_rows, at, build_day
 
 D24 = date(2026, 11, 24)
 D25 = date(2026, 11, 25)
-COUNTED = {"C01": 20000, "C05": 9000}  # what the couriers hand in (fen): exactly what they owe
+# What the couriers hand in (fen): exactly what they owe (C02, C03: the standard float they carried).
+COUNTED = {"C01": 20000, "C02": 20000, "C03": 20000, "C05": 9000}
 
 
 @pytest.fixture
@@ -86,17 +87,23 @@ def test_every_figure_of_the_day_is_the_one_worked_out_by_hand(day: Day, tmp_pat
         {"quality": 1}, {"customer_absent": 1}, {"out_of_area": 1})
     assert f["service_requests"] == {"opened": 1, "by_kind": {"return": 1}, "by_status": {"refunded": 1},
                                      "returns_exchanges_pct": 25.0, "open_total": 0}
-    assert f["anomalies"] == {"raised": {"quantity_surge": 1, "weight_short": 1}, "resolved": {"weight_short": 1},
-                              "open": {"quantity_surge": 1}}
+    # A staff report on E (open) and G weighed 1.40 kg of 1.50 (-6.7 %, past 5 %; resolved).
+    assert f["anomalies"] == {"raised": {"staff_report": 1, "weight_deviation": 1},
+                              "resolved": {"weight_deviation": 1}, "open": {"staff_report": 1}}
     assert f["reminders"] == {"raised": {"backlog_warn": 1}, "acknowledged": {"backlog_warn": 1},
                               "ack_minutes": {"backlog_warn": {"median": 3.0, "p90": 3.0}}}
     # U01 assigned B (waited 12 min), C 5, D 1, G 10, H 2 → median 5; acknowledged the backlog reminder.
     assert f["operators"] == [
         {"operator_id": "U01", "name": "王丽", "role": "dispatcher", "assigned_by_hand": 5,
          "queue_to_assign_median": 5.0, "reminders_acknowledged": 1, "actions": day.actions["U01"]},
+        # U02: confirmed A and C, and B's return: open, confirm, contact, pickup, refund.
         {"operator_id": "U02", "name": "李娜", "role": "customer_service", "assigned_by_hand": 0,
-         "queue_to_assign_median": None, "reminders_acknowledged": 0, "actions": 2},
+         "queue_to_assign_median": None, "reminders_acknowledged": 0, "actions": 7},
+        # U03: two floats and the emergency team's compensation.
+        {"operator_id": "U03", "name": "张强", "role": "supervisor", "assigned_by_hand": 0,
+         "queue_to_assign_median": None, "reminders_acknowledged": 0, "actions": 3},
     ]
+    assert day.actions["U02"] == 7 and day.actions["U03"] == 3
     assert f["stores"] == [
         {"store_id": "S01", "name": "阳光店", "received": 5, "delivered": 4, "refused": 0, "not_completed": 1,
          "cancelled": 0, "amount": "68.00", "picked": 4, "picking_within_sla_pct": 75.0},
@@ -113,16 +120,24 @@ def test_every_figure_of_the_day_is_the_one_worked_out_by_hand(day: Day, tmp_pat
         {"courier_id": "C05", "name": "应急王五", "tier": "emergency", "dispatched": 1, "delivered": 1,
          "refused": 0, "not_completed": 0, "cod_collected": "0.00"},
     ]
-    # C01: float 200 + COD of B 35 - cash refund of B's return 35 = 200; the emergency team: 100 - 10 = 90.
+    # C01: float 200 + COD of B 35 - cash refund of B's return 35 = 200; C02 and C03 had no float
+    # booked: the standard float 200 each; the emergency team: 100 - 10 = 90 (its own line, last).
     assert f["cash"] == [
         {"courier_id": "C01", "tier": "company", "float": "200.00", "cod_collected": "35.00",
          "refunds_paid": "35.00", "compensation": "0.00", "expected": "200.00", "counted": "200.00",
+         "difference": "0.00"},
+        {"courier_id": "C02", "tier": "company", "float": "200.00", "cod_collected": "0.00",
+         "refunds_paid": "0.00", "compensation": "0.00", "expected": "200.00", "counted": "200.00",
+         "difference": "0.00"},
+        {"courier_id": "C03", "tier": "third_party", "float": "200.00", "cod_collected": "0.00",
+         "refunds_paid": "0.00", "compensation": "0.00", "expected": "200.00", "counted": "200.00",
          "difference": "0.00"},
         {"courier_id": "C05", "tier": "emergency", "float": "100.00", "cod_collected": "0.00",
          "refunds_paid": "0.00", "compensation": "10.00", "expected": "90.00", "counted": "90.00",
          "difference": "0.00"},
     ]
-    assert f["replenishment"] == {"received": 1, "amount": "500.00", "by_status": {"placed": 1},
+    # Placed inside 13:00–15:00 with no finding, the replenishment service accepts it at once.
+    assert f["replenishment"] == {"received": 1, "amount": "500.00", "by_status": {"accepted": 1},
                                   "by_store": [{"store_id": "S02", "orders": 1, "amount": "500.00",
                                                 "cod_amount": "500.00"}]}
     assert f["not_available"] == ["customer_satisfaction", "inventory_accuracy"]
