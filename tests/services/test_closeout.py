@@ -15,6 +15,7 @@ import pytest
 from sqlmodel import select
 
 from ops_console.config import Settings
+from ops_console.services import anomalies
 from ops_console.services import closeout as svc
 from ops_console.services.backup import backup, restore
 from ops_console.services.context import SYSTEM, AppContext
@@ -226,9 +227,11 @@ def test_cash_not_counted_and_differences_block_unless_accepted(day: Day) -> Non
         svc.close_day(ctx, SUPERVISOR, D24)
     assert none_counted.value.figures["blocking"] == [
         {"check": "cash_not_counted", "courier_id": "C01", "expected": "200.00"},
+        {"check": "cash_not_counted", "courier_id": "C02", "expected": "200.00"},
+        {"check": "cash_not_counted", "courier_id": "C03", "expected": "200.00"},
         {"check": "cash_not_counted", "courier_id": "C05", "expected": "90.00"},
     ]
-    short = {"C01": 19850, "C05": 9000}  # C01 hands in 198.50
+    short = {**COUNTED, "C01": 19850}  # C01 hands in 198.50
     with pytest.raises(svc.CloseoutBlocked) as differs:
         svc.close_day(ctx, SUPERVISOR, D24, counted=short)
     assert differs.value.figures["blocking"] == [
@@ -240,11 +243,23 @@ def test_cash_not_counted_and_differences_block_unless_accepted(day: Day) -> Non
         svc.close_day(ctx, SUPERVISOR, D24, counted=short, carry_over_reason="x")
     done = svc.close_day(ctx, SUPERVISOR, D24, counted=short, accept_reason="零钱找错,次日补交")
     assert done.figures["accepted_differences"]["items"] == differs.value.figures["blocking"]
-    assert done.anomalies == ["cash_difference:C01:2026-11-24"]
+    # The alert is the anomaly service's: its rule key, critical (money is wrong), the reason on its event.
+    assert done.anomalies == ["cash_difference|courier:C01:2026-11-24|"]
+    alerts = anomalies.list_alerts(ctx, rule="cash_difference")
+    assert [(a.severity, a.status, a.subject) for a in alerts] == [("critical", "open", "courier:C01:2026-11-24")]
     with read_session(ctx.engine) as s:
         anomaly = s.exec(select(Anomaly).where(Anomaly.rule == "cash_difference")).one()
-    assert (anomaly.fingerprint, anomaly.status, anomaly.detail["difference"], anomaly.detail["reason"]) == (
-        "cash_difference:C01:2026-11-24", "open", "-1.50", "零钱找错,次日补交")
+        raised = s.exec(select(Event).where(Event.subject_type == "anomaly", Event.subject_id == str(anomaly.id))).one()
+    assert (anomaly.detail["params"]["difference"], anomaly.amount) == ("-1.50", 150)
+    assert (raised.actor, raised.detail["note"]) == ("U03", "cash_difference: 零钱找错,次日补交")
+
+
+def test_a_count_never_made_and_accepted_is_a_difference_of_all_of_it(day: Day) -> None:
+    done = svc.close_day(day.ctx, SUPERVISOR, D24, counted={"C01": 20000, "C05": 9000}, accept_reason="C02、C03 明早交")
+    alerts = anomalies.list_alerts(day.ctx, rule="cash_difference")
+    assert sorted((a.subject, a.to_json()["amount"]) for a in alerts) == [
+        ("courier:C02:2026-11-24", "200.00"), ("courier:C03:2026-11-24", "200.00")]
+    assert len(done.anomalies) == 2
 
 
 def test_a_count_for_an_unknown_courier_is_refused_by_name(day: Day) -> None:
@@ -290,7 +305,7 @@ def test_a_closed_day_refuses_new_inputs_and_reopen_allows_a_corrected_closeout(
     ctx = day.ctx
     with pytest.raises(Refused, match="尚未日结"):
         svc.reopen(ctx, SUPERVISOR, D24, "改")
-    first = svc.close_day(ctx, SUPERVISOR, D24, counted={"C01": 19850, "C05": 9000}, accept_reason="少 1.50")
+    first = svc.close_day(ctx, SUPERVISOR, D24, counted={**COUNTED, "C01": 19850}, accept_reason="少 1.50")
     with pytest.raises(Refused, match="reopen"):
         svc.close_day(ctx, SUPERVISOR, D24, counted=COUNTED)
     with pytest.raises(Refused):
@@ -300,6 +315,12 @@ def test_a_closed_day_refuses_new_inputs_and_reopen_allows_a_corrected_closeout(
     assert reopened["status"] == "reopened"
     assert svc.closed_report(ctx, D24)["status"] == "reopened"
     assert svc.report(ctx, "daily", D24)["status"] == "reopened"
+    # The accepted difference is a critical alert like any other: worked to resolution first.
+    with pytest.raises(svc.CloseoutBlocked) as unresolved:
+        svc.close_day(ctx, SUPERVISOR, D24, counted=COUNTED)
+    assert [b["check"] for b in unresolved.value.figures["blocking"]] == ["critical_anomaly"]
+    (alert,) = anomalies.list_alerts(ctx, rule="cash_difference")
+    anomalies.resolve(ctx, alert.id, SUPERVISOR, "C01 次日补交 1.50")
     second = svc.close_day(ctx, SUPERVISOR, D24, counted=COUNTED)
     assert second.figures["accepted_differences"] is None
     assert second.figures["checksum"] != first.figures["checksum"]
@@ -377,9 +398,11 @@ def test_restore_refuses_a_file_that_is_not_a_backup(tmp_path: Path, clock) -> N
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"not a database at all" * 100)
     fresh = AppContext.open(Settings(), clock, url=f"sqlite:///{tmp_path / 'new.db'}", migrate=False)
+    target = tmp_path / "new.db"  # opening the database creates it (0600, the auth merge): it must stay untouched
+    before = target.read_bytes() if target.exists() else None
     try:
         with pytest.raises(Exception, match="junk.db"):
             restore(fresh, junk)
-        assert not (tmp_path / "new.db").exists()
+        assert (target.read_bytes() if target.exists() else None) == before
     finally:
         fresh.close()
