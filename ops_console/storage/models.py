@@ -171,7 +171,8 @@ class Delivery(SQLModel, table=True):
     attempt: int = 1
     tier: str = Field(max_length=16)
     courier_id: str | None = Field(default=None, foreign_key="courier.id", index=True, max_length=32)
-    dispatched_at: datetime | None = _dt()
+    # index: the cash ledger finds the couriers who worked on a day by their dispatches (closeout).
+    dispatched_at: datetime | None = _dt(index=True)
     handed_over_at: datetime | None = _dt()
     till_receipt: str | None = Field(default=None, max_length=64)
     till_amount: int | None = None

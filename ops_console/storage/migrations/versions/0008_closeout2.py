@@ -1,4 +1,5 @@
-"""orders: index (courier_id, status) so the header counts only what each courier carries now
+"""orders: index (courier_id, status) so the header counts only what each courier carries now;
+delivery: index on dispatched_at, the couriers who worked on a business day (expected cash)
 
 Revision ID: 0008_closeout2
 Revises: 0003_closeout
@@ -18,8 +19,12 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.create_index('ix_orders_courier_status', ['courier_id', 'status'], unique=False)
+    with op.batch_alter_table('delivery', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_delivery_dispatched_at'), ['dispatched_at'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('delivery', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_delivery_dispatched_at'))
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.drop_index('ix_orders_courier_status')
