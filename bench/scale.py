@@ -54,6 +54,7 @@ from ops_console.clock import ManualClock
 from ops_console.config import Settings
 from ops_console.domain.types import OPEN_STATUSES, Role, Status
 from ops_console.services import closeout as closeout_service
+from ops_console.services.cash import cash_day
 from ops_console.services.context import Actor, AppContext
 from ops_console.services.operators import hash_pin
 from ops_console.services.panes import BOARD_STATUSES, DEFAULT_WINDOW, QUEUE_SECTIONS
@@ -340,7 +341,10 @@ def measure_panes(ctx: AppContext, db: Path, rounds: int) -> dict[str, tuple[flo
 
 
 def measure_closeout(ctx: AppContext, owed: dict[str, int], reports: Path) -> dict[str, float]:
-    counted = dict(owed)
+    # The supervisor counts what the ledger expects (its standard float + the COD the build booked).
+    ledger = cash_day(ctx, DAY)
+    assert {x.courier_id: x.cod_collected for x in ledger if x.cod_collected} == owed
+    counted = {x.courier_id: x.expected for x in ledger}
     started, cpu = time.perf_counter(), time.process_time()
     result = closeout_service.close_day(ctx, SUPERVISOR, DAY, counted=counted, report_dir=reports)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu

@@ -26,8 +26,11 @@ from sqlalchemy import func, select, update
 from sqlmodel import Session
 
 from ops_console.domain import kpi
+from ops_console.domain.anomaly import RuleId
+from ops_console.domain.anomaly.inspection import cash_difference
 from ops_console.domain.money import MoneyError, yuan_to_fen
 from ops_console.domain.types import Role, Status, SubjectType
+from ops_console.services.anomalies import raise_finding
 from ops_console.services.closeout_figures import (
     DayData,
     Span,
@@ -46,7 +49,7 @@ from ops_console.storage.models import Anomaly, Closeout, Courier, Operator, Ord
 
 CLOSEOUT_ACTION = "closeout"
 REOPEN_ACTION = "reopen"
-CASH_DIFFERENCE_RULE = "cash_difference"
+CASH_DIFFERENCE_RULE = RuleId.CASH_DIFFERENCE.value
 # Statuses of a day's order that stop the closeout (the order is still in someone's hands).
 BLOCKING_STATUSES = (Status.RECEIVED, Status.MANUAL_REVIEW, Status.UNASSIGNED, Status.ASSIGNED, Status.PICKING,
                      Status.PICKED, Status.DISPATCHED, Status.OUT_FOR_DELIVERY)
@@ -238,10 +241,12 @@ def cash_checks(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if line["_counted_fen"] is None:
             if line["_expected_fen"] != 0:
                 out.append({"check": "cash_not_counted", "courier_id": line["courier_id"],
-                            "expected": line["expected"]})
+                            "expected": line["expected"], "_expected_fen": line["_expected_fen"],
+                            "_counted_fen": None})
         elif line["_counted_fen"] != line["_expected_fen"]:
             out.append({"check": "cash_difference", "courier_id": line["courier_id"], "expected": line["expected"],
-                        "counted": line["counted"], "difference": line["difference"]})
+                        "counted": line["counted"], "difference": line["difference"],
+                        "_expected_fen": line["_expected_fen"], "_counted_fen": line["_counted_fen"]})
     return out
 
 
@@ -304,9 +309,10 @@ def close_day(
             data = load(s, span)
             figures = compute(s, ctx, span, data)
             blocking, carry = operational_checks(s, ctx, data)
-        lines = cash_lines(s, span, counted or {})
+        lines = cash_lines(s, ctx.settings, span, counted or {})
     cash_misses = cash_checks(lines)
-    stops = ([b for b in blocking] if not carry_over_reason else []) + (cash_misses if not accept_reason else [])
+    public_misses = public_cash(cash_misses)  # the fen fields stay inside
+    stops = ([b for b in blocking] if not carry_over_reason else []) + (public_misses if not accept_reason else [])
     now = ctx.clock.now()
     head = {"date": day.isoformat(), "status": "open"}
     figures = {**head, **figures, "cash": public_cash(lines), "carry_over": carry}
@@ -316,7 +322,7 @@ def close_day(
         status="closed",
         blocking=[],
         carried_over={"reason": carry_over_reason, "items": blocking} if blocking else None,
-        accepted_differences={"reason": accept_reason, "items": cash_misses} if cash_misses else None,
+        accepted_differences={"reason": accept_reason, "items": public_misses} if cash_misses else None,
         closed_by=actor.id,
         closed_at=now.isoformat(),
     )
@@ -332,7 +338,9 @@ def close_day(
         s.add(closeout)
         s.flush()
         for miss in cash_misses:
-            fingerprints.append(raise_cash_difference(s, ctx, actor, day, miss, accept_reason or ""))
+            fingerprint = raise_cash_difference(s, ctx, actor, day, miss, accept_reason or "")
+            if fingerprint:
+                fingerprints.append(fingerprint)
         record(s, now, actor, SubjectType.CLOSEOUT, day.isoformat(), CLOSEOUT_ACTION,
                detail={"checksum": figures["checksum"], "closeout_id": closeout.id,
                        "carry_over_reason": carry_over_reason, "accept_reason": accept_reason,
@@ -355,30 +363,18 @@ def close_day(
 
 def raise_cash_difference(session: Session, ctx: AppContext, actor: Actor, day: date, miss: dict[str, Any],
                           reason: str) -> str:
-    """An accepted cash difference becomes a `cash_difference` anomaly (one per courier and day).
-
-    A seam: written here until the anomaly service exists on this branch; the lead may route it
-    through services/anomalies.py (same rule id and fingerprint)."""
-    now = ctx.clock.now()
-    fingerprint = f"{CASH_DIFFERENCE_RULE}:{miss['courier_id']}:{day.isoformat()}"
-    detail = {"courier_id": miss["courier_id"], "date": day.isoformat(), "expected": miss.get("expected"),
-              "counted": miss.get("counted"), "difference": miss.get("difference"), "reason": reason,
-              "check": miss["check"]}
-    existing = session.execute(select(Anomaly).where(Anomaly.fingerprint == fingerprint)).scalars().first()
-    if existing is None:
-        anomaly = Anomaly(rule=CASH_DIFFERENCE_RULE, severity="warning", fingerprint=fingerprint, first_seen=now,
-                          last_seen=now, status="open", detail=detail)
-        session.add(anomaly)
-        session.flush()
-    else:  # a corrected closeout after reopen: the same case, seen again
-        existing.last_seen = now
-        existing.count += 1
-        existing.detail = detail
-        existing.status = "open"
-        anomaly = existing
-    record(session, now, actor, SubjectType.ANOMALY, anomaly.id or 0, "raised",
-           detail={"rule": CASH_DIFFERENCE_RULE, "fingerprint": fingerprint, **detail})
-    return fingerprint
+    """An accepted cash difference (or a count never made, as counted 0) becomes a `cash_difference`
+    alert through the anomaly service, so it has every other alert's lifecycle (critical, worked to
+    resolution); its key is the rule's: `cash_difference|courier:<id>:<day>|`. A corrected closeout
+    after reopen that still differs counts a repeat of the live alert. Returns the fingerprint."""
+    expected = miss["_expected_fen"]
+    counted = miss["_counted_fen"] if miss["_counted_fen"] is not None else 0
+    finding = cash_difference(miss["courier_id"], day.isoformat(), expected, counted)
+    if finding is None:  # not counted and nothing expected: not a miss (cash_checks does not list it)
+        return ""
+    done = raise_finding(session, ctx, finding, actor=actor, note=f"{miss['check']}: {reason}")
+    row = session.get(Anomaly, done.alert_id)
+    return row.fingerprint if row is not None else ""
 
 
 def reopen(ctx: AppContext, actor: Actor, day: date, reason: str) -> dict[str, Any]:

@@ -19,16 +19,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlmodel import Session
 
+from ops_console.config import Settings
 from ops_console.domain import kpi
-from ops_console.domain.types import OrderKind, Status
+from ops_console.domain.types import TIER_ORDER, OrderKind, Status
+from ops_console.services.cash import CashLine, expected_cash
 from ops_console.services.context import AppContext
 from ops_console.storage import closeout_queries as cq
 from ops_console.storage.models import (
     Anomaly,
-    CashEntry,
     Courier,
     Operator,
     Order,
@@ -39,7 +40,6 @@ from ops_console.storage.models import (
 
 _CHUNK = 900  # ids per IN (...) (SQLite's variable limit is far above; keeps statements small)
 NOT_AVAILABLE = ("customer_satisfaction", "inventory_accuracy")  # no data source: never invented
-CASH_KINDS = ("float", "cod_collected", "cash_refund", "compensation", "handed_in")
 _DELIVERY_ACTIONS = frozenset({"dispatch", "deliver", "refuse", "fail"})  # orders whose attempts are read
 _REASONED = frozenset({"escalate", "refuse", "fail", "cancel", "reassign"})
 _FINISHED = ("signed", "refused", "not_completed")
@@ -236,7 +236,7 @@ def compute(session: Session, ctx: AppContext, span: Span, data: DayData | None 
         "operators": _operators(session, span, waits, orders_of, actors),
         "stores": _stores(session, cohort, reached, last_store, within, orders_of),
         "couriers": deliveries["couriers"],
-        "cash": cash_lines(session, span),
+        "cash": cash_lines(session, s, span),
         "replenishment": _replenishment(session, span),
         "not_available": list(NOT_AVAILABLE),
         **{key: None for key in NOT_AVAILABLE},
@@ -323,32 +323,30 @@ def _stores(session: Session, cohort: dict[int, Any], reached: dict[int, dict[st
     return out
 
 
-def cash_sums(session: Session, span: Span) -> dict[str, dict[str, int]]:
-    """courier → {ledger kind → fen} of the entries of the span's business days."""
-    sums: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(CASH_KINDS, 0))
-    for courier_id, kind, amount in session.execute(
-        select(CashEntry.courier_id, CashEntry.kind, func.sum(CashEntry.amount))
-        .where(CashEntry.business_date.in_(span.days())).group_by(CashEntry.courier_id, CashEntry.kind)
-    ):
-        if kind in CASH_KINDS:
-            sums[courier_id][kind] = int(amount or 0)
-    return dict(sums)
-
-
-def cash_lines(session: Session, span: Span, counted: dict[str, int] | None = None) -> list[dict[str, Any]]:
-    """One line per courier with ledger entries; `counted` (fen) is what the supervisor entered,
-    else what the ledger says was handed in (None when nothing was)."""
+def cash_lines(session: Session, settings: Settings, span: Span,
+               counted: dict[str, int] | None = None) -> list[dict[str, Any]]:
+    """One line per courier who worked in the span, from the ledger's one computation
+    (`services.cash.expected_cash`, summed over the span's business days), the emergency team last;
+    `counted` (fen) is what the supervisor entered, else what the ledger says was handed in (None
+    when nothing was)."""
     counted = counted or {}
-    sums = cash_sums(session, span)
+    days: dict[str, list[CashLine]] = defaultdict(list)
+    for day in span.days():
+        for line in expected_cash(session, settings, day):
+            days[line.courier_id].append(line)
     tiers = dict(session.execute(select(Courier.id, Courier.tier)).all())
+    rank = {t.value: i for i, t in enumerate(TIER_ORDER)}
+    order = sorted(set(days) | set(counted), key=lambda cid: (rank.get(tiers.get(cid) or "", 99), cid))
     lines = []
-    for cid in sorted(set(sums) | set(counted)):
-        k = sums.get(cid, dict.fromkeys(CASH_KINDS, 0))
-        expected = kpi.expected_cash(k["float"], k["cod_collected"], k["cash_refund"], k["compensation"])
-        got = counted.get(cid, k["handed_in"] if cid in sums and k["handed_in"] else None)
-        lines.append({"courier_id": cid, "tier": tiers.get(cid), "float": kpi.yuan(k["float"]),
-                      "cod_collected": kpi.yuan(k["cod_collected"]), "refunds_paid": kpi.yuan(k["cash_refund"]),
-                      "compensation": kpi.yuan(k["compensation"]), "expected": kpi.yuan(expected),
+    for cid in order:
+        worked = days.get(cid, [])
+        float_, cod, refunds, comp, handed = (sum(getattr(x, f) for x in worked) for f in
+                                              ("float", "cod_collected", "refunds_paid", "compensation", "handed_in"))
+        expected = sum(x.expected for x in worked)
+        got = counted.get(cid, handed if handed else None)
+        lines.append({"courier_id": cid, "tier": tiers.get(cid), "float": kpi.yuan(float_),
+                      "cod_collected": kpi.yuan(cod), "refunds_paid": kpi.yuan(refunds),
+                      "compensation": kpi.yuan(comp), "expected": kpi.yuan(expected),
                       "counted": None if got is None else kpi.yuan(got),
                       "difference": None if got is None else kpi.yuan(got - expected),
                       "_expected_fen": expected, "_counted_fen": got})

@@ -81,6 +81,8 @@ class Order(SQLModel, table=True):
         Index("ix_orders_status_entered", "status", "status_entered_at"),
         Index("ix_orders_kind_placed", "kind", "placed_at"),  # today's replenishment orders (reminders)
         Index("ix_orders_kind_received", "kind", "received_at"),  # a business day's orders (closeout, reports)
+        # What each courier carries now (the header): only its open orders, not all it ever carried.
+        Index("ix_orders_courier_status", "courier_id", "status"),
     )
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=16)
@@ -169,7 +171,8 @@ class Delivery(SQLModel, table=True):
     attempt: int = 1
     tier: str = Field(max_length=16)
     courier_id: str | None = Field(default=None, foreign_key="courier.id", index=True, max_length=32)
-    dispatched_at: datetime | None = _dt()
+    # index: the cash ledger finds the couriers who worked on a day by their dispatches (closeout).
+    dispatched_at: datetime | None = _dt(index=True)
     handed_over_at: datetime | None = _dt()
     till_receipt: str | None = Field(default=None, max_length=64)
     till_amount: int | None = None

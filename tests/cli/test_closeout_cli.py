@@ -22,6 +22,7 @@ pytestmark = pytest.mark.usefixtures("seed_pin")  # these tests act as people, w
 
 @pytest.fixture
 def built(cli) -> object:
+    """The test day (the seed PIN proves the operators: `seed_pin` above)."""
     ctx = AppContext.open(load_settings(), ManualClock(T0))
     seed_city(ctx)
     build_day(ctx)
@@ -36,17 +37,19 @@ def test_closeout_refuses_then_closes_with_counts_writes_files_and_backs_up(buil
     uncounted = cli("--operator", "U03", "closeout", "--date", "2026-11-24", "--json", env=AFTER_MIDNIGHT)
     assert uncounted.exit_code == 1
     blocked = json.loads(uncounted.stdout)
-    assert [b["check"] for b in blocked["blocking"]] == ["cash_not_counted", "cash_not_counted"]
+    assert [(b["check"], b["courier_id"]) for b in blocked["blocking"]] == [
+        ("cash_not_counted", "C01"), ("cash_not_counted", "C02"), ("cash_not_counted", "C03"),
+        ("cash_not_counted", "C05")]
     assert blocked["status"] == "open"
 
     cash = tmp_path / "cash.csv"
     cash.write_text("courier_id,counted\nC05,90.00\n", encoding="utf-8")
-    done = cli("--operator", "U03", "closeout", "--date", "2026-11-24", "--cash", "C01=200.00", "--cash-file",
-               str(cash), "--json", env=AFTER_MIDNIGHT)
+    done = cli("--operator", "U03", "closeout", "--date", "2026-11-24", "--cash", "C01=200.00", "--cash", "C02=200",
+               "--cash", "C03=200", "--cash-file", str(cash), "--json", env=AFTER_MIDNIGHT)
     assert done.exit_code == 0, done.output
     figures = json.loads(done.stdout)
     assert figures["status"] == "closed" and figures["orders"]["received"] == 9
-    assert [c["counted"] for c in figures["cash"]] == ["200.00", "90.00"]
+    assert [c["counted"] for c in figures["cash"]] == ["200.00", "200.00", "200.00", "90.00"]
     backup = Path(figures["backup"])
     assert backup.parent == Path("data/backups") and figures["backup_orders"] == 10
     assert stat.S_IMODE(backup.stat().st_mode) == 0o600
@@ -70,15 +73,31 @@ def test_carry_over_and_accept_difference_need_a_reason(built) -> None:
                      env=AFTER_MIDNIGHT)
     assert bad_cash.exit_code == 1 and "C01=abc" in bad_cash.output
     accepted = built("--operator", "U03", "closeout", "--date", "2026-11-24", "--cash", "C01=199.00", "--cash",
-                     "C05=90", "--accept-difference", "--reason", "差 1 元", env=AFTER_MIDNIGHT)
+                     "C02=200", "--cash", "C03=200", "--cash", "C05=90", "--accept-difference", "--reason", "差 1 元",
+                     env=AFTER_MIDNIGHT)
     assert accepted.exit_code == 0, accepted.output
-    assert "cash_difference:C01:2026-11-24" in accepted.output
+    assert "cash_difference|courier:C01:2026-11-24|" in accepted.output
+    alerts = built("anomalies", "list", "--json")
+    assert alerts.exit_code == 0 and "courier:C01:2026-11-24" in alerts.output
+
+
+def test_closeout_as_a_supervisor_needs_proof(built, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPS_PIN")
+    args = ("--operator", "U03", "closeout", "--date", "2026-11-24", "--cash", "C01=200", "--cash", "C02=200",
+            "--cash", "C03=200", "--cash", "C05=90")
+    no_proof = built(*args, env=AFTER_MIDNIGHT)
+    assert no_proof.exit_code == 1 and "OPS_PIN" in no_proof.output and "login" in no_proof.output
+    wrong = built(*args, env={**AFTER_MIDNIGHT, "OPS_PIN": "9999"})
+    assert wrong.exit_code == 1 and "PIN" in wrong.output
+    report = json.loads(built("report", "daily", "--date", "2026-11-24", "--json").stdout)
+    assert report["status"] == "open"  # nothing was closed
+    assert built(*args, env={**AFTER_MIDNIGHT, "OPS_PIN": "1234"}).exit_code == 0
 
 
 def test_reopen_report_backup_and_restore(built, tmp_path: Path) -> None:
     cli = built
-    assert cli("--operator", "U03", "closeout", "--date", "2026-11-24", "--cash", "C01=200", "--cash", "C05=90",
-               env=AFTER_MIDNIGHT).exit_code == 0
+    assert cli("--operator", "U03", "closeout", "--date", "2026-11-24", "--cash", "C01=200", "--cash", "C02=200",
+               "--cash", "C03=200", "--cash", "C05=90", env=AFTER_MIDNIGHT).exit_code == 0
     assert cli("--operator", "U01", "reopen", "--date", "2026-11-24", "--reason", "x",
                env=AFTER_MIDNIGHT).exit_code == 1
     reopened = cli("--operator", "U03", "reopen", "--date", "2026-11-24", "--reason", "补录", "--json",

@@ -14,10 +14,13 @@ timeline below.
 | H | eleme | online 7.00 | 14:00; U01 14:02; store cannot supply → emergency 14:05; C05 14:10; hand-over; out 14:15; delivered 14:45 |
 | I | meituan | online 7.00 | 23:50 (late night); U01 assigns 00:10 next day; picking 00:12–00:15; C01 00:20; out 00:25; delivered 00:40 |
 
-Beside the lifecycle: cash floats (C01 200.00, C05 100.00) and the emergency team's compensation
-(10.00), the return request and its cash refund (35.00) — the ledger and service-request services
-are another branch's, so those rows go in through `add_rows`, the smallest helper —, two anomalies
-(one open, one resolved), and a replenishment order of S02 (COD 500.00).
+Beside the lifecycle, all through the services: cash floats issued by the supervisor (C01 200.00,
+C05 100.00; C02 and C03 worked without one booked, so they carry the standard float
+`cash.float_default` 200.00), the emergency team's compensation for H (10.00), B's return (opened
+12:30, confirmed, contacted, picked up, refunded in cash by C01 12:40: 35.00), two anomalies (a
+staff report on E, open; G weighed 1.40 kg of 1.50 at 13:30, resolved), and a replenishment order of
+S02 placed at 13:30 (10 × 50.00, COD 500.00). `actions` tallies the events each call wrote per
+operator on the 24th.
 """
 
 from __future__ import annotations
@@ -31,13 +34,14 @@ from sqlmodel import select
 
 from ops_console.clock import ManualClock
 from ops_console.domain.types import Action
+from ops_console.services import anomalies, cash, replenishment_intake, service_requests
 from ops_console.services.context import SYSTEM, Actor, AppContext
 from ops_console.services.lifecycle import perform
 from ops_console.services.receiving import receive_order
 from ops_console.services.reminders import acknowledge, run_checks
 from ops_console.storage.db import read_session, write_session
-from ops_console.storage.models import Anomaly, CashEntry, Order, OrderLine, Reminder, ServiceRequest, Sku
-from tests.conftest import CS, DISPATCHER
+from ops_console.storage.models import Event, Order, OrderLine, Reminder, Sku
+from tests.conftest import CS, DISPATCHER, SUPERVISOR
 
 SH = ZoneInfo("Asia/Shanghai")
 DAY = "2026-11-24"
@@ -48,7 +52,7 @@ def at(h: int, m: int, day: int = 24) -> datetime:
 
 
 def add_rows(ctx: AppContext, *rows: Any) -> None:
-    """Rows of capabilities another branch builds (cash ledger, service requests, anomalies)."""
+    """Rows with no service of their own in the day (catalogue entries, a test's stray rows)."""
     with write_session(ctx.engine) as s:
         for row in rows:
             s.add(row)
@@ -81,13 +85,26 @@ class Day:
         if not actor.is_system and when < at(0, 0, 25):
             self.actions[actor.id] += 1
 
+    def call(self, when: datetime, fn: Any, *args: Any, **kw: Any) -> Any:
+        """Another service's call at `when`; the events it wrote count as their operators' actions."""
+        self.clock.set(when)
+        with read_session(self.ctx.engine) as s:
+            last = max(s.exec(select(Event.id)).all() or [0])
+        out = fn(*args, **kw)
+        with read_session(self.ctx.engine) as s:
+            for who in s.exec(select(Event.actor).where(Event.id > last)):
+                if who != SYSTEM.id and when < at(0, 0, 25):
+                    self.actions[who] += 1
+        return out
+
 
 def build_day(ctx: AppContext) -> Day:
     d = Day(ctx)
     A = Action
     add_rows(ctx, Sku(code="P002", name="西红柿(称重)", category="produce", unit="kg", step=1, price=800, stock=100),
-             CashEntry(courier_id="C01", business_date=DAY, kind="float", amount=20000, actor="U03", at=at(9, 0)),
-             CashEntry(courier_id="C05", business_date=DAY, kind="float", amount=10000, actor="U03", at=at(9, 0)))
+             Sku(code="R001", name="东北大米 10kg", category="default", unit="袋", step=1, price=5000, stock=500))
+    d.call(at(9, 0), cash.issue_float, ctx, "C01", SUPERVISOR, 20000)
+    d.call(at(9, 0), cash.issue_float, ctx, "C05", SUPERVISOR, 10000)
 
     d.receive("A", at(10, 0), channel="meituan")
     d.do("A", at(10, 0), A.ASSIGN, SYSTEM, store_id="S01")
@@ -130,19 +147,16 @@ def build_day(ctx: AppContext) -> Day:
 
     d.receive("E", at(12, 0), channel="meituan")
     d.do("E", at(12, 5), A.CANCEL, reason="out_of_area")
-    add_rows(ctx, Anomaly(rule="quantity_surge", severity="warning", fingerprint="quantity_surge:E", first_seen=at(12, 0),
-                          last_seen=at(12, 0), status="open"))
+    d.call(at(12, 6), anomalies.report, ctx, "E", "顾客称下单数量被改过", DISPATCHER)
 
     # A phone order entered 7 minutes after the call began (entry limit 5); stock 3 < 5: manual review.
     d.receive("F", at(12, 15), channel="phone", sku="F001", qty=5, price=1590, call_minutes=7)
     d.do("F", at(12, 20), A.REJECT, reason_text="库存不足")
 
-    with read_session(ctx.engine) as s:
-        b_id = s.exec(select(Order.id).where(Order.order_no == "B")).one()
-    add_rows(ctx, ServiceRequest(order_id=b_id, kind="return", reason="quality", refund_method="cash", amount=3500,
-                                 status="refunded", confirmed_by="U02", created_at=at(12, 30), updated_at=at(12, 40)),
-             CashEntry(courier_id="C01", business_date=DAY, kind="cash_refund", amount=3500, order_id=b_id,
-                       actor="U02", at=at(12, 40)))
+    ret = d.call(at(12, 30), service_requests.open_request, ctx, "B", "return", "菜叶发黄", CS, reason="quality")
+    for step, minute in (("confirm", 31), ("contact", 32), ("pickup", 38)):
+        d.call(at(12, minute), service_requests.act, ctx, ret.id, step, CS)
+    d.call(at(12, 40), service_requests.refund, ctx, ret.id, "cash", CS, courier_id="C01")
 
     d.do("C", at(12, 40), A.RELEASE_HOLD)
     d.do("C", at(12, 45), A.CALL, outcome="now")
@@ -155,11 +169,10 @@ def build_day(ctx: AppContext) -> Day:
     d.do("G", at(13, 20), A.DISPATCH, courier_id="C01")
     d.do("G", at(13, 25), A.CALL, outcome="now")
     d.do("C", at(13, 30), A.CONFIRM, CS)
-    add_rows(ctx, Anomaly(rule="weight_short", severity="warning", fingerprint="weight_short:G", first_seen=at(13, 30),
-                          last_seen=at(13, 30), status="resolved", resolution="补足"),
-             Order(channel="other", order_no="R-S02-1", kind="replenishment", status="placed", store_id="S02",
-                   payment_method="cod", payment_status="pending", amount=50000, received_at=at(13, 30),
-                   placed_at=at(13, 30)))
+    weight = d.call(at(13, 30), anomalies.record_weight, ctx, "G", "P002", 1400, DISPATCHER)
+    assert weight is not None
+    d.call(at(13, 32), anomalies.resolve, ctx, weight, DISPATCHER, "补足", informed=True)
+    d.call(at(13, 33), replenishment_intake.place, ctx, "S02", {"R001": 10}, DISPATCHER)
     d.do("G", at(13, 50), A.FAIL, reason="customer_absent")
 
     d.receive("H", at(14, 0), channel="eleme")
@@ -169,8 +182,7 @@ def build_day(ctx: AppContext) -> Day:
     d.do("H", at(14, 12), A.HAND_OVER)
     d.do("H", at(14, 15), A.CALL, outcome="now")
     d.do("H", at(14, 45), A.DELIVER)
-    add_rows(ctx, CashEntry(courier_id="C05", business_date=DAY, kind="compensation", amount=1000, actor="U03",
-                            at=at(15, 0)))
+    d.call(at(15, 0), cash.record_compensation, ctx, "C05", 1000, "交接时压坏一盒鸡蛋", SUPERVISOR, order_ref="H")
 
     d.receive("I", at(23, 50), channel="meituan")
     d.do("I", at(0, 10, 25), A.ASSIGN, store_id="S01")

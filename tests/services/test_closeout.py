@@ -15,6 +15,7 @@ import pytest
 from sqlmodel import select
 
 from ops_console.config import Settings
+from ops_console.services import anomalies
 from ops_console.services import closeout as svc
 from ops_console.services.backup import backup, restore
 from ops_console.services.context import SYSTEM, AppContext
@@ -28,7 +29,8 @@ from tests.services.closeout_day import DAY, Day, add_rows, at, build_day
 
 D24 = date(2026, 11, 24)
 D25 = date(2026, 11, 25)
-COUNTED = {"C01": 20000, "C05": 9000}  # what the couriers hand in (fen): exactly what they owe
+# What the couriers hand in (fen): exactly what they owe (C02, C03: the standard float they carried).
+COUNTED = {"C01": 20000, "C02": 20000, "C03": 20000, "C05": 9000}
 
 
 @pytest.fixture
@@ -50,7 +52,8 @@ def test_every_figure_of_the_day_is_the_one_worked_out_by_hand(day: Day, tmp_pat
     assert (f["date"], f["status"], f["blocking"], f["closed_by"]) == (DAY, "closed", [], "U03")
     assert f["carried_over"] is None and f["accepted_differences"] is None
 
-    # Orders counted on the day they were received (A–I; I at 23:50), stages reached by midnight:
+    # Orders counted on the day they were received (A–I; I at 23:50), stages reached by midnight;
+    # S02's replenishment order (13:33, 500.00) is in none of them: it has its own section.
     # I was delivered after midnight, so it is received here but delivered on the 25th.
     assert f["orders"] == {
         "received": 9, "delivered": 4, "completed": 2, "cancelled": 1, "rejected": 1, "not_completed": 1,
@@ -86,17 +89,23 @@ def test_every_figure_of_the_day_is_the_one_worked_out_by_hand(day: Day, tmp_pat
         {"quality": 1}, {"customer_absent": 1}, {"out_of_area": 1})
     assert f["service_requests"] == {"opened": 1, "by_kind": {"return": 1}, "by_status": {"refunded": 1},
                                      "returns_exchanges_pct": 25.0, "open_total": 0}
-    assert f["anomalies"] == {"raised": {"quantity_surge": 1, "weight_short": 1}, "resolved": {"weight_short": 1},
-                              "open": {"quantity_surge": 1}}
+    # A staff report on E (open) and G weighed 1.40 kg of 1.50 (-6.7 %, past 5 %; resolved).
+    assert f["anomalies"] == {"raised": {"staff_report": 1, "weight_deviation": 1},
+                              "resolved": {"weight_deviation": 1}, "open": {"staff_report": 1}}
     assert f["reminders"] == {"raised": {"backlog_warn": 1}, "acknowledged": {"backlog_warn": 1},
                               "ack_minutes": {"backlog_warn": {"median": 3.0, "p90": 3.0}}}
     # U01 assigned B (waited 12 min), C 5, D 1, G 10, H 2 → median 5; acknowledged the backlog reminder.
     assert f["operators"] == [
         {"operator_id": "U01", "name": "王丽", "role": "dispatcher", "assigned_by_hand": 5,
          "queue_to_assign_median": 5.0, "reminders_acknowledged": 1, "actions": day.actions["U01"]},
+        # U02: confirmed A and C, and B's return: open, confirm, contact, pickup, refund.
         {"operator_id": "U02", "name": "李娜", "role": "customer_service", "assigned_by_hand": 0,
-         "queue_to_assign_median": None, "reminders_acknowledged": 0, "actions": 2},
+         "queue_to_assign_median": None, "reminders_acknowledged": 0, "actions": 7},
+        # U03: two floats and the emergency team's compensation.
+        {"operator_id": "U03", "name": "张强", "role": "supervisor", "assigned_by_hand": 0,
+         "queue_to_assign_median": None, "reminders_acknowledged": 0, "actions": 3},
     ]
+    assert day.actions["U02"] == 7 and day.actions["U03"] == 3
     assert f["stores"] == [
         {"store_id": "S01", "name": "阳光店", "received": 5, "delivered": 4, "refused": 0, "not_completed": 1,
          "cancelled": 0, "amount": "68.00", "picked": 4, "picking_within_sla_pct": 75.0},
@@ -113,16 +122,24 @@ def test_every_figure_of_the_day_is_the_one_worked_out_by_hand(day: Day, tmp_pat
         {"courier_id": "C05", "name": "应急王五", "tier": "emergency", "dispatched": 1, "delivered": 1,
          "refused": 0, "not_completed": 0, "cod_collected": "0.00"},
     ]
-    # C01: float 200 + COD of B 35 - cash refund of B's return 35 = 200; the emergency team: 100 - 10 = 90.
+    # C01: float 200 + COD of B 35 - cash refund of B's return 35 = 200; C02 and C03 had no float
+    # booked: the standard float 200 each; the emergency team: 100 - 10 = 90 (its own line, last).
     assert f["cash"] == [
         {"courier_id": "C01", "tier": "company", "float": "200.00", "cod_collected": "35.00",
          "refunds_paid": "35.00", "compensation": "0.00", "expected": "200.00", "counted": "200.00",
+         "difference": "0.00"},
+        {"courier_id": "C02", "tier": "company", "float": "200.00", "cod_collected": "0.00",
+         "refunds_paid": "0.00", "compensation": "0.00", "expected": "200.00", "counted": "200.00",
+         "difference": "0.00"},
+        {"courier_id": "C03", "tier": "third_party", "float": "200.00", "cod_collected": "0.00",
+         "refunds_paid": "0.00", "compensation": "0.00", "expected": "200.00", "counted": "200.00",
          "difference": "0.00"},
         {"courier_id": "C05", "tier": "emergency", "float": "100.00", "cod_collected": "0.00",
          "refunds_paid": "0.00", "compensation": "10.00", "expected": "90.00", "counted": "90.00",
          "difference": "0.00"},
     ]
-    assert f["replenishment"] == {"received": 1, "amount": "500.00", "by_status": {"placed": 1},
+    # Placed inside 13:00–15:00 with no finding, the replenishment service accepts it at once.
+    assert f["replenishment"] == {"received": 1, "amount": "500.00", "by_status": {"accepted": 1},
                                   "by_store": [{"store_id": "S02", "orders": 1, "amount": "500.00",
                                                 "cod_amount": "500.00"}]}
     assert f["not_available"] == ["customer_satisfaction", "inventory_accuracy"]
@@ -211,9 +228,11 @@ def test_cash_not_counted_and_differences_block_unless_accepted(day: Day) -> Non
         svc.close_day(ctx, SUPERVISOR, D24)
     assert none_counted.value.figures["blocking"] == [
         {"check": "cash_not_counted", "courier_id": "C01", "expected": "200.00"},
+        {"check": "cash_not_counted", "courier_id": "C02", "expected": "200.00"},
+        {"check": "cash_not_counted", "courier_id": "C03", "expected": "200.00"},
         {"check": "cash_not_counted", "courier_id": "C05", "expected": "90.00"},
     ]
-    short = {"C01": 19850, "C05": 9000}  # C01 hands in 198.50
+    short = {**COUNTED, "C01": 19850}  # C01 hands in 198.50
     with pytest.raises(svc.CloseoutBlocked) as differs:
         svc.close_day(ctx, SUPERVISOR, D24, counted=short)
     assert differs.value.figures["blocking"] == [
@@ -225,11 +244,23 @@ def test_cash_not_counted_and_differences_block_unless_accepted(day: Day) -> Non
         svc.close_day(ctx, SUPERVISOR, D24, counted=short, carry_over_reason="x")
     done = svc.close_day(ctx, SUPERVISOR, D24, counted=short, accept_reason="零钱找错,次日补交")
     assert done.figures["accepted_differences"]["items"] == differs.value.figures["blocking"]
-    assert done.anomalies == ["cash_difference:C01:2026-11-24"]
+    # The alert is the anomaly service's: its rule key, critical (money is wrong), the reason on its event.
+    assert done.anomalies == ["cash_difference|courier:C01:2026-11-24|"]
+    alerts = anomalies.list_alerts(ctx, rule="cash_difference")
+    assert [(a.severity, a.status, a.subject) for a in alerts] == [("critical", "open", "courier:C01:2026-11-24")]
     with read_session(ctx.engine) as s:
         anomaly = s.exec(select(Anomaly).where(Anomaly.rule == "cash_difference")).one()
-    assert (anomaly.fingerprint, anomaly.status, anomaly.detail["difference"], anomaly.detail["reason"]) == (
-        "cash_difference:C01:2026-11-24", "open", "-1.50", "零钱找错,次日补交")
+        raised = s.exec(select(Event).where(Event.subject_type == "anomaly", Event.subject_id == str(anomaly.id))).one()
+    assert (anomaly.detail["params"]["difference"], anomaly.amount) == ("-1.50", 150)
+    assert (raised.actor, raised.detail["note"]) == ("U03", "cash_difference: 零钱找错,次日补交")
+
+
+def test_a_count_never_made_and_accepted_is_a_difference_of_all_of_it(day: Day) -> None:
+    done = svc.close_day(day.ctx, SUPERVISOR, D24, counted={"C01": 20000, "C05": 9000}, accept_reason="C02、C03 明早交")
+    alerts = anomalies.list_alerts(day.ctx, rule="cash_difference")
+    assert sorted((a.subject, a.to_json()["amount"]) for a in alerts) == [
+        ("courier:C02:2026-11-24", "200.00"), ("courier:C03:2026-11-24", "200.00")]
+    assert len(done.anomalies) == 2
 
 
 def test_a_count_for_an_unknown_courier_is_refused_by_name(day: Day) -> None:
@@ -275,7 +306,7 @@ def test_a_closed_day_refuses_new_inputs_and_reopen_allows_a_corrected_closeout(
     ctx = day.ctx
     with pytest.raises(Refused, match="尚未日结"):
         svc.reopen(ctx, SUPERVISOR, D24, "改")
-    first = svc.close_day(ctx, SUPERVISOR, D24, counted={"C01": 19850, "C05": 9000}, accept_reason="少 1.50")
+    first = svc.close_day(ctx, SUPERVISOR, D24, counted={**COUNTED, "C01": 19850}, accept_reason="少 1.50")
     with pytest.raises(Refused, match="reopen"):
         svc.close_day(ctx, SUPERVISOR, D24, counted=COUNTED)
     with pytest.raises(Refused):
@@ -285,6 +316,12 @@ def test_a_closed_day_refuses_new_inputs_and_reopen_allows_a_corrected_closeout(
     assert reopened["status"] == "reopened"
     assert svc.closed_report(ctx, D24)["status"] == "reopened"
     assert svc.report(ctx, "daily", D24)["status"] == "reopened"
+    # The accepted difference is a critical alert like any other: worked to resolution first.
+    with pytest.raises(svc.CloseoutBlocked) as unresolved:
+        svc.close_day(ctx, SUPERVISOR, D24, counted=COUNTED)
+    assert [b["check"] for b in unresolved.value.figures["blocking"]] == ["critical_anomaly"]
+    (alert,) = anomalies.list_alerts(ctx, rule="cash_difference")
+    anomalies.resolve(ctx, alert.id, SUPERVISOR, "C01 次日补交 1.50")
     second = svc.close_day(ctx, SUPERVISOR, D24, counted=COUNTED)
     assert second.figures["accepted_differences"] is None
     assert second.figures["checksum"] != first.figures["checksum"]
@@ -362,11 +399,11 @@ def test_restore_refuses_a_file_that_is_not_a_backup(tmp_path: Path, clock) -> N
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"not a database at all" * 100)
     fresh = AppContext.open(Settings(), clock, url=f"sqlite:///{tmp_path / 'new.db'}", migrate=False)
+    target = tmp_path / "new.db"  # opening the database creates it (0600, the auth merge): it must stay untouched
+    before = target.read_bytes() if target.exists() else None
     try:
         with pytest.raises(Exception, match="junk.db"):
             restore(fresh, junk)
-        # Nothing restored: opening the context may have created the empty private file, no more.
-        target = tmp_path / "new.db"
-        assert not target.exists() or target.stat().st_size == 0
+        assert (target.read_bytes() if target.exists() else None) == before
     finally:
         fresh.close()
