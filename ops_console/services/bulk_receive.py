@@ -17,6 +17,7 @@ from ops_console.domain.matching import Matcher
 from ops_console.domain.review import LineFacts, SkuFacts, review
 from ops_console.domain.types import Action, AssignMethod, Status, SubjectType
 from ops_console.services import matching
+from ops_console.services.anomaly_checks import evaluate_new_orders
 from ops_console.services.context import SYSTEM, Actor, AppContext
 from ops_console.services.events import event_row
 from ops_console.services.lifecycle import Transition, receive_status, system_effects
@@ -41,6 +42,7 @@ def receive_orders(
     actor: Actor = SYSTEM,
     *,
     match_address: bool = True,
+    evaluate: bool = True,
 ) -> list[Received]:
     """`receive_order` for many new orders in the caller's transaction.
 
@@ -133,6 +135,8 @@ def receive_orders(
     insert_rows(conn, Order.__table__, order_rows)  # type: ignore[attr-defined]
     insert_rows(conn, OrderLine.__table__, line_rows)  # type: ignore[attr-defined]
     insert_rows(conn, Event.__table__, event_rows)  # type: ignore[attr-defined]
+    if evaluate:
+        evaluate_new_orders(session, ctx, ids)
     return out
 
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.factories import new_order, seed_city
+
+
+@pytest.fixture(autouse=True)
+def _pin(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every seeded operator's PIN: these tests act as people, who must prove it (`OPS_PIN`)."""
+    monkeypatch.setenv("OPS_PIN", "1234")
 
 
 def _city() -> None:
