@@ -394,7 +394,7 @@ def _store(
             lines.append(line_values(draft, skus, categories))
     # The anomaly rules run once for the whole batch, below, after every new order is written.
     results = receive_orders(session, ctx, orders, lines, SYSTEM, match_address=match_address, evaluate=False)
-    placed = [receive_replenishment(session, ctx, Order(**order_values(d)), [OrderLine(order_id=0, line_no=0, **li)
+    placed = [receive_replenishment(session, ctx, Order(**order_values(d), store_id=d.store_id), [OrderLine(order_id=0, line_no=0, **li)
                                                                             for li in li_values],
                                     SYSTEM, evaluate=False)
               for d, li_values in stores]  # fmt: skip
