@@ -97,3 +97,32 @@ def test_orphaned_notices_are_listed(cli) -> None:
     rows = json.loads(cli("anomalies", "orphans", "--json").output)
     assert [(r["order_no"], r["amount"], r["kind"]) for r in rows] == [("JD77", "12.34", "payment")]
     assert "JD77" in cli("anomalies", "orphans").output
+
+
+def test_handover_records_measured_weights(cli) -> None:
+    from ops_console.clock import ManualClock
+    from ops_console.config import load_settings
+    from ops_console.services.context import AppContext
+    from ops_console.storage.db import write_session
+    from ops_console.storage.models import OrderLine
+    from tests.conftest import T0
+
+    ctx = AppContext.open(load_settings(), ManualClock(T0))
+    seed_city(ctx)
+    new_order(ctx, "MT1", qty=2)
+    with write_session(ctx.engine) as s:
+        for line in s.exec(OrderLine.__table__.select()):  # type: ignore[attr-defined]
+            s.execute(OrderLine.__table__.update().where(OrderLine.__table__.c.id == line.id)  # type: ignore[attr-defined]
+                      .values(weight_g=500))  # 500 g a unit: 1,000 g ordered
+    ctx.close()
+    for cmd in (["assign", "MT1", "S01"], ["pick", "MT1"], ["picked", "MT1"], ["dispatch", "MT1", "C01"]):
+        assert cli("--operator", "U01", "order", *cmd).exit_code == 0, cmd
+    bad = cli("--operator", "U01", "order", "handover", "MT1", "--receipt", "R1", "--weight", "P001=heavy")
+    assert bad.exit_code == 2 and "P001=heavy" in bad.output
+    assert json.loads(cli("order", "show", "MT1", "--json").stdout)["status"] == "dispatched"
+    done = cli("--operator", "U01", "order", "handover", "MT1", "--receipt", "R1", "--weight", "P001=1200",
+               env={"OPS_UI__LANGUAGE": "en"})
+    assert done.exit_code == 0, done.output
+    [alert] = json.loads(cli("anomalies", "list", "--json").output)
+    assert (alert["rule"], alert["order_no"]) == ("weight_deviation", "MT1")
+    assert f"#{alert['id']}" in done.output
