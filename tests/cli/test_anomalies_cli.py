@@ -126,3 +126,19 @@ def test_handover_records_measured_weights(cli) -> None:
     [alert] = json.loads(cli("anomalies", "list", "--json").output)
     assert (alert["rule"], alert["order_no"]) == ("weight_deviation", "MT1")
     assert f"#{alert['id']}" in done.output
+
+
+def test_watch_once_runs_the_anomaly_checks_too(cli) -> None:
+    _city()
+    assert cli("--operator", "U01", "anomalies", "report", "MT1", "--text", "少送一袋").exit_code == 0
+    [alert] = json.loads(cli("anomalies", "list", "--json").output)
+    assert cli("--operator", "U01", "anomalies", "silence", str(alert["id"]), "--until", "2026-11-24 10:30",
+               "--reason", "等客户回电").exit_code == 0
+    assert cli("watch", "--once").exit_code == 0  # 10:00: still silenced
+    assert json.loads(cli("anomalies", "list", "--json").output)[0]["status"] == "silenced"
+    later = {"OPS_NOW": "2026-11-24T10:31:00+08:00"}
+    assert cli("watch", "--once", env=later).exit_code == 0
+    [back] = json.loads(cli("anomalies", "list", "--json").output)
+    assert back["status"] == "open"  # the silence ended in the anomaly checks `watch --once` ran
+    history = json.loads(cli("anomalies", "show", str(alert["id"]), "--json").output)["history"]
+    assert history[-1]["action"] == "silence_expired"

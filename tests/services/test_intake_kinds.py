@@ -111,3 +111,13 @@ def test_a_csv_row_of_a_payment_is_not_a_line_of_its_order(city: AppContext, clo
         order = s.exec(select(Order).where(Order.order_no == "MT5")).one()
     assert order.amount == 1050
     assert ("payment_mismatch", "MT5") not in _alerts(city)  # 10.50 paid for 10.50
+
+
+def test_one_order_at_a_time_meets_the_same_rules(city: AppContext, clock: ManualClock) -> None:
+    """Phone entry and the simulator receive one order at a time (`receive_order`): the same seam."""
+    from tests.factories import new_order
+
+    new_order(city, "P1", evaluate=True)
+    clock.advance(minutes=3)
+    new_order(city, "P2", evaluate=True)  # the same phone and lines 3 minutes later
+    assert _alerts(city) == {("duplicate_order", "P2"): "open"}
