@@ -44,7 +44,7 @@ from ops_console.domain.intake import (
 )
 from ops_console.domain.types import Category, SubjectType
 from ops_console.i18n import t
-from ops_console.services.anomaly_checks import evaluate_new_orders
+from ops_console.services.anomaly_checks import NewOrderFacts, evaluate_new_orders
 from ops_console.services.bulk_receive import receive_orders
 from ops_console.services.context import SYSTEM, AppContext
 from ops_console.services.events import record
@@ -393,12 +393,14 @@ def _store(
             orders.append(order_values(draft))
             lines.append(line_values(draft, skus, categories))
     # The anomaly rules run once for the whole batch, below, after every new order is written.
-    results = receive_orders(session, ctx, orders, lines, SYSTEM, match_address=match_address, evaluate=False)
+    facts: dict[int, NewOrderFacts] = {}  # what the rules read of the new customer orders: not read back
+    results = receive_orders(session, ctx, orders, lines, SYSTEM, match_address=match_address, evaluate=False,
+                             facts_out=facts)
     placed = [receive_replenishment(session, ctx, Order(**order_values(d), store_id=d.store_id), [OrderLine(order_id=0, line_no=0, **li)
                                                                             for li in li_values],
                                     SYSTEM, evaluate=False)
               for d, li_values in stores]  # fmt: skip
-    evaluate_new_orders(session, ctx, [r.order_id for r in results] + [o.id or 0 for o in placed])
+    evaluate_new_orders(session, ctx, [r.order_id for r in results] + [o.id or 0 for o in placed], facts)
     out.new = len(results) + len(placed)
     for result in results:
         out.statuses[str(result.status)] = out.statuses.get(str(result.status), 0) + 1
