@@ -121,3 +121,21 @@ def test_one_order_at_a_time_meets_the_same_rules(city: AppContext, clock: Manua
     clock.advance(minutes=3)
     new_order(city, "P2", evaluate=True)  # the same phone and lines 3 minutes later
     assert _alerts(city) == {("duplicate_order", "P2"): "open"}
+
+
+def test_closeout_counts_replenishment_apart_and_the_file_count_holds(city: AppContext, clock: ManualClock,
+                                                                      tmp_path: Path) -> None:
+    from datetime import date
+
+    from ops_console.services.closeout import _intake_checks, report, report_span
+
+    clock.set(IN_WINDOW)
+    records = [_customer("MT1"),
+               {"kind": "补货", "订单号": "SR-1", "门店编号": "S01", "placed_at": AT,
+                "lines": [{"sku": "G001", "name": "矿泉水", "qty": 24, "unit_price": "2.00"}]}]
+    assert ingest(city, [_write(tmp_path / "day.jsonl", records)]).files[0].new == 2
+    figures = report(city, "daily", date(2026, 11, 24))
+    assert figures["orders"]["received"] == 1  # customer orders only
+    assert figures["replenishment"]["received"] == 1 and figures["replenishment"]["amount"] == "48.00"
+    with read_session(city.engine) as s:
+        assert _intake_checks(s, report_span(city, "daily", date(2026, 11, 24))) == []  # new 2 = 2 stored
