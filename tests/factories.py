@@ -33,11 +33,14 @@ def seed_city(ctx: AppContext) -> None:
 
 def new_order(ctx: AppContext, order_no: str, *, payment: str = "online", sku: str = "P001", qty: float = 2,
               price: int = 350, address: str = "阳光小区3栋2单元501", channel: str = "meituan",
-              match_address: bool = False, category: str = "produce") -> Outcome:
+              match_address: bool = False, category: str = "produce", evaluate: bool = False) -> Outcome:
+    """A customer order through `receive_order`. The anomaly rules are off unless `evaluate`: these
+    orders all share one phone and one line, so each would be a `duplicate_order` of the one before;
+    tests of the rules call the seam themselves (or pass evaluate=True)."""
     with write_session(ctx.engine) as s:
         order = Order(channel=channel, order_no=order_no, status="received", customer_name="赵女士",
                       phone="13812341234", address=address, payment_method=payment,
                       payment_status="paid" if payment == "online" else "pending",
                       paid_amount=round(qty * price) if payment == "online" else 0, placed_at=ctx.clock.now())
         line = OrderLine(order_id=0, sku=sku, name="x", category=category, qty=qty, unit_price=price)
-        return receive_order(s, ctx, order, [line], match_address=match_address)
+        return receive_order(s, ctx, order, [line], match_address=match_address, evaluate=evaluate)

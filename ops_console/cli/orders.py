@@ -38,6 +38,15 @@ def _money(text: str | None, option: str) -> int | None:
         fail(t("cli.bad_amount", option=option, value=text, error=str(exc)), 2)
 
 
+def _weight(text: str) -> tuple[str, int]:
+    """`SKU=GRAMS` of `order handover --weight`: a measured weight in whole grams."""
+    sku, sep, grams = text.partition("=")
+    value = grams.strip()
+    if not sep or not sku.strip() or not value.isascii() or not value.isdigit() or len(value) > 9 or int(value) <= 0:
+        fail(t("cli.handover.weight_bad", value=text), 2)
+    return sku.strip(), int(value)
+
+
 def _when(text: str | None) -> datetime | None:
     if text is None:
         return None
@@ -138,8 +147,17 @@ def register(app: typer.Typer) -> None:
         receipt: Annotated[str | None, typer.Option("--receipt", help=t("cli.opt.receipt"))] = None,
         amount: Annotated[str | None, typer.Option("--amount", help=t("cli.opt.amount"))] = None,
         reason: Annotated[str | None, typer.Option("--reason", help=t("cli.opt.cash_reason"))] = None,
+        weight: Annotated[list[str] | None, typer.Option("--weight", help=t("cli.handover.weight"))] = None,
     ) -> None:
+        weights = [_weight(w) for w in weight or []]  # checked before anything is done
         _do(ref, Action.HAND_OVER, till_receipt=receipt, till_amount=_money(amount, "--amount"), cash_reason=reason)
+        if weights:
+            from ops_console.services.anomalies import record_weight
+
+            for sku, grams in weights:
+                alert_id = record_weight(state.ctx(), ref, sku, grams, state.actor())
+                if alert_id is not None:
+                    console.print(t("cli.handover.weight_alert", sku=sku, id=alert_id))
 
     @order.command("call", help=t("action.call"))
     @guarded

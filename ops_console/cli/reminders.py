@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
         once: Annotated[bool, typer.Option("--once", help=t("cli.watch.once"))] = False,
         as_json: Annotated[bool, typer.Option("--json", help=t("cli.watch.json"))] = False,
     ) -> None:
-        from ops_console.services.reminders import ReminderChange, run_checks
+        from ops_console.services.reminders import ReminderChange
 
         ctx = state.ctx()
         lock = threading.Lock()
@@ -43,10 +43,9 @@ def register(app: typer.Typer) -> None:
                 sys.stdout.flush()
 
         if once:
-            from ops_console.services.appointments import release_due_holds
+            from ops_console.services.scheduler import run_all_checks
 
-            release_due_holds(ctx)
-            show(run_checks(ctx))
+            show(run_all_checks(ctx))  # the reminder and the anomaly checks, as the scheduler runs them
             return
 
         stopped = _stop_on_signals()  # before saying "started": a signal right after it is ours

@@ -14,7 +14,7 @@ them imports it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -86,10 +86,17 @@ def _history_facts(session: Session, ctx: AppContext, since: datetime | None, af
     q = select(*_FACT_COLUMNS).where(col(Order.id) > after_id, col(Order.status).not_in(("cancelled", "rejected")))
     if since is not None:
         q = q.where(col(Order.placed_at) >= since)
+    skip: set[int] = set()
     if exclude:
-        q = q.where(col(Order.id).not_in(list(exclude)))
+        # The batch's ids are reserved together: leave out their range in SQL (a NOT IN of a
+        # thousand bound values costs more than the rows), and only the ids inside it that are
+        # someone else's are read and filtered here.
+        low, high = min(exclude), max(exclude)
+        skip = set(exclude)
+        if high - low + 1 == len(skip):
+            q = q.where(~col(Order.id).between(low, high))
     conn = session.connection()
-    rows = list(conn.execute(q))
+    rows = [r for r in conn.execute(q) if r[0] not in skip] if skip else list(conn.execute(q))
     if not rows:
         return []
     lines: dict[int, list[LineFacts]] = {}
@@ -128,14 +135,21 @@ def forget_history(ctx: AppContext) -> None:
 
 
 
-def evaluate_new_orders(session: Session, ctx: AppContext, order_ids: Sequence[int]) -> dict[int, list[Finding]]:
+NewOrderFacts = tuple[tuple[Any, ...], list[tuple[str, float, int]]]  # (row of _FACT_COLUMNS + channel, lines)
+
+
+def evaluate_new_orders(session: Session, ctx: AppContext, order_ids: Sequence[int],
+                        known: Mapping[int, NewOrderFacts] | None = None) -> dict[int, list[Finding]]:
     """THE intake seam: the intake-time rules for newly received orders (customer or replenishment),
     in the caller's transaction, after the orders and their lines are written.
 
     Judges each order against the history before it, raises its alerts, adds it to the history,
     applies payment / tracking notices that arrived before the order, and holds a replenishment
     order that trips a hold rule (services/replenishment.py). Returns the findings per order id.
-    A few queries per call whatever the number of orders: call it once per batch.
+    A few queries per call whatever the number of orders: call it once per batch. `known`: the
+    facts of new orders the caller has in hand (intake's bulk path: the very rows it wrote — its
+    `row`, the columns of `_FACT_COLUMNS` then the channel, and its lines as (sku, qty, step)),
+    so they are not read back; the others are read.
     """
     if not order_ids:
         return {}
@@ -143,12 +157,22 @@ def evaluate_new_orders(session: Session, ctx: AppContext, order_ids: Sequence[i
     index = history_index(session, ctx, exclude=order_ids)
     ids = list(order_ids)
     conn = session.connection()  # Core, not the ORM: plain rows for a whole batch
-    rows = {r[0]: r for r in conn.execute(select(*_FACT_COLUMNS, Order.channel).where(col(Order.id).in_(ids)))}
+    rows: dict[int, Sequence[Any]] = {}
     raw_lines: dict[int, list[tuple[str, float, int]]] = {}
-    for order_id, sku, qty, step in conn.execute(
-            select(OrderLine.order_id, OrderLine.sku, OrderLine.qty, OrderLine.step)
-            .where(col(OrderLine.order_id).in_(ids)).order_by(col(OrderLine.order_id), col(OrderLine.line_no))):
-        raw_lines.setdefault(order_id, []).append((sku, qty, step))
+    if known:
+        for order_id in ids:
+            got = known.get(order_id)
+            if got is not None:
+                rows[order_id], raw_lines[order_id] = got
+    unread = [order_id for order_id in ids if order_id not in rows]
+    for i in range(0, len(unread), 900):
+        part = unread[i:i + 900]
+        rows.update((r[0], r) for r in conn.execute(select(*_FACT_COLUMNS, Order.channel)
+                                                    .where(col(Order.id).in_(part))))
+        for order_id, sku, qty, step in conn.execute(
+                select(OrderLine.order_id, OrderLine.sku, OrderLine.qty, OrderLine.step)
+                .where(col(OrderLine.order_id).in_(part)).order_by(col(OrderLine.order_id), col(OrderLine.line_no))):
+            raw_lines.setdefault(order_id, []).append((sku, qty, step))
     codes = list({sku for ls in raw_lines.values() for sku, _, _ in ls})
     catalogue = {code: (step, stock) for code, step, stock in
                  conn.execute(select(Sku.code, Sku.step, Sku.stock).where(col(Sku.code).in_(codes)))} if codes else {}

@@ -17,6 +17,7 @@ from ops_console.domain.matching import Matcher
 from ops_console.domain.review import LineFacts, SkuFacts, review
 from ops_console.domain.types import Action, AssignMethod, Status, SubjectType
 from ops_console.services import matching
+from ops_console.services.anomaly_checks import NewOrderFacts, evaluate_new_orders
 from ops_console.services.context import SYSTEM, Actor, AppContext
 from ops_console.services.events import event_row
 from ops_console.services.lifecycle import Transition, receive_status, system_effects
@@ -41,6 +42,8 @@ def receive_orders(
     actor: Actor = SYSTEM,
     *,
     match_address: bool = True,
+    evaluate: bool = True,
+    facts_out: dict[int, NewOrderFacts] | None = None,
 ) -> list[Received]:
     """`receive_order` for many new orders in the caller's transaction.
 
@@ -130,10 +133,26 @@ def receive_orders(
                            suggestions=matching.suggestions_json(result.suggestions))
         order_rows.append(row)
         out.append(Received(order_id, row["status"], row["review_reason"], row["store_id"]))
+    # Before the inserts: insert_rows moves the values every row shares into the statement.
+    known = _facts(order_rows, line_rows) if evaluate or facts_out is not None else {}
     insert_rows(conn, Order.__table__, order_rows)  # type: ignore[attr-defined]
     insert_rows(conn, OrderLine.__table__, line_rows)  # type: ignore[attr-defined]
     insert_rows(conn, Event.__table__, event_rows)  # type: ignore[attr-defined]
+    if facts_out is not None:
+        facts_out.update(known)
+    if evaluate:
+        evaluate_new_orders(session, ctx, ids, known)
     return out
+
+
+def _facts(order_rows: list[dict[str, Any]], line_rows: list[dict[str, Any]]) -> dict[int, NewOrderFacts]:
+    """The anomaly rules' view of the rows just written (anomaly_checks._FACT_COLUMNS, then the channel)."""
+    lines: dict[int, list[tuple[str, float, int]]] = {}
+    for li in line_rows:
+        lines.setdefault(li["order_id"], []).append((li["sku"], li["qty"], li.get("step") or 1))
+    return {r["id"]: ((r["id"], r["order_no"], r["kind"], r.get("placed_at"), r["received_at"], r["amount"],
+                       r["store_id"], r.get("phone"), r["payment_method"], r["channel"]), lines.get(r["id"], []))
+            for r in order_rows}
 
 
 def _step(row: dict[str, Any], events: list[dict[str, Any]], t: Transition, store_name: str | None = None) -> None:

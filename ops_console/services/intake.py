@@ -29,19 +29,22 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ops_console.domain.intake import (
     Checks,
     IntakeBatch,
+    NoticeDraft,
     OrderDraft,
     Problem,
+    RejectedOrder,
     error_text,
     line_category,
     unknown_sku_warnings,
 )
 from ops_console.domain.types import Category, SubjectType
 from ops_console.i18n import t
+from ops_console.services.anomaly_checks import NewOrderFacts, evaluate_new_orders
 from ops_console.services.bulk_receive import receive_orders
 from ops_console.services.context import SYSTEM, AppContext
 from ops_console.services.events import record
@@ -55,13 +58,22 @@ from ops_console.services.intake_files import (
     write_private,
     write_quarantine,
 )
-from ops_console.storage.db import write_session
-from ops_console.storage.models import Order, Sku
+from ops_console.services.payments import (
+    Applied,
+    PaymentRecord,
+    TrackingRecord,
+    record_payment,
+    record_tracking_update,
+)
+from ops_console.services.replenishment_intake import receive_replenishment
+from ops_console.storage.db import read_session, write_session
+from ops_console.storage.models import Order, OrderLine, Sku, Store
 
-COUNTS = ("received", "new", "duplicate", "conflict", "rejected", "rejected_rows")
+COUNTS = ("received", "new", "duplicate", "conflict", "rejected", "rejected_rows", "notices", "notices_duplicate")
 INGEST_ACTION = "ingest"
 CONFLICT_ACTION = "intake_conflict"
 DONE_DIR, REJECTED_DIR = "done", "rejected"
+REPLENISHMENT = "replenishment"
 _CHUNK = 900  # keys per IN (...) query (SQLite allows 32,766 variables)
 
 
@@ -76,6 +88,8 @@ class FileReport:
     conflict: int = 0
     rejected: int = 0
     rejected_rows: int = 0
+    notices: int = 0  # payment notifications and tracking updates kept (applied, or waiting for their order)
+    notices_duplicate: int = 0  # the same notice again: nothing new
     quarantine: str | None = None
     statuses: dict[str, int] = field(default_factory=dict)  # of the new orders: unassigned, manual_review, …
     problems: list[str] = field(default_factory=list)  # why orders were set aside
@@ -183,6 +197,11 @@ def _ingest_file(ctx: AppContext, path: Path, lang: str | None, match_address: b
         _record_unread(ctx, report, lang)
         return report
     try:
+        _check_stores(ctx, batch)
+    except DBAPIError as exc:
+        _database_failed(report, exc, lang)
+        return report
+    try:
         _set_aside(report, file, batch, quarantine_dir, ctx, lang)
     except OSError as exc:
         # Without the quarantine copy the set-aside orders would exist nowhere but in the source:
@@ -206,6 +225,7 @@ def _ingest_file(ctx: AppContext, path: Path, lang: str | None, match_address: b
         _database_failed(report, exc, lang)
         return report
     report.new = stored.new
+    report.notices, report.notices_duplicate = stored.notices, stored.notices_duplicate
     report.duplicate += stored.duplicate
     report.conflict += stored.conflict
     report.conflicts += stored.conflicts
@@ -273,6 +293,28 @@ class _Stored:
     conflicts: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     statuses: dict[str, int] = field(default_factory=dict)
+    notices: int = 0
+    notices_duplicate: int = 0
+
+
+def _check_stores(ctx: AppContext, batch: IntakeBatch) -> None:
+    """Orders naming a store that does not exist are set aside (a replenishment order needs its store)."""
+    named = {d.store_id for d in batch.drafts if d.store_id}
+    if not named:
+        return
+    with read_session(ctx.engine) as session:
+        known = set(session.exec(select(Store.id).where(col(Store.id).in_(sorted(named)))))
+    keep: list[OrderDraft] = []
+    for draft in batch.drafts:
+        if draft.store_id and draft.store_id not in known:
+            problem = Problem("intake.store.unknown", draft.positions[0], "store_id", "store_id",
+                              {"store_id": draft.store_id})  # fmt: skip
+            batch.rejected.append(RejectedOrder(draft.positions, (problem,), draft.key))
+        else:
+            keep.append(draft)
+    if len(keep) != len(batch.drafts):
+        batch.drafts[:] = keep
+        batch.rejected.sort(key=lambda r: r.positions[0])
 
 
 def _set_aside(
@@ -281,7 +323,7 @@ def _set_aside(
     report.rejected = len(batch.rejected)
     report.rejected_rows = len(batch.rejected_positions)
     # Cut remarks: the order is kept, the warning names it, the record is in the quarantine copy.
-    report.received = len(batch.drafts) + len(batch.rejected)
+    report.received = len(batch.drafts) + len(batch.notices) + len(batch.rejected)
     d = Describer(batch.source, batch.unit, lang)
     report.problems = [d(p) for p in sorted((p for r in batch.rejected for p in r.problems), key=_position)]
     report.warnings = [d(w) for w in batch.warnings]
@@ -341,21 +383,58 @@ def _store(
     categories = {code: cat for code, (cat, _step) in skus.items()}
     orders: list[dict[str, Any]] = []
     lines: list[list[dict[str, Any]]] = []
+    stores: list[tuple[OrderDraft, list[dict[str, Any]]]] = []
     for draft in new:
         for warning in unknown_sku_warnings(draft, skus):
             out.warnings.append(describe(warning, batch.source, batch.unit, lang))
-        orders.append(order_values(draft))
-        lines.append(line_values(draft, skus, categories))
-    results = receive_orders(session, ctx, orders, lines, SYSTEM, match_address=match_address)
-    out.new = len(results)
+        if draft.kind == REPLENISHMENT:
+            stores.append((draft, line_values(draft, skus, categories)))
+        else:
+            orders.append(order_values(draft))
+            lines.append(line_values(draft, skus, categories))
+    # The anomaly rules run once for the whole batch, below, after every new order is written.
+    facts: dict[int, NewOrderFacts] = {}  # what the rules read of the new customer orders: not read back
+    results = receive_orders(session, ctx, orders, lines, SYSTEM, match_address=match_address, evaluate=False,
+                             facts_out=facts)
+    placed = [receive_replenishment(session, ctx, Order(**order_values(d), store_id=d.store_id), [OrderLine(order_id=0, line_no=0, **li)
+                                                                            for li in li_values],
+                                    SYSTEM, evaluate=False)
+              for d, li_values in stores]  # fmt: skip
+    evaluate_new_orders(session, ctx, [r.order_id for r in results] + [o.id or 0 for o in placed], facts)
+    out.new = len(results) + len(placed)
     for result in results:
         out.statuses[str(result.status)] = out.statuses.get(str(result.status), 0) + 1
+    for order in placed:
+        out.statuses[order.status] = out.statuses.get(order.status, 0) + 1
+    # Notices after the orders: a payment for an order of the same file finds its order.
+    for notice in batch.notices:
+        applied = _record_notice(session, ctx, notice)
+        if applied.outcome == "same":
+            out.notices_duplicate += 1
+        elif applied.outcome == "clash":
+            out.conflict += 1
+            problem = Problem("intake.payment.clash", notice.positions[0], "amount", None,
+                              {"payment_ref": notice.payment_ref, "order_no": notice.order_no})  # fmt: skip
+            out.conflicts.append(describe(problem, batch.source, batch.unit, lang))
+        else:
+            out.notices += 1
     counts = {"received": report.received, "new": out.new, "duplicate": report.duplicate + out.duplicate,
               "conflict": report.conflict + out.conflict, "rejected": report.rejected,
-              "rejected_rows": report.rejected_rows}  # fmt: skip
+              "rejected_rows": report.rejected_rows, "notices": out.notices,
+              "notices_duplicate": out.notices_duplicate}  # fmt: skip
     record(session, now, SYSTEM, SubjectType.INTAKE, batch.source, INGEST_ACTION,
            detail={**counts, "quarantine": report.quarantine, "file": report.path, "statuses": out.statuses})
     return out
+
+
+def _record_notice(session: Session, ctx: AppContext, notice: NoticeDraft) -> Applied:
+    """A payment notification or tracking update through services/payments.py (idempotent there)."""
+    channel = notice.channel.value
+    if notice.kind == "payment":
+        return record_payment(session, ctx, PaymentRecord(channel, notice.order_no, notice.payment_ref,
+                                                          notice.amount, notice.status, notice.at))
+    return record_tracking_update(session, ctx, TrackingRecord(channel, notice.order_no, notice.status,
+                                                               notice.at, notice.note))
 
 
 def order_values(draft: OrderDraft) -> dict[str, Any]:

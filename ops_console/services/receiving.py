@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from ops_console.domain.review import LineFacts, SkuFacts, Verdict, review
 from ops_console.domain.types import Action, Status, SubjectType
+from ops_console.services.anomaly_checks import evaluate_new_orders
 from ops_console.services.context import SYSTEM, Actor, AppContext
 from ops_console.services.events import event_row
 from ops_console.services.lifecycle import Outcome, apply, receive_status
@@ -33,8 +34,12 @@ def receive_order(
     actor: Actor = SYSTEM,
     *,
     match_address: bool = True,
+    evaluate: bool = True,
 ) -> Outcome:
     """Create an order (`receive`) and run the automatic review at once (`review_pass` / `review_fail`).
+
+    Then (unless `evaluate` is False) the anomaly rules, as for every new order: the same
+    `anomaly_checks.evaluate_new_orders` intake calls for its batches.
 
     After `review_pass` the address matcher assigns the store in the same transaction when the
     rules find exactly one (services/matching.py); otherwise the reason and suggestions stay on
@@ -65,11 +70,15 @@ def receive_order(
     )
     verdict = review_order(session, order, lines)
     if verdict.passed:
-        passed = apply(session, ctx, order, Action.REVIEW_PASS, SYSTEM)
+        outcome = apply(session, ctx, order, Action.REVIEW_PASS, SYSTEM)
         if match_address:
-            return match_new_order(session, ctx, order) or passed
-        return passed
-    return apply(session, ctx, order, Action.REVIEW_FAIL, SYSTEM, reason=verdict.reason, reason_text=verdict.detail)
+            outcome = match_new_order(session, ctx, order) or outcome
+    else:
+        outcome = apply(session, ctx, order, Action.REVIEW_FAIL, SYSTEM, reason=verdict.reason,
+                        reason_text=verdict.detail)
+    if evaluate:
+        evaluate_new_orders(session, ctx, [order.id or 0])
+    return outcome
 
 
 def approve_order(

@@ -37,9 +37,10 @@ def _next_number(s: Session, ctx: AppContext, now: datetime) -> str:
 
 
 def receive_replenishment(session: Session, ctx: AppContext, order: Order, lines: Sequence[OrderLine],
-                          actor: Actor = SYSTEM) -> Order:
+                          actor: Actor = SYSTEM, *, evaluate: bool = True) -> Order:
     """Write a new replenishment order (`place`) and run the anomaly rules on it: held or accepted.
-    In the caller's transaction — the seam for intake's `kind = replenishment` records too."""
+    In the caller's transaction — the seam for intake's `kind = replenishment` records too, which
+    passes `evaluate=False` and runs `anomaly_checks.evaluate_new_orders` once for its whole batch."""
     now = ctx.clock.now()
     try:
         target = resolve_repl(ReplAction.PLACE, None, actor.role)
@@ -67,7 +68,8 @@ def receive_replenishment(session: Session, ctx: AppContext, order: Order, lines
            to_status=order.status,
            detail={"kind": order.kind, "store_id": order.store_id, "order_no": order.order_no,
                    "amount": fen_to_yuan(order.amount), "version": 1})
-    anomaly_checks.evaluate_new_order(session, ctx, order.id or 0)
+    if evaluate:
+        anomaly_checks.evaluate_new_order(session, ctx, order.id or 0)
     return order
 
 

@@ -43,6 +43,17 @@ OnRun = Callable[[datetime | None], None]
 log = logging.getLogger(__name__)
 
 
+def run_all_checks(ctx: AppContext) -> list[ReminderChange]:
+    """One run of everything the scheduler checks, in order: held orders due released, the
+    reminder checks, then the anomaly checks (timers far past SLA, ack timeouts, expired silences).
+    The console's job and `watch` (with or without --once) all run this; returns the reminder
+    changes of the run."""
+    release_due_holds(ctx)
+    changes = run_checks(ctx)
+    run_anomaly_checks(ctx)
+    return changes
+
+
 class ReminderRunner:
     """One process's checks and its place in the feed of reminder changes."""
 
@@ -63,9 +74,7 @@ class ReminderRunner:
             with self._feed_lock:
                 if self.cursor is None:
                     self.cursor = reminder_feed(self.ctx)
-            release_due_holds(self.ctx)
-            run_checks(self.ctx)
-            run_anomaly_checks(self.ctx)  # timers far past SLA, ack timeouts, expired silences
+            run_all_checks(self.ctx)
             changes = self.feed()
             self.ran_at = last_run(self.ctx)
             return changes

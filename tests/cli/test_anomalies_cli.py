@@ -11,6 +11,12 @@ from tests.factories import new_order, seed_city
 pytestmark = pytest.mark.usefixtures("seed_pin")  # these tests act as people, who must prove it
 
 
+@pytest.fixture(autouse=True)
+def _pin(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every seeded operator's PIN: these tests act as people, who must prove it (`OPS_PIN`)."""
+    monkeypatch.setenv("OPS_PIN", "1234")
+
+
 def _city() -> None:
     from ops_console.clock import ManualClock
     from ops_console.config import load_settings
@@ -93,3 +99,48 @@ def test_orphaned_notices_are_listed(cli) -> None:
     rows = json.loads(cli("anomalies", "orphans", "--json").output)
     assert [(r["order_no"], r["amount"], r["kind"]) for r in rows] == [("JD77", "12.34", "payment")]
     assert "JD77" in cli("anomalies", "orphans").output
+
+
+def test_handover_records_measured_weights(cli) -> None:
+    from ops_console.clock import ManualClock
+    from ops_console.config import load_settings
+    from ops_console.services.context import AppContext
+    from ops_console.storage.db import write_session
+    from ops_console.storage.models import OrderLine
+    from tests.conftest import T0
+
+    ctx = AppContext.open(load_settings(), ManualClock(T0))
+    seed_city(ctx)
+    new_order(ctx, "MT1", qty=2)
+    with write_session(ctx.engine) as s:
+        for line in s.exec(OrderLine.__table__.select()):  # type: ignore[attr-defined]
+            s.execute(OrderLine.__table__.update().where(OrderLine.__table__.c.id == line.id)  # type: ignore[attr-defined]
+                      .values(weight_g=500))  # 500 g a unit: 1,000 g ordered
+    ctx.close()
+    for cmd in (["assign", "MT1", "S01"], ["pick", "MT1"], ["picked", "MT1"], ["dispatch", "MT1", "C01"]):
+        assert cli("--operator", "U01", "order", *cmd).exit_code == 0, cmd
+    bad = cli("--operator", "U01", "order", "handover", "MT1", "--receipt", "R1", "--weight", "P001=heavy")
+    assert bad.exit_code == 2 and "P001=heavy" in bad.output
+    assert json.loads(cli("order", "show", "MT1", "--json").stdout)["status"] == "dispatched"
+    done = cli("--operator", "U01", "order", "handover", "MT1", "--receipt", "R1", "--weight", "P001=1200",
+               env={"OPS_UI__LANGUAGE": "en"})
+    assert done.exit_code == 0, done.output
+    [alert] = json.loads(cli("anomalies", "list", "--json").output)
+    assert (alert["rule"], alert["order_no"]) == ("weight_deviation", "MT1")
+    assert f"#{alert['id']}" in done.output
+
+
+def test_watch_once_runs_the_anomaly_checks_too(cli) -> None:
+    _city()
+    assert cli("--operator", "U01", "anomalies", "report", "MT1", "--text", "少送一袋").exit_code == 0
+    [alert] = json.loads(cli("anomalies", "list", "--json").output)
+    assert cli("--operator", "U01", "anomalies", "silence", str(alert["id"]), "--until", "2026-11-24 10:30",
+               "--reason", "等客户回电").exit_code == 0
+    assert cli("watch", "--once").exit_code == 0  # 10:00: still silenced
+    assert json.loads(cli("anomalies", "list", "--json").output)[0]["status"] == "silenced"
+    later = {"OPS_NOW": "2026-11-24T10:31:00+08:00"}
+    assert cli("watch", "--once", env=later).exit_code == 0
+    [back] = json.loads(cli("anomalies", "list", "--json").output)
+    assert back["status"] == "open"  # the silence ended in the anomaly checks `watch --once` ran
+    history = json.loads(cli("anomalies", "show", str(alert["id"]), "--json").output)["history"]
+    assert history[-1]["action"] == "silence_expired"

@@ -291,14 +291,15 @@ def test_blank_rows_are_skipped_and_every_problem_is_reported() -> None:
     assert batch.rejected_positions == [3]
 
 
-def test_appointment_before_placed_and_unsupported_kind() -> None:
+def test_appointment_before_placed_and_replenishment_without_store() -> None:
     batch = csv_batch([row("MT1", placed_at="2026-11-24 09:00")],
                       header=HEADER)  # fmt: skip
     assert batch.drafts
     header = [*HEADER, "预约时间", "类型"]
     batch = csv_batch([[*row("MT1"), "2026-11-24 08:00", ""], [*row("MT2"), "", "补货"]], header=header)
     assert {(p.key, p.position) for r in batch.rejected for p in r.problems} == {
-        ("intake.appointment.before_placed", 2), ("intake.kind.unsupported", 3)}  # fmt: skip
+        ("intake.appointment.before_placed", 2), ("intake.required", 3)}  # fmt: skip
+    assert [p.field for p in batch.rejected[1].problems] == ["store_id"]  # a store order names its store
 
 
 def test_defaults_for_payment() -> None:

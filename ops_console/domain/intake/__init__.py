@@ -27,7 +27,10 @@ Decisions where CONTRACTS.md is silent (documented in the issue note as well):
   the other rows (exports with merged cells do this); two different non-blank values make the
   order inconsistent and it is set aside naming the rows.
 - A date needs a time; a time without an offset is in the configured time zone; stored as UTC.
-- kind other than ``customer`` is refused for now (the anomalies issue adds the others).
+- ``kind``: ``customer`` (default), ``replenishment`` (store_id instead of the customer fields,
+  channel ``other`` unless given, optional ``delivery_date``; cash on delivery), ``payment`` and
+  ``tracking`` (one record each, no lines: NoticeDraft). A CSV row of kind payment / tracking is
+  a record of its own even when it names an order of the same file.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from ops_console.domain.intake.csv_rows import (
 from ops_console.domain.intake.drafts import (
     IntakeBatch,
     LineDraft,
+    NoticeDraft,
     OrderDraft,
     RejectedOrder,
     SourceRecord,
@@ -57,6 +61,7 @@ from ops_console.domain.intake.fields import (
     MAX_QTY,
     MAX_REMARKS_BYTES,
     MAX_WEIGHT_G,
+    NOTICE_KINDS,
     ORDER_FIELDS,
     REASON_KEYS,
     RECORD_KINDS,
@@ -109,6 +114,8 @@ __all__ = [
     "KEY_FIELDS",
     "LINE_FIELDS",
     "LineDraft",
+    "NoticeDraft",
+    "NOTICE_KINDS",
     "MAX_FEN",
     "MAX_LENGTH",
     "MAX_QTY",

@@ -13,12 +13,15 @@ from zoneinfo import ZoneInfo
 from ops_console.domain.intake.drafts import (
     _PLAIN,
     LineDraft,
+    NoticeDraft,
     OrderDraft,
     _ranges,
     fingerprint,
 )
 from ops_console.domain.intake.fields import (
     _REQUIRED_LINE_SET,
+    NOTICE_KINDS,
+    REQUIRED_FIELDS_BY_KIND,
     REQUIRED_LINE_FIELDS,
     REQUIRED_ORDER_FIELDS,
 )
@@ -31,13 +34,14 @@ from ops_console.domain.intake.problems import (
 from ops_console.domain.intake.values import (
     _LINE_PARSERS,
     _ORDER_PARSERS,
+    TZ_PARSERS,
     RemarksCut,
-    _show,
     check_date_skew,
     is_blank,
-    parse_datetime,
+    parse_notice_payment_status,
 )
 from ops_console.domain.types import (
+    Channel,
     OrderKind,
     PaymentMethod,
     PaymentStatus,
@@ -59,7 +63,7 @@ class _Collector:
     def parse_order_field(self, name: str, value: Any, position: int, column: str) -> Any:
         try:
             parser = _ORDER_PARSERS[name]
-            return parser(value, self.tz) if parser is parse_datetime else parser(value)
+            return parser(value, self.tz) if parser in TZ_PARSERS else parser(value)
         except RemarksCut as exc:
             self.warnings.append(Problem(exc.key, position, name, column, exc.params))
             return exc.text
@@ -88,7 +92,7 @@ class _Invalid:
 
 
 _INVALID = _Invalid()
-_CUSTOMER = OrderKind.CUSTOMER.value
+_CUSTOMER, _REPLENISHMENT = OrderKind.CUSTOMER.value, OrderKind.REPLENISHMENT.value
 _ONLINE, _PAID, _PENDING = PaymentMethod.ONLINE, PaymentStatus.PAID, PaymentStatus.PENDING
 
 
@@ -101,15 +105,22 @@ def _finish_order(
     values: dict[str, Any],
     columns: dict[str, str],
     lines: list[LineDraft],
-) -> OrderDraft | None:
-    """Cross-field checks and defaults; None when something is wrong (problems are in `c`)."""
-    for name in REQUIRED_ORDER_FIELDS:
+) -> OrderDraft | NoticeDraft | None:
+    """Cross-field checks and defaults; None when something is wrong (problems are in `c`).
+
+    A customer or replenishment order becomes an OrderDraft; a payment notification or tracking
+    update (no lines) a NoticeDraft.
+    """
+    kind = values.get("kind", _CUSTOMER)
+    if kind in NOTICE_KINDS:
+        return _finish_notice(c, source, unit, positions, first, values, columns, kind)
+    replenishment = kind == _REPLENISHMENT
+    for name in REQUIRED_FIELDS_BY_KIND[kind] if replenishment else REQUIRED_ORDER_FIELDS:
         if name not in values:
             c.add("intake.required", first, name, columns.get(name, name))
-    kind = values.get("kind", _CUSTOMER)
-    if kind is not _INVALID and kind != _CUSTOMER:
-        c.add("intake.kind.unsupported", first, "kind", columns.get("kind", "kind"), value=_show(kind))
     placed, appointment = values.get("placed_at"), values.get("appointment_at")
+    if replenishment and values.get("delivery_date") is not None:
+        appointment = values["delivery_date"]  # the day (or time) the warehouse delivers to the store
     now = c.checks.now
     if now is not None:
         skew = c.checks.max_date_skew
@@ -119,6 +130,13 @@ def _finish_order(
                       value=when.isoformat(), days=skew.days)  # fmt: skip
     if isinstance(placed, datetime) and isinstance(appointment, datetime) and appointment < placed:
         c.add("intake.appointment.before_placed", first, "appointment_at", columns.get("appointment_at", "appointment_at"))
+    if replenishment:
+        if c.problems or not lines:
+            return None
+        # Trade with stores is cash on delivery (DOMAIN, seed 004): no customer, nothing paid yet.
+        values = {**values, "channel": values.get("channel", Channel.OTHER), "customer_name": values.get("customer_name", ""),
+                  "phone": "", "address": values.get("address", ""), "payment_method": PaymentMethod.COD,
+                  "payment_status": _PENDING, "paid_amount": 0}  # fmt: skip
     if c.problems or not lines:  # a value that did not parse left its problem in `c`
         return None
     method: PaymentMethod = values["payment_method"]
@@ -153,6 +171,44 @@ def _finish_order(
     draft.fingerprint = fingerprint(draft)
     draft.key = (_PLAIN[draft.channel], draft.order_no)
     return draft
+
+
+def _finish_notice(
+    c: _Collector,
+    source: str,
+    unit: Unit,
+    positions: tuple[int, ...],
+    first: int,
+    values: dict[str, Any],
+    columns: dict[str, str],
+    kind: str,
+) -> NoticeDraft | None:
+    """A payment notification or a tracking update: its required fields, its status, its time."""
+    for name in REQUIRED_FIELDS_BY_KIND[kind]:
+        if name not in values:
+            c.add("intake.required", first, name, columns.get(name, name))
+    status = values.get("status")
+    if kind == "payment" and isinstance(status, str):
+        try:
+            status = parse_notice_payment_status(status)
+        except FieldError as exc:
+            c.add(exc.key, first, "status", columns.get("status", "status"), **exc.params)
+    at = values.get("at")
+    now = c.checks.now
+    if at is None:
+        if now is None:
+            c.add("intake.required", first, "at", columns.get("at", "at"))
+        at = now  # a notice without its time: the time it was read
+    elif isinstance(at, datetime) and now is not None and not check_date_skew(at, now, c.checks.max_date_skew):
+        c.add("intake.datetime.far_from_now", first, "at", columns.get("at", "at"),
+              value=at.isoformat(), days=c.checks.max_date_skew.days)  # fmt: skip
+    if c.problems:
+        return None
+    return NoticeDraft(
+        source=source, unit=unit, positions=positions, kind=kind, channel=values["channel"],
+        order_no=values["order_no"], status=status, at=at, payment_ref=values.get("payment_ref", ""),
+        amount=values.get("amount", 0), note=values.get("note") or values.get("remarks", ""),
+    )  # fmt: skip
 
 
 def _set_aside(problems: list[Problem], positions: Sequence[int], order_no: str | None) -> list[Problem]:

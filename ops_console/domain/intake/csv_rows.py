@@ -17,11 +17,13 @@ from ops_console.domain.intake.assembly import (
 from ops_console.domain.intake.drafts import (
     IntakeBatch,
     LineDraft,
+    NoticeDraft,
     OrderDraft,
     RejectedOrder,
     _ranges,
 )
 from ops_console.domain.intake.fields import (
+    NOTICE_KINDS,
     ORDER_FIELDS,
     REASON_KEYS,
     _norm_header,
@@ -39,6 +41,7 @@ from ops_console.domain.intake.values import (
     _show_phone,
     is_blank,
     parse_channel,
+    parse_kind,
     parse_order_no,
 )
 from ops_console.domain.types import (
@@ -122,6 +125,11 @@ def drafts_from_csv(
             if name is not None and i < len(cells) and not is_blank(cells[i])
         }
         row = _Row(position, cells, values, len(cells) == width, problem=row_problems.get(position))
+        if "kind" in values and _is_notice(values["kind"]):
+            # A payment or tracking row is a record of its own, never a line of the order it names.
+            previous = None
+            groups[("#notice", str(position))] = [row]
+            continue
         try:
             channel = parse_channel(values["channel"]) if "channel" in values else None
         except Exception:  # noqa: BLE001 - unreadable here means "set aside below", whatever the cause
@@ -161,9 +169,14 @@ def drafts_from_csv(
         c = _Collector(tz, checks)
         draft = _guarded_order(c, source, group, columns, width)
         positions = tuple(r.position for r in group)
-        for pos in tainted.get(key[1], []):
-            c.add("intake.order.unclear_row", positions[0], "channel", columns.get("channel", "channel"), row=pos)
-        if draft is not None and not c.problems:
+        if key[0] == "#notice":
+            key = _notice_key(group[0])
+        else:
+            for pos in tainted.get(key[1], []):
+                c.add("intake.order.unclear_row", positions[0], "channel", columns.get("channel", "channel"), row=pos)
+        if isinstance(draft, NoticeDraft) and not c.problems:
+            batch.notices.append(draft)
+        elif draft is not None and not c.problems:
             batch.drafts.append(draft)
             if c.warnings:
                 batch.warnings.extend(c.warnings)
@@ -174,9 +187,20 @@ def drafts_from_csv(
     return batch
 
 
+def _notice_key(row: _Row) -> tuple[str, str]:
+    return (row.values.get("channel", "?"), row.values.get("order_no", "?"))
+
+
+def _is_notice(raw: str) -> bool:
+    try:
+        return parse_kind(raw) in NOTICE_KINDS
+    except Exception:  # noqa: BLE001 - an unreadable kind is reported when the record is built
+        return False
+
+
 def _guarded_order(
     c: _Collector, source: str, group: list[_Row], columns: dict[str, str], width: int
-) -> OrderDraft | None:
+) -> OrderDraft | NoticeDraft | None:
     """_csv_order, with any exception setting this one order aside (named) instead of the file."""
     try:
         return _csv_order(c, source, group, columns, width)
@@ -187,7 +211,7 @@ def _guarded_order(
 
 def _csv_order(
     c: _Collector, source: str, group: list[_Row], columns: dict[str, str], width: int
-) -> OrderDraft | None:
+) -> OrderDraft | NoticeDraft | None:
     first = group[0].position
     unread = [row.problem for row in group if row.problem is not None]
     c.problems.extend(unread)
@@ -223,10 +247,13 @@ def _csv_order(
         elif values.get(name) is not _INVALID:
             values[name] = seen[0][1]
     lines: list[LineDraft] = []
+    if values.get("kind") in NOTICE_KINDS:  # a payment or tracking row has no order lines
+        group = []
     for row in group:
         line = _line(c, row.values, row.position, len(lines) + 1, columns)
         if line is not None:
             lines.append(line)
     if shifted or unread:
         return None
-    return _finish_order(c, source, Unit.ROW, tuple(r.position for r in group), first, values, columns, lines)
+    positions = tuple(r.position for r in group) or (first,)
+    return _finish_order(c, source, Unit.ROW, positions, first, values, columns, lines)

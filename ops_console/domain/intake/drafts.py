@@ -126,6 +126,26 @@ def fingerprint(draft: OrderDraft) -> str:
 
 
 @dataclass(slots=True)
+class NoticeDraft:
+    """A payment notification or a tracking update from a file (kind `payment` / `tracking`)."""
+
+    source: str
+    unit: Unit
+    positions: tuple[int, ...]
+    kind: str  # payment / tracking
+    channel: Channel
+    order_no: str
+    status: str  # payment: paid / pending / failed / refunded; tracking: as the courier's system writes it
+    at: datetime
+    payment_ref: str = ""
+    amount: int = 0  # fen
+    note: str = ""
+
+    def where(self) -> str:
+        return f"{self.source} {self.unit.value} {_ranges(self.positions)}"
+
+
+@dataclass(slots=True)
 class RejectedOrder:  # read-only by convention; not frozen for the same reason as Problem
     """An order (or a record that could not be read as one) set aside with its problems."""
 
@@ -145,6 +165,7 @@ class IntakeBatch:
     source: str
     unit: Unit
     drafts: list[OrderDraft] = dataclasses.field(default_factory=list)
+    notices: list[NoticeDraft] = dataclasses.field(default_factory=list)  # payments and tracking updates
     rejected: list[RejectedOrder] = dataclasses.field(default_factory=list)
     warnings: list[Problem] = dataclasses.field(default_factory=list)
     noted: list[RejectedOrder] = dataclasses.field(default_factory=list)

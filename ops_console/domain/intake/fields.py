@@ -32,7 +32,21 @@ ORDER_FIELDS: tuple[str, ...] = (
     "appointment_at",
     "remarks",
     "store_id",
+    "delivery_date",
+    "payment_ref",
+    "amount",
+    "status",
+    "at",
+    "note",
 )
+# Fields of payment notifications and tracking updates only (kind = payment / tracking).
+NOTICE_FIELDS: tuple[str, ...] = ("payment_ref", "amount", "status", "at", "note")
+NOTICE_KINDS = frozenset({"payment", "tracking"})
+REQUIRED_FIELDS_BY_KIND: dict[str, tuple[str, ...]] = {
+    "replenishment": ("order_no", "store_id"),  # channel: `other` (the stores' own system) unless given
+    "payment": ("channel", "order_no", "payment_ref", "amount", "status"),
+    "tracking": ("channel", "order_no", "status"),
+}
 LINE_FIELDS: tuple[str, ...] = ("sku", "name", "spec", "category", "qty", "unit", "unit_price", "weight_g")
 REQUIRED_ORDER_FIELDS: tuple[str, ...] = (
     "channel",
@@ -64,6 +78,12 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "appointment_at": ("appointment_at", "预约时间"),
     "remarks": ("remarks", "备注"),
     "store_id": ("store_id", "门店编号"),
+    "delivery_date": ("delivery_date", "配送日期", "送货日期"),
+    "payment_ref": ("payment_ref", "支付流水号", "交易号", "支付单号"),
+    "amount": ("amount", "金额", "支付金额"),
+    "status": ("status", "状态"),
+    "at": ("at", "时间", "发生时间"),
+    "note": ("note", "说明"),
     "sku": ("sku", "商品编码"),
     "name": ("name", "商品名称"),
     "spec": ("spec", "规格"),
@@ -87,6 +107,9 @@ MAX_LENGTH: dict[str, int] = {
     "name": 200,
     "spec": 100,
     "unit": 16,
+    "payment_ref": 64,
+    "status": 64,
+    "note": 500,
 }
 # Remarks are stored verbatim up to this many bytes of UTF-8; a longer one is cut (with a warning
 # and a copy of the whole record in quarantine) rather than losing the order over it.
@@ -135,6 +158,12 @@ _PAYMENT_STATUSES: dict[str, PaymentStatus] = {s.value: s for s in PaymentStatus
     "待支付": PaymentStatus.PENDING,
     "未支付": PaymentStatus.PENDING,
     "支付失败": PaymentStatus.FAILED,
+}
+# A payment notification's status: the order's payment statuses, and a refund.
+_NOTICE_PAYMENT_STATUSES: dict[str, str] = {k: v.value for k, v in _PAYMENT_STATUSES.items()} | {
+    "refunded": "refunded",
+    "已退款": "refunded",
+    "退款": "refunded",
 }
 RECORD_KINDS = ("customer", "replenishment", "payment", "tracking")
 _KINDS: dict[str, str] = {k: k for k in RECORD_KINDS} | {

@@ -17,11 +17,13 @@ from ops_console.domain.intake.csv_rows import short_list
 from ops_console.domain.intake.drafts import (
     IntakeBatch,
     LineDraft,
+    NoticeDraft,
     OrderDraft,
     RejectedOrder,
     SourceRecord,
 )
 from ops_console.domain.intake.fields import (
+    NOTICE_KINDS,
     REASON_KEYS,
     _norm_header,
     field_for_header,
@@ -36,10 +38,10 @@ from ops_console.domain.intake.problems import (
 from ops_console.domain.intake.values import (
     _LINE_PARSERS,
     _ORDER_PARSERS,
+    TZ_PARSERS,
     RemarksCut,
     _show,
     is_blank,
-    parse_datetime,
 )
 from ops_console.domain.types import (
     Channel,
@@ -63,7 +65,7 @@ def drafts_from_json(
             batch.rejected.append(RejectedOrder((pos,), (Problem("intake.json.no_fields", pos),)))
             continue
         c = _Collector(tz, checks)
-        draft: OrderDraft | None = None
+        draft: OrderDraft | NoticeDraft | None = None
         key: tuple[str, str] | None = None
         try:
             if record.error_key is not None:
@@ -82,7 +84,9 @@ def drafts_from_json(
         except Exception as exc:  # noqa: BLE001 - one record's surprise must not sink the others
             c.add("intake.record.error", record.position, None, None, error=error_text(exc))
             draft = None
-        if draft is not None and not c.problems:
+        if isinstance(draft, NoticeDraft) and not c.problems:
+            batch.notices.append(draft)
+        elif draft is not None and not c.problems:
             batch.drafts.append(draft)
             if c.warnings:
                 batch.warnings.extend(c.warnings)
@@ -125,7 +129,7 @@ def _line_plan(keys: tuple[str, ...]) -> tuple[tuple[tuple[str, str], ...], tupl
 
 def _json_order(
     c: _Collector, source: str, unit: Unit, position: int, obj: Mapping[str, Any], unknown: dict[str, int]
-) -> tuple[OrderDraft | None, tuple[str, str] | None]:
+) -> tuple[OrderDraft | NoticeDraft | None, tuple[str, str] | None]:
     known, strangers, columns = _key_plan(tuple(obj), "")
     for k in strangers:
         unknown.setdefault(k, position)
@@ -147,7 +151,7 @@ def _json_order(
         ):  # fmt: skip
             continue
         try:
-            values[name] = parser(value, tz) if parser is parse_datetime else parser(value)
+            values[name] = parser(value, tz) if parser in TZ_PARSERS else parser(value)
         except RemarksCut as exc:  # kept, cut, noted (the record is copied to quarantine)
             c.warnings.append(Problem(exc.key, position, name, columns[name], exc.params))
             values[name] = exc.text
@@ -159,6 +163,8 @@ def _json_order(
         key = (values["channel"].value, values["order_no"])
     lines: list[LineDraft] = []
     lines_col = columns.get("lines", "lines")
+    if values.get("kind") in NOTICE_KINDS:  # a payment or tracking record has no lines
+        return _finish_order(c, source, unit, (position,), position, values, columns, lines), key
     if items is None or items == []:
         c.add("intake.lines.missing", position, "lines", lines_col)
     elif not isinstance(items, list):

@@ -16,6 +16,7 @@ from ops_console.domain.intake.fields import (
     _BOOLS,
     _CHANNELS,
     _KINDS,
+    _NOTICE_PAYMENT_STATUSES,
     _PAYMENT_METHODS,
     _PAYMENT_STATUSES,
     MAX_FEN,
@@ -228,6 +229,24 @@ def parse_datetime(value: Any, tz: ZoneInfo) -> datetime:
         raise FieldError("intake.datetime.out_of_range", value=_show(value)) from exc
 
 
+_DATE_ONLY = re.compile(r"^\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?\s*$")
+
+
+def parse_day_or_datetime(value: Any, tz: ZoneInfo) -> datetime:
+    """A delivery date: a date alone is the start of that local day; else as `parse_datetime`."""
+    if isinstance(value, str):
+        m = _DATE_ONLY.match(unicodedata.normalize("NFKC", value))
+        if m:
+            value = f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d} 00:00"
+    return parse_datetime(value, tz)
+
+
+def parse_notice_payment_status(value: Any) -> str:
+    """paid / pending / failed / refunded (已支付, 待支付, 支付失败, 已退款 …)."""
+    return _lookup(_NOTICE_PAYMENT_STATUSES, "intake.payment_status.unknown", value,
+                   ["已支付/paid", "待支付/pending", "支付失败/failed", "已退款/refunded"])
+
+
 def _check_year(year: int, value: Any) -> None:
     """Refuse years no order has before converting: year 1 or 9999 overflows on the way to UTC."""
     if not MIN_YEAR <= year <= MAX_YEAR:
@@ -397,7 +416,15 @@ _ORDER_PARSERS: dict[str, Callable[..., Any]] = {
     "appointment_at": parse_datetime,
     "remarks": parse_remarks,
     "store_id": _STORE,
+    "delivery_date": parse_day_or_datetime,
+    "payment_ref": _text_parser("payment_ref"),
+    "amount": parse_amount,
+    "status": _text_parser("status"),  # read per kind in assembly (a payment's or a tracking status)
+    "at": parse_datetime,
+    "note": _text_parser("note"),
 }
+# Order-level parsers that take the time zone too.
+TZ_PARSERS = frozenset({parse_datetime, parse_day_or_datetime})
 _LINE_PARSERS: dict[str, Callable[[Any], Any]] = {
     "sku": _SKU,
     "name": _LINE_NAME,
