@@ -479,7 +479,7 @@ def alerts_for_orders(ctx: AppContext, order_ids: Sequence[int]) -> dict[int, li
     return out
 
 
-__all__ = ["AlertChange", "AlertView", "changes_since", "Raised", "acknowledge", "alerts_for_orders",
+__all__ = ["AlertChange", "AlertView", "Raised", "acknowledge", "alerts_for_orders", "changes_since",
            "get_alert", "list_alerts", "open_critical_count", "raise_cash_difference",
            "raise_finding", "record_weight", "report", "resolve", "silence", "take_ownership",
            "thresholds"]

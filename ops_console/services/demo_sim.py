@@ -403,8 +403,8 @@ class Simulator:
         plan.calls += 1
         plan.last_call = now
         outcome = plan.call
-        if plan.calls > 1 or order.appointment_at is not None and order.appointment_at <= now + timedelta(
-                minutes=ctx.settings.dispatch.appointment_lead_minutes):
+        if plan.calls > 1 or (order.appointment_at is not None and order.appointment_at <= now + timedelta(
+                minutes=ctx.settings.dispatch.appointment_lead_minutes)):
             outcome = CallOutcome.NOW  # an unanswered customer picks up the second time; a due appointment goes
         elif order.appointment_at is not None:
             outcome = CallOutcome.APPOINTMENT  # the time the customer asked for when ordering

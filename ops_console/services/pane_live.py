@@ -385,8 +385,8 @@ def _header_update(s: Any, ctx: AppContext, now: datetime, counts: Mapping[str, 
         # touched order is older still): then it is asked for again.
         oldest, oldest_id = previous.oldest_unassigned, previous.oldest_unassigned_id
         now_row = fresh.get(oldest_id) if oldest_id is not None else None
-        left = oldest_id is None or not fresh or oldest_id in moved.orders and (
-            now_row is None or now_row.status != "unassigned" or now_row.since != oldest)
+        left = oldest_id is None or not fresh or (oldest_id in moved.orders and (
+            now_row is None or now_row.status != "unassigned" or now_row.since != oldest))
         older = [r for r in fresh.values() if r.status == "unassigned" and r.since is not None
                  and oldest is not None and (r.since, r.id) < (oldest, oldest_id)]
         if left:

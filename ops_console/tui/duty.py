@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.notifications import SeverityLevel
@@ -35,7 +37,7 @@ class DutyToggled(Message):
 
 
 class DutyScreen(ModalScreen[bool]):
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "console.key.close", show=False),
         Binding("w", "close", "console.key.close", show=False),
         Binding("space", "toggle", "console.key.toggle_duty", show=False),

@@ -134,7 +134,7 @@ class Matcher:
             hits = self.find(normalized)
         try:
             return suggester.suggest(normalized, hits, self._learned, self.stats)
-        except Exception:  # pragma: no cover - a suggestion must never break intake
+        except Exception:  # noqa: BLE001  # pragma: no cover - a suggestion must never break intake
             return ()
 
     def explain(self, address: str) -> tuple[MatchResult, list[Candidate]]:

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 from rich.cells import cell_len
 from rich.text import Text
+from textual.widgets.data_table import CellDoesNotExist
 
 from ops_console.i18n import t
 from ops_console.services.panes import PaneData
@@ -370,7 +371,7 @@ class LiveTable(CachedRowsMixin):
             return None
         try:
             return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
-        except Exception:  # the cursor is past the last row
+        except CellDoesNotExist:  # the cursor is past the last row
             return None
 
     def _restore_cursor(self, key: str | None, index: int) -> None:

@@ -167,7 +167,7 @@ class OrderDetailScreen(OpsModal):
     def _check_version(self) -> None:
         try:
             version = order_version(self.ctx, self.order_id)
-        except Exception:  # the next poll tries again; the last good snapshot stays on screen
+        except Exception:  # noqa: BLE001 - the next poll tries again; the last good snapshot stays on screen
             return
         if self.snapshot is not None and version is not None and version != self.snapshot.version:
             self._load()
@@ -176,7 +176,7 @@ class OrderDetailScreen(OpsModal):
         try:
             snap = order_snapshot(self.ctx, self.order_id)
             names = match_reason_names(self.ctx, snap.match_reason)
-        except Exception as exc:  # shown, never a traceback in front of a dispatcher
+        except Exception as exc:  # noqa: BLE001 - shown, never a traceback in front of a dispatcher
             self.post_message(DetailFailed(error_text(exc)))
             return
         self.post_message(OrderSnapshotLoaded(snap, names))
@@ -202,12 +202,12 @@ class OrderDetailScreen(OpsModal):
     def _reveal(self) -> None:
         try:
             phone = reveal_phone(self.ctx, self.actor, self.order_id)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a worker reports instead of dying
             self.post_message(DetailFailed(error_text(exc)))
             return
         try:
             snap: OrderSnapshot | None = order_snapshot(self.ctx, self.order_id)
-        except Exception:
+        except Exception:  # noqa: BLE001 - the phone is revealed either way; the snapshot refreshes later
             snap = None
         self.post_message(PhoneRevealed(phone, snap))
 

@@ -219,7 +219,7 @@ class PhoneOrderScreen(OpsModal):
     def _load_catalogue(self) -> None:
         try:
             catalogue = sku_catalogue(self.ctx)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a worker reports instead of dying
             self.post_message(FormChecked(None, [], error_text(exc)))
             return
         self.post_message(CatalogueLoaded(catalogue))
@@ -294,7 +294,7 @@ class PhoneOrderScreen(OpsModal):
     def _check(self, form: PhoneOrderForm) -> None:
         try:
             checked, problems = check_phone_order(self.ctx, form)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a worker reports instead of dying; the form is kept
             self.post_message(FormChecked(None, [], error_text(exc)))
             return
         self.post_message(FormChecked(checked, problems))
@@ -382,7 +382,7 @@ class PhoneOrderScreen(OpsModal):
         except PhoneOrderInvalid as exc:  # the catalogue changed between the read-back and now
             self.post_message(FormChecked(None, exc.problems))
             return
-        except Exception as exc:  # Refused (role), the database: shown, the form kept
+        except Exception as exc:  # noqa: BLE001 - Refused (role), the database: shown, the form kept
             self.post_message(FormChecked(None, [], error_text(exc)))
             return
         self.post_message(OrderCreated(created))
