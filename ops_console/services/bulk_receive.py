@@ -22,6 +22,7 @@ from ops_console.services.events import event_row
 from ops_console.services.lifecycle import Transition, receive_status, system_effects
 from ops_console.storage.bulk import insert_rows, reserve_ids, row_defaults
 from ops_console.storage.models import Event, Order, OrderLine, Sku, Store
+from ops_console.storage.tables import table_of
 
 
 class Received(NamedTuple):
@@ -59,7 +60,7 @@ def receive_orders(
     now = ctx.clock.now()
     received = receive_status(actor)
     conn = session.connection()
-    ids = reserve_ids(conn, Order.__table__, len(orders))  # type: ignore[attr-defined]
+    ids = reserve_ids(conn, table_of(Order), len(orders))
     catalogue = _sku_facts(session, {li["sku"] for order_lines in lines for li in order_lines})
     matcher, store_names = _bulk_matcher(session, ctx) if match_address else (None, {})
     targets: dict[tuple[Any, ...], Status] = {}
@@ -130,9 +131,9 @@ def receive_orders(
                            suggestions=matching.suggestions_json(result.suggestions))
         order_rows.append(row)
         out.append(Received(order_id, row["status"], row["review_reason"], row["store_id"]))
-    insert_rows(conn, Order.__table__, order_rows)  # type: ignore[attr-defined]
-    insert_rows(conn, OrderLine.__table__, line_rows)  # type: ignore[attr-defined]
-    insert_rows(conn, Event.__table__, event_rows)  # type: ignore[attr-defined]
+    insert_rows(conn, table_of(Order), order_rows)
+    insert_rows(conn, table_of(OrderLine), line_rows)
+    insert_rows(conn, table_of(Event), event_rows)
     return out
 
 
@@ -160,7 +161,7 @@ def _sku_facts(session: Session, skus: set[str]) -> dict[str, SkuFacts]:
 
 def _bulk_matcher(session: Session, ctx: AppContext) -> tuple[Matcher, dict[str, str]]:
     """The address matcher and the active stores' names."""
-    names = {sid: name for sid, name in session.exec(select(Store.id, Store.name).where(Store.active))}  # type: ignore[arg-type]
+    names = {sid: name for sid, name in session.exec(select(Store.id, Store.name).where(Store.active))}
     return matching.matcher(ctx, session), names
 
 

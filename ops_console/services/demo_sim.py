@@ -444,7 +444,7 @@ class Simulator:
             orders = [_OrderRow(*row) for row in s.exec(
                 select(*_ROW_COLUMNS).where(Order.status.in_(live)).order_by(Order.id))]  # type: ignore[attr-defined]
             open_rows = list(s.exec(select(Delivery).where(Delivery.finished_at.is_(None))))  # type: ignore[union-attr]
-            couriers = list(s.exec(select(Courier).where(Courier.active, Courier.on_duty).order_by(Courier.id)))  # type: ignore[arg-type]
+            couriers = list(s.exec(select(Courier).where(Courier.active, Courier.on_duty).order_by(Courier.id)))
         open_delivery = {d.order_id: d for d in sorted(open_rows, key=lambda d: d.attempt)}
         load: Counter[str] = Counter(d.courier_id for d in open_rows if d.courier_id)
         return _Snapshot(orders, open_delivery, couriers, load)

@@ -87,12 +87,12 @@ def _keyword_version(session: Session) -> tuple[Any, ...]:
     ev_max = session.exec(
         select(func.max(Event.id)).where(Event.subject_type.in_((SubjectType.KEYWORD, SubjectType.STORE)))  # type: ignore[attr-defined]
     ).one()
-    active = session.exec(select(func.count()).select_from(Store).where(Store.active)).one()  # type: ignore[arg-type]
+    active = session.exec(select(func.count()).select_from(Store).where(Store.active)).one()
     return (kw_count, kw_max, ev_max, active)
 
 
 def _load_matcher(session: Session) -> Matcher:
-    stores = {s.id: s.name for s in session.exec(select(Store).where(Store.active))}  # type: ignore[arg-type]
+    stores = {s.id: s.name for s in session.exec(select(Store).where(Store.active))}
     pairs = [
         (kw.keyword, kw.store_id)
         for kw in session.exec(select(StoreKeyword).order_by(StoreKeyword.id))  # type: ignore[arg-type]

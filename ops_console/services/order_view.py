@@ -313,7 +313,7 @@ class StoreChoice:
 def store_choices(ctx: AppContext) -> list[StoreChoice]:
     """Active stores with their keywords, by id: what the assign dialog filters over."""
     with read_session(ctx.engine) as s:
-        stores = list(s.exec(select(Store).where(Store.active == True).order_by(Store.id)))  # type: ignore[arg-type]  # noqa: E712
+        stores = list(s.exec(select(Store).where(Store.active == True).order_by(Store.id)))  # noqa: E712
         keywords: dict[str, list[str]] = {}
         for kw, store_id in s.exec(select(StoreKeyword.keyword, StoreKeyword.store_id).order_by(StoreKeyword.keyword)):
             keywords.setdefault(store_id, []).append(kw)

@@ -154,7 +154,7 @@ def sku_catalogue(ctx: AppContext) -> list[SkuChoice]:
     with read_session(ctx.engine) as s:
         return [
             SkuChoice(k.code, k.name, k.unit, k.category, k.price, k.step, k.stock)
-            for k in s.exec(select(Sku).order_by(Sku.code))  # type: ignore[arg-type]
+            for k in s.exec(select(Sku).order_by(Sku.code))
         ]
 
 
@@ -302,7 +302,7 @@ def next_order_no(session: Session, ctx: AppContext) -> str:
     day = ctx.clock.now().astimezone(ctx.settings.tz).strftime("%Y%m%d")
     prefix = f"P{day}-"
     numbers = session.exec(
-        select(Order.order_no).where(Order.channel == Channel.PHONE.value, Order.order_no.startswith(prefix))  # type: ignore[attr-defined]
+        select(Order.order_no).where(Order.channel == Channel.PHONE.value, Order.order_no.startswith(prefix))
     ).all()
     last = max((int(n[len(prefix):]) for n in numbers if n[len(prefix):].isdigit()), default=0)
     return f"{prefix}{last + 1:04d}"
