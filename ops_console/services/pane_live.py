@@ -292,10 +292,10 @@ class LiveView:
             if missing else {}
         rows = []
         for oid in ids:
-            row = entering.get(oid) or previous.get(oid) or more.get(oid)
-            if row is None:
+            found = entering.get(oid) or previous.get(oid) or more.get(oid)
+            if found is None:
                 return None
-            rows.append(row)
+            rows.append(found)
         return PaneData(tuple(rows), len(clocks), {}, _changed(old.rows, rows)), clocks, deadline
 
 

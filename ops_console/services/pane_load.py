@@ -164,7 +164,7 @@ def alerts_pane(s: Any, window: int) -> PaneData:
         detail = r.detail if isinstance(r.detail, dict) else {}
         subject = str(detail.get("summary") or detail.get("description") or r.store_id or "")
         rows.append(AlertRow("anomaly", r.id, r.rule, r.severity or "warning", r.status, subject, r.order_id,
-                             r.order_no, r.last_seen or r.first_seen, r.count or 1, r.owner))
+                             r.order_no, r.last_seen or r.first_seen, r._mapping["count"] or 1, r.owner))  # Row.count is tuple.count
     rows.sort(key=lambda a: (a.at is None, -(a.at.timestamp() if a.at else 0), a.key))
     return PaneData(tuple(rows[:window]), len(rows))
 

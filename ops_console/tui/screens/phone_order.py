@@ -404,4 +404,8 @@ class PhoneOrderScreen(OpsModal):
             self.dismiss(None)
             return
         # Esc with a half-typed order asks first: a slip of the finger must not lose a caller's order.
-        self.app.push_screen(ConfirmScreen(t("screens.phone.discard")), lambda yes: self.dismiss(None) if yes else None)
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.dismiss(None)
+
+        self.app.push_screen(ConfirmScreen(t("screens.phone.discard")), answered)
