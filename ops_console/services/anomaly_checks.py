@@ -143,7 +143,7 @@ def evaluate_new_orders(session: Session, ctx: AppContext, order_ids: Sequence[i
     index = history_index(session, ctx, exclude=order_ids)
     ids = list(order_ids)
     conn = session.connection()  # Core, not the ORM: plain rows for a whole batch
-    rows = {r[0]: r for r in conn.execute(select(*_FACT_COLUMNS, Order.channel).where(col(Order.id).in_(ids)))}
+    rows = {r[0]: r for r in conn.execute(select(*_FACT_COLUMNS, col(Order.channel)).where(col(Order.id).in_(ids)))}
     raw_lines: dict[int, list[tuple[str, float, int]]] = {}
     for order_id, sku, qty, step in conn.execute(
             select(OrderLine.order_id, OrderLine.sku, OrderLine.qty, OrderLine.step)
@@ -275,7 +275,7 @@ def _raise_check(s: Session, ctx: AppContext, f: Finding, order_id: int, since: 
 def _third_party_silent(s: Session, cutoff: datetime) -> list[tuple[int, str, datetime]]:
     """Third-party deliveries whose last tracking update (or dispatch) is at or before `cutoff`."""
     rows = list(s.exec(
-        select(Order.id, Order.order_no, Order.channel, Order.dispatched_at, Order.status_entered_at)
+        select(col(Order.id), col(Order.order_no), col(Order.channel), col(Order.dispatched_at), col(Order.status_entered_at))
         .where(col(Order.status).in_(("dispatched", "out_for_delivery")), Order.tier == Tier.THIRD_PARTY.value)
     ))
     out = []

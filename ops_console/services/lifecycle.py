@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ops_console.domain.lifecycle import LIFECYCLE, OrderView, RuleError, escalation_tier, resolve
 from ops_console.domain.money import fen_to_yuan
@@ -179,14 +179,14 @@ def apply(
     version = order.version
     result = session.execute(
         update(Order)
-        .where(Order.id == order.id, Order.version == version)
+        .where(col(Order.id) == order.id, col(Order.version) == version)
         .values(version=version + 1, **values)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         session.rollback()
         raise _moved_on(session, order, ctx)
-    ev = session.execute(insert(Event).values(**t.event(version + 1, detail)).returning(Event.id)).scalar_one()
+    ev = session.execute(insert(Event).values(**t.event(version + 1, detail)).returning(col(Event.id))).scalar_one()
     _after(session, ctx, order, t)
     for key, value in values.items():
         setattr(order, key, value)

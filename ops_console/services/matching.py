@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ops_console.domain.address import normalize, propose_keyword
 from ops_console.domain.learning import Withheld, check_proposal
@@ -83,7 +83,7 @@ def _cache(ctx: AppContext) -> _Cache:
 
 
 def _keyword_version(session: Session) -> tuple[Any, ...]:
-    kw_count, kw_max = session.exec(select(func.count(StoreKeyword.id), func.max(StoreKeyword.id))).one()
+    kw_count, kw_max = session.exec(select(func.count(col(StoreKeyword.id)), func.max(col(StoreKeyword.id)))).one()
     ev_max = session.exec(
         select(func.max(Event.id)).where(Event.subject_type.in_((SubjectType.KEYWORD, SubjectType.STORE)))  # type: ignore[attr-defined]
     ).one()
@@ -390,7 +390,7 @@ def _other_open_orders(session: Session, order_id: int, store_id: str) -> list[t
     """(store, address) of the open orders of other stores (one indexed read by status)."""
     rows = session.exec(
         select(Order.store_id, Order.address)
-        .where(Order.status.in_([s.value for s in OPEN]), Order.store_id.is_not(None),  # type: ignore[attr-defined]
+        .where(col(Order.status).in_([s.value for s in OPEN]), col(Order.store_id).is_not(None),
                Order.store_id != store_id, Order.id != order_id)
     )
     return [(sid or "", address or "") for sid, address in rows]

@@ -202,7 +202,7 @@ def orphaned(ctx: AppContext) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     with read_session(ctx.engine) as s:
         for model, kind in ((Payment, "payment"), (TrackingUpdate, "tracking")):
-            no_order = ~exists().where(Order.channel == model.channel, Order.order_no == model.order_no)
+            no_order = ~exists().where(col(Order.channel) == model.channel, col(Order.order_no) == model.order_no)
             for row in s.exec(select(model).where(col(model.applied_at).is_(None),
                                                   col(model.received_at) <= cutoff, no_order)
                               .order_by(col(model.received_at))):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ops_console.domain.types import Action, Status, SubjectType
 from ops_console.domain.undo import UNDO_ACTION, UNDO_SECONDS, undo_target
@@ -56,7 +56,7 @@ def undo(ctx: AppContext, order_id: int, action: Action, actor: Actor, *, expect
                   "version": order.version + 1}
         if stamp:
             values[stamp] = None
-        s.execute(update(Order).where(Order.id == order_id, Order.version == expected_version).values(**values)
+        s.execute(update(Order).where(col(Order.id) == order_id, col(Order.version) == expected_version).values(**values)
                   .execution_options(synchronize_session=False))
         event_id = s.execute(insert(Event).values(**event_row(
             now, actor, SubjectType.ORDER, order_id, UNDO_ACTION, order_id=order_id, from_status=status.value,

@@ -44,7 +44,7 @@ def unassigned_queue(session: Session) -> tuple[int, OrderClock | None, datetime
         select(Order.id, Order.order_no, since.label("since"), Store.name)
         .join(Store, col(Store.id) == Order.store_id, isouter=True)
         .where(Order.status == "unassigned")
-        .order_by(since, Order.id)
+        .order_by(since, col(Order.id))
         .limit(1)
     ).first()
     oldest = None
@@ -66,7 +66,7 @@ def _orders(session: Session, statuses: Sequence[str], cutoff: datetime, stamp: 
             extra: Sequence[Any] = ()) -> list[Any]:
     """Orders in `statuses` that entered them at or before `cutoff` (the (status, entered) index)."""
     return list(session.exec(
-        select(Order.id, Order.order_no, Order.status_entered_at, stamp, Store.name, Order.tier, *extra)
+        select(col(Order.id), col(Order.order_no), col(Order.status_entered_at), stamp, col(Store.name), col(Order.tier), *extra)
         .join(Store, col(Store.id) == Order.store_id, isouter=True)
         .where(col(Order.status).in_(statuses), col(Order.status_entered_at) <= cutoff)
         .order_by(Order.id)
@@ -85,7 +85,7 @@ def _clocks(rows: list[Any]) -> tuple[OrderClock, ...]:
 def picking_clocks(session: Session, cutoff: datetime) -> tuple[OrderClock, ...]:
     """Assigned / picking orders assigned at or before `cutoff`, with their lines' categories."""
     rows = list(session.exec(
-        select(Order.id, Order.order_no, Order.status_entered_at, Order.assigned_at, Store.name)
+        select(col(Order.id), col(Order.order_no), col(Order.status_entered_at), col(Order.assigned_at), col(Store.name))
         .join(Store, col(Store.id) == Order.store_id, isouter=True)
         .where(col(Order.status).in_(("assigned", "picking")),
                or_(col(Order.assigned_at) <= cutoff,
@@ -176,7 +176,7 @@ def stores_reordered(session: Session, day_start: datetime, day_end: datetime) -
 
 def anomaly_deadlines(session: Session, now: datetime) -> tuple[AnomalyDeadline, ...]:
     rows = session.exec(
-        select(Anomaly.id, Anomaly.rule, Anomaly.deadline, Anomaly.owner, Order.order_no, Operator.name)
+        select(col(Anomaly.id), col(Anomaly.rule), col(Anomaly.deadline), col(Anomaly.owner), col(Order.order_no), col(Operator.name))
         .join(Order, col(Order.id) == Anomaly.order_id, isouter=True)
         .join(Operator, col(Operator.id) == Anomaly.owner, isouter=True)
         .where(col(Anomaly.status).in_(ANOMALY_LIVE), col(Anomaly.deadline).is_not(None),
@@ -204,7 +204,7 @@ def set_meta(session: Session, key: str, value: str, at: datetime) -> None:
 
 def live_reminders(session: Session) -> list[LiveReminder]:
     rows = session.exec(
-        select(Reminder.id, Reminder.kind, Reminder.subject, Reminder.dedup_key, Reminder.status, Reminder.severity,
+        select(col(Reminder.id), col(Reminder.kind), col(Reminder.subject), col(Reminder.dedup_key), col(Reminder.status), col(Reminder.severity),
                Reminder.last_raised_at, Reminder.raised_at)
         .where(col(Reminder.status).in_(("open", "acknowledged")))
         .order_by(Reminder.id)
