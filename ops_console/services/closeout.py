@@ -183,10 +183,10 @@ def operational_checks(session: Session, ctx: AppContext, data: DayData) -> tupl
         elif o.status in carry:
             carry[o.status].append(_ref(o))
     for a in session.execute(select(col(Anomaly.id), col(Anomaly.rule)).where(col(Anomaly.status) == "open",
-                                                                  Anomaly.severity == "critical")):
+                                                                  col(Anomaly.severity) == "critical")):
         blocking.append({"check": "critical_anomaly", "id": a.id, "rule": a.rule})
     for r in session.execute(select(col(Reminder.id), col(Reminder.kind)).where(col(Reminder.status) == "open",
-                                                                    Reminder.severity == "critical")):
+                                                                    col(Reminder.severity) == "critical")):
         blocking.append({"check": "critical_reminder", "id": r.id, "kind": r.kind})
     blocking.extend(_log_checks(session, data))
     blocking.extend(_intake_checks(session, span))

@@ -23,6 +23,7 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
@@ -236,7 +237,7 @@ class Simulator:
         if rng.random() < cfg.p_requested_time:
             appointment = now + timedelta(minutes=rng.choice((90, 120, 150, 180)) / cfg.speed)
         remarks = rng.choice(REMARKS) if rng.random() < 0.25 else ""
-        fields = dict(
+        fields: dict[str, Any] = dict(
             channel=channel.value, status=Status.RECEIVED.value, customer_name=customer_name(rng),
             phone=customer_phone(rng, channel), address=text, payment_method=method.value, payment_status=status.value,
             paid_amount=amount if paid else 0, remarks=remarks, urgent=rng.random() < 0.04,

@@ -177,7 +177,7 @@ def apply(
     # The action's own effects win over the generic stage stamp (approve sets the queue clock).
     values = {**t.stamps(), **effects}
     version = order.version
-    result = session.execute(
+    result = session.exec(
         update(Order)
         .where(col(Order.id) == order.id, col(Order.version) == version)
         .values(version=version + 1, **values)

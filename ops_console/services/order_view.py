@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ops_console.domain.phone import mask_phone
 from ops_console.domain.types import Action
@@ -288,7 +288,7 @@ def order_briefs(ctx: AppContext, order_ids: list[int]) -> tuple[list[OrderBrief
     """The orders in the given order; ids that are gone come back as Missing."""
     found: dict[int, OrderBrief] = {}
     with read_session(ctx.engine) as s:
-        rows = s.exec(select(Order).where(Order.id.in_(order_ids))) if order_ids else []  # type: ignore[union-attr]
+        rows = list(s.exec(select(Order).where(col(Order.id).in_(order_ids)))) if order_ids else []
         for o in rows:
             found[o.id or 0] = OrderBrief(o.id or 0, o.order_no, o.channel, o.status, o.version, o.address,
                                           o.store_id, o.tier, o.courier_id, o.amount, o.payment_method,

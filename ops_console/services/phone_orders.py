@@ -13,8 +13,9 @@ number `P<local date>-<n>` (`P20261124-0001`), the operator recorded as the one 
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -76,7 +77,7 @@ class FieldProblem:
 
     field: str
     key: str
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)  # `field` is the attribute above
 
     @property
     def message(self) -> str:

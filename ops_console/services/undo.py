@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
@@ -52,7 +53,7 @@ def undo(ctx: AppContext, order_id: int, action: Action, actor: Actor, *, expect
         if action == Action.DELIVER:
             _reopen_delivery(s, order, actor, now)
         stamp = {Action.DELIVER: "delivered_at"}.get(action)
-        values = {"status": target.value, "status_entered_at": now, "updated_at": now, "updated_by": actor.id,
+        values: dict[str, Any] = {"status": target.value, "status_entered_at": now, "updated_at": now, "updated_by": actor.id,
                   "version": order.version + 1}
         if stamp:
             values[stamp] = None
@@ -62,7 +63,7 @@ def undo(ctx: AppContext, order_id: int, action: Action, actor: Actor, *, expect
             now, actor, SubjectType.ORDER, order_id, UNDO_ACTION, order_id=order_id, from_status=status.value,
             to_status=target.value, detail={"undoes": action.value, "event": last.id,
                                             "version": order.version + 1}))
-            .returning(Event.id)).scalar_one()
+            .returning(col(Event.id))).scalar_one()
         return Undone(order_id, order.order_no, action, status, target, order.version + 1, event_id)
 
 
