@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ops_console.domain.lifecycle import OrderView, resolve
 from ops_console.domain.matching import Matcher
@@ -153,7 +153,7 @@ def _sku_facts(session: Session, skus: set[str]) -> dict[str, SkuFacts]:
     for i in range(0, len(codes), 500):
         chunk = codes[i : i + 500]
         for code, price, stock in session.exec(
-            select(Sku.code, Sku.price, Sku.stock).where(Sku.code.in_(chunk))  # type: ignore[attr-defined]
+            select(col(Sku.code), col(Sku.price), col(Sku.stock)).where(col(Sku.code).in_(chunk))
         ):
             facts[code] = SkuFacts(price=price, stock=stock)
     return facts

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ops_console.clock import ManualClock
 from ops_console.demo import district
@@ -443,8 +443,8 @@ class Simulator:
         live = [s.value for s in OPEN_STATUSES if s != Status.RECEIVED]
         with read_session(ctx.engine) as s:
             orders = [_OrderRow(*row) for row in s.exec(
-                select(*_ROW_COLUMNS).where(Order.status.in_(live)).order_by(Order.id))]  # type: ignore[attr-defined]
-            open_rows = list(s.exec(select(Delivery).where(Delivery.finished_at.is_(None))))  # type: ignore[union-attr]
+                select(*_ROW_COLUMNS).where(col(Order.status).in_(live)).order_by(col(Order.id)))]
+            open_rows = list(s.exec(select(Delivery).where(col(Delivery.finished_at).is_(None))))
             couriers = list(s.exec(select(Courier).where(Courier.active, Courier.on_duty).order_by(Courier.id)))
         open_delivery = {d.order_id: d for d in sorted(open_rows, key=lambda d: d.attempt)}
         load: Counter[str] = Counter(d.courier_id for d in open_rows if d.courier_id)

@@ -356,8 +356,8 @@ _DELIVERY_ACTIONS = frozenset({Action.HAND_OVER, Action.CALL, Action.UNDISPATCH,
 
 def _open_delivery(session: Session, order_id: int) -> Delivery | None:
     return session.exec(
-        select(Delivery).where(Delivery.order_id == order_id, Delivery.finished_at.is_(None))  # type: ignore[union-attr]
-        .order_by(Delivery.attempt.desc())  # type: ignore[attr-defined]
+        select(Delivery).where(col(Delivery.order_id) == order_id, col(Delivery.finished_at).is_(None))
+        .order_by(col(Delivery.attempt).desc())
     ).first()
 
 
@@ -380,7 +380,7 @@ def _last_change(session: Session, order: Order) -> tuple[str, str, datetime | N
     """Who last changed the order's status, and when: for refusals people can act on."""
     ev = session.exec(
         select(Event).where(Event.order_id == order.id, Event.to_status == order.status)
-        .order_by(Event.id.desc())  # type: ignore[union-attr]
+        .order_by(col(Event.id).desc())
     ).first()
     if ev is None:
         return "-", "-", None
@@ -417,7 +417,7 @@ def _moved_on(session: Session, order: Order, ctx: AppContext) -> Conflict:
     fresh = session.get(Order, order.id)
     status = fresh.status if fresh else order.status
     ev = session.exec(
-        select(Event).where(Event.order_id == order.id).order_by(Event.id.desc())  # type: ignore[union-attr]
+        select(Event).where(col(Event.order_id) == order.id).order_by(col(Event.id).desc())
     ).first()
     who = "-"
     at = "-"

@@ -38,7 +38,7 @@ def find_order(session: Session, ref: str | int) -> Order:
 def order_history(ctx: AppContext, order_ref: str | int) -> tuple[Order, list[Event]]:
     with read_session(ctx.engine) as s:
         order = find_order(s, order_ref)
-        events = list(s.exec(select(Event).where(Event.order_id == order.id).order_by(Event.id)))  # type: ignore[arg-type]
+        events = list(s.exec(select(Event).where(col(Event.order_id) == order.id).order_by(col(Event.id))))
         return order, events
 
 

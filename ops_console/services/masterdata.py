@@ -23,7 +23,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ops_console.domain.address import normalize_keyword
 from ops_console.domain.intake import (
@@ -455,7 +455,7 @@ def import_skus(ctx: AppContext, path: Path | str, actor: Actor = SYSTEM, *, lan
 def list_stores(ctx: AppContext) -> list[dict[str, Any]]:
     with read_session(ctx.engine) as s:
         keywords: dict[str, list[str]] = {}
-        for kw in s.exec(select(StoreKeyword).order_by(StoreKeyword.id)):  # type: ignore[arg-type]
+        for kw in s.exec(select(StoreKeyword).order_by(col(StoreKeyword.id))):
             keywords.setdefault(kw.store_id, []).append(kw.keyword)
         return [{"store_id": st.id, "name": st.name, "kind": st.kind, "phone": st.phone, "active": st.active,
                  "keywords": keywords.get(st.id, [])}

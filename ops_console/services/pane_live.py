@@ -14,7 +14,7 @@ import bisect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from ops_console.domain.types import ON_THE_ROAD, OPEN_STATUSES
 from ops_console.services.context import AppContext
@@ -270,7 +270,7 @@ class LiveView:
                 i = bisect.bisect_left(clocks, (d, oid))
                 if i < len(clocks) and clocks[i] == (d, oid):
                     del clocks[i]
-        known: dict[int, int] = ctx.cache.setdefault("panes.picking_sla", {})  # type: ignore[assignment]
+        known = cast("dict[int, int]", ctx.cache.setdefault("panes.picking_sla", {}))  # ctx.cache holds objects
         entering: dict[int, PickingRow] = {}
         for r in fresh.values():
             if r.status not in PANE_STATUSES[PICKING]:

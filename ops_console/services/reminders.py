@@ -358,7 +358,7 @@ def _not_open(s: Session, ctx: AppContext, row: Reminder, cls: type[Refused] | t
 
 
 def _sort_key(v: ReminderView) -> tuple[int, int, float]:
-    rank = SEVERITY_RANK.get(v.severity, 0)  # type: ignore[call-overload]
+    rank = SEVERITY_RANK.get(v.severity, 0)
     stamp = v.last_raised_at.timestamp() if v.last_raised_at else 0.0
     return (0 if v.status == ReminderStatus.OPEN else 1, -rank, -stamp)
 

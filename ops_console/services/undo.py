@@ -47,7 +47,7 @@ def undo(ctx: AppContext, order_id: int, action: Action, actor: Actor, *, expect
         if target is None or order.version != expected_version:
             raise Conflict(t("console.undo.moved_on", order=order.order_no, status=Ref(f"status.{status}")))
         last = s.exec(select(Event).where(Event.order_id == order_id, Event.action == str(action))
-                      .order_by(Event.id.desc())).first()  # type: ignore[union-attr]
+                      .order_by(col(Event.id).desc())).first()
         if last is None or last.at is None or now - _aware(last.at) > timedelta(seconds=UNDO_SECONDS):
             raise Refused(t("console.undo.too_late", order=order.order_no))
         if action == Action.DELIVER:
@@ -71,7 +71,7 @@ def _reopen_delivery(s: Session, order: Order, actor: Actor, now: datetime) -> N
     """The attempt the delivery closed is open again; cash it booked is booked back (a negative entry,
     so the ledger stays append-only)."""
     attempt = s.exec(select(Delivery).where(Delivery.order_id == order.id)
-                     .order_by(Delivery.attempt.desc())).first()  # type: ignore[attr-defined]
+                     .order_by(col(Delivery.attempt).desc())).first()
     if attempt is None:
         return
     cod = attempt.cod_collected or 0
@@ -81,7 +81,7 @@ def _reopen_delivery(s: Session, order: Order, actor: Actor, now: datetime) -> N
     s.add(attempt)
     if cod and attempt.courier_id:
         booked = s.exec(select(CashEntry).where(CashEntry.order_id == order.id, CashEntry.kind == "cod_collected")
-                        .order_by(CashEntry.id.desc())).first()  # type: ignore[union-attr]
+                        .order_by(col(CashEntry.id).desc())).first()
         s.add(CashEntry(courier_id=attempt.courier_id, business_date=booked.business_date if booked else "",
                         kind="cod_collected", amount=-cod, order_id=order.id, actor=actor.id, at=now))
 

@@ -209,7 +209,7 @@ class _Run:
 class ActionDialog(OpsModal):
     """A dialog that performs one lifecycle action on one or more orders."""
 
-    action: ClassVar[Action]
+    action: Action  # a class attribute of each dialog; ReasonScreen sets it per instance
     # Enter confirms when the focused widget does not take it itself (a list selects, an input submits).
     BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "confirm", show=False)]
 

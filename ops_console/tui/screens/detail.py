@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from rich.console import Group, RenderableType
+from rich.console import Group, JustifyMethod, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -318,9 +318,11 @@ class OrderDetailScreen(OpsModal):
 
     def _lines(self, s: OrderSnapshot) -> Table:
         table = Table(box=None, padding=(0, 1), header_style="dim", show_edge=False)
-        for key, justify in (("no", "right"), ("sku", "left"), ("name", "left"), ("category", "left"),
-                             ("qty", "right"), ("unit_price", "right"), ("amount", "right")):
-            table.add_column(t(f"screens.col.{key}"), justify=justify)  # type: ignore[arg-type]
+        columns: tuple[tuple[str, JustifyMethod], ...] = (
+            ("no", "right"), ("sku", "left"), ("name", "left"), ("category", "left"), ("qty", "right"),
+            ("unit_price", "right"), ("amount", "right"))
+        for key, justify in columns:
+            table.add_column(t(f"screens.col.{key}"), justify=justify)
         for li in s.lines:
             name = li.name + (f" {li.spec}" if li.spec else "")
             if li.substitute_sku:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from rich.console import Group, RenderableType
+from rich.console import Group, JustifyMethod, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -114,9 +114,10 @@ def readback(c: CheckedOrder) -> RenderableType:
     grid.add_row(t("screens.phone.phone"), Text(c.phone, style="bold"))
     grid.add_row(t("screens.phone.address"), Text(c.address, style="bold"))
     lines = Table(box=None, padding=(0, 1), header_style="dim", show_edge=False)
-    for key, justify in (("sku", "left"), ("name", "left"), ("qty", "right"), ("unit_price", "right"),
-                         ("amount", "right")):
-        lines.add_column(t(f"screens.col.{key}"), justify=justify)  # type: ignore[arg-type]
+    columns: tuple[tuple[str, JustifyMethod], ...] = (("sku", "left"), ("name", "left"), ("qty", "right"),
+                                                       ("unit_price", "right"), ("amount", "right"))
+    for key, justify in columns:
+        lines.add_column(t(f"screens.col.{key}"), justify=justify)
     for li in c.lines:
         lines.add_row(li.sku, li.name, f"{li.qty} {li.unit}".rstrip(), yuan(li.unit_price), yuan(li.amount))
     lines.add_row("", "", "", t("screens.detail.total"), Text(yuan(c.total), style="bold"))
