@@ -24,6 +24,7 @@ run: install
 lint: install
 	$(BIN)/ruff check ops_console tests bench
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 
 test: install lint
 	$(BIN)/pytest -q -p no:cacheprovider

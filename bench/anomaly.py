@@ -82,7 +82,7 @@ class City:
         lines = tuple(self._line(code, rng.randint(1, 3)) for code in rng.sample(self.usual[store], rng.randint(1, 4)))
         if surge:
             first = lines[0]
-            lines = (LineFacts(first.sku, first.qty * 10 + 20, first.step, first.stock),) + lines[1:]
+            lines = (LineFacts(first.sku, first.qty * 10 + 20, first.step, first.stock), *lines[1:])
         return self._order("customer", at, lines, store_id=store, phone=rng.choice(self.phones[store]),
                            payment_method=rng.choice(("online", "online", "cod")))
 

@@ -241,7 +241,7 @@ def main(argv: list[str]) -> int:
 
         gc.disable()  # as `ingest` does while it takes a file in
         with Timer() as parse_timer:
-            _file, batch = load_batch(source, Settings().tz)
+            _file, _batch = load_batch(source, Settings().tz)
         gc.enable()
         parse_s = parse_timer.cpu
 

@@ -140,7 +140,7 @@ def million_empty(folder: Path) -> tuple[Path, Expect]:
 MAKERS: dict[str, Callable[[Path], tuple[Path, Expect]]] = {
     f.__name__: f
     for f in (stray_quote, huge_field, deep_json, deep_json_array, huge_numbers, far_dates, long_remarks,
-              bom_nul_crlf, wide_row, million_empty)  # fmt: skip
+              bom_nul_crlf, wide_row, million_empty)
 }
 SMALL = ("deep_json", "deep_json_array", "huge_numbers", "far_dates", "bom_nul_crlf")
 

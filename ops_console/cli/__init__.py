@@ -70,4 +70,4 @@ def main() -> None:
         raise SystemExit(2) from None
 
 
-__all__ = ["build_app", "main", "state", "os"]
+__all__ = ["build_app", "main", "os", "state"]

@@ -145,11 +145,13 @@ def show_figures(f: dict[str, Any]) -> None:
     ops = f.get("operators") or []
     if ops:
         table = Table(title=t("closeout.section.operators"), header_style="bold")
-        keys = ("operator_id", "name", "assigned_by_hand", "queue_to_assign_median", "reminders_acknowledged", "actions")
-        for key in keys:
+        op_keys = ("operator_id", "name", "assigned_by_hand", "queue_to_assign_median", "reminders_acknowledged",
+                   "actions")
+        for key in op_keys:
             table.add_column(t(f"closeout.col.{key}"))
         for op in ops:
-            table.add_row(*(escape(_num(op.get(k)) if k == "queue_to_assign_median" else str(op.get(k, ""))) for k in keys))
+            table.add_row(*(escape(_num(op.get(k)) if k == "queue_to_assign_median" else str(op.get(k, "")))
+                            for k in op_keys))
         console.print(table)
     carry = f.get("carry_over") or {}
     notes = [f"{t(f'closeout.carry.{k}')} {len(v)}" for k, v in carry.items() if v]

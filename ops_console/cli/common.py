@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -25,7 +25,8 @@ from ops_console.storage.db import DatabaseUrlError
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @dataclass
@@ -43,7 +44,7 @@ class State:
         """Forget everything of a previous invocation (tests run several in one process)."""
         if self._ctx is not None:
             self._ctx.close()
-        self.__init__()  # type: ignore[misc]
+        self.__init__()  # type: ignore[misc]  # reset in place: other modules hold this very object
 
     def settings(self) -> Settings:
         if self._settings is None:
@@ -146,11 +147,11 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def guarded(fn: F) -> F:
+def guarded(fn: Callable[P, R]) -> Callable[P, R]:
     """Turn the errors a person can act on into one clear line and an exit status, never a traceback."""
 
     @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
         except ServiceError as exc:
@@ -163,7 +164,7 @@ def guarded(fn: F) -> F:
             # Unreachable server, locked or corrupt file: say which database and stop cleanly.
             fail(t("cli.db_error", url=state.db_label(), error=str(exc.orig or exc).strip().splitlines()[0]), 1)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def print_json(data: Any) -> None:

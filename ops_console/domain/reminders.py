@@ -53,7 +53,7 @@ class Severity(StrEnum):
     CRITICAL = "critical"  # rings the bell, stays on screen until acknowledged
 
 
-SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
+SEVERITY_RANK: dict[str, int] = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}  # str keys: rows hold text
 
 
 class ReminderStatus(StrEnum):
@@ -131,7 +131,7 @@ class Facts:
 class Condition:
     """A condition that holds now: one reminder (one row per episode)."""
 
-    kind: ReminderKind
+    kind: StrEnum  # a ReminderKind, or a service's own kind (ServiceReminderKind): stored as text
     severity: Severity
     subject: str
     episode: datetime

@@ -185,7 +185,7 @@ def raise_finding(
             return Raised("quiet", live.id)
         live.count += 1
         live.last_seen = now
-        if SEVERITY_RANK[severity] > SEVERITY_RANK.get(live.severity, 0):  # type: ignore[call-overload]
+        if SEVERITY_RANK[severity] > SEVERITY_RANK.get(live.severity, 0):
             live.severity = severity.value
         live.amount = max(live.amount, finding.amount)
         live.detail = {**(live.detail or {}), "params": _params(finding)}
@@ -393,7 +393,7 @@ def record_weight(ctx: AppContext, order_ref: str, sku: str, measured_g: int, ac
 
 
 def _sort_key(v: AlertView) -> tuple[int, int, float]:
-    rank = SEVERITY_RANK.get(v.severity, 0)  # type: ignore[call-overload]
+    rank = SEVERITY_RANK.get(v.severity, 0)
     live = 0 if v.status == AlertStatus.OPEN else 1 if v.status in LIVE else 2
     return (live, -rank, -(v.last_seen.timestamp() if v.last_seen else 0.0))
 
@@ -479,7 +479,7 @@ def alerts_for_orders(ctx: AppContext, order_ids: Sequence[int]) -> dict[int, li
     return out
 
 
-__all__ = ["AlertChange", "AlertView", "changes_since", "Raised", "acknowledge", "alerts_for_orders",
+__all__ = ["AlertChange", "AlertView", "Raised", "acknowledge", "alerts_for_orders", "changes_since",
            "get_alert", "list_alerts", "open_critical_count", "raise_cash_difference",
            "raise_finding", "record_weight", "report", "resolve", "silence", "take_ownership",
            "thresholds"]

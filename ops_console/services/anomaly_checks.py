@@ -20,6 +20,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
+
+# SQLModel's select() is typed for at most four columns: the wider row reads use SQLAlchemy's.
+from sqlalchemy import select as wide_select
 from sqlmodel import Session, col, select
 
 from ops_console.domain.anomaly import Finding, Thresholds
@@ -62,8 +65,8 @@ class _Cache:
     th: Thresholds
 
 
-_FACT_COLUMNS = (Order.id, Order.order_no, Order.kind, Order.placed_at, Order.received_at, Order.amount,
-                 Order.store_id, Order.phone, Order.payment_method)
+_FACT_COLUMNS = (col(Order.id), col(Order.order_no), col(Order.kind), col(Order.placed_at), col(Order.received_at),
+                 col(Order.amount), col(Order.store_id), col(Order.phone), col(Order.payment_method))
 
 
 def _facts_of(ctx: AppContext, row: Sequence[Any], lines: tuple[LineFacts, ...]) -> OrderFacts:
@@ -83,7 +86,7 @@ def _history_facts(session: Session, ctx: AppContext, since: datetime | None, af
                    exclude: Sequence[int]) -> list[OrderFacts]:
     """Orders for the history (not cancelled / rejected), oldest first, as facts: plain columns,
     no ORM objects (priming reads 90 days of a city's orders)."""
-    q = select(*_FACT_COLUMNS).where(col(Order.id) > after_id, col(Order.status).not_in(("cancelled", "rejected")))
+    q = wide_select(*_FACT_COLUMNS).where(col(Order.id) > after_id, col(Order.status).not_in(("cancelled", "rejected")))
     if since is not None:
         q = q.where(col(Order.placed_at) >= since)
     skip: set[int] = set()
@@ -96,7 +99,7 @@ def _history_facts(session: Session, ctx: AppContext, since: datetime | None, af
         if high - low + 1 == len(skip):
             q = q.where(~col(Order.id).between(low, high))
     conn = session.connection()
-    rows = [r for r in conn.execute(q) if r[0] not in skip] if skip else list(conn.execute(q))
+    rows: list[Any] = [r for r in conn.execute(q) if r[0] not in skip] if skip else list(conn.execute(q))
     if not rows:
         return []
     lines: dict[int, list[LineFacts]] = {}
@@ -167,8 +170,8 @@ def evaluate_new_orders(session: Session, ctx: AppContext, order_ids: Sequence[i
     unread = [order_id for order_id in ids if order_id not in rows]
     for i in range(0, len(unread), 900):
         part = unread[i:i + 900]
-        rows.update((r[0], r) for r in conn.execute(select(*_FACT_COLUMNS, Order.channel)
-                                                    .where(col(Order.id).in_(part))))
+        rows.update((int(r[0] or 0), tuple(r)) for r in conn.execute(wide_select(*_FACT_COLUMNS, col(Order.channel))
+                                                                    .where(col(Order.id).in_(part))))
         for order_id, sku, qty, step in conn.execute(
                 select(OrderLine.order_id, OrderLine.sku, OrderLine.qty, OrderLine.step)
                 .where(col(OrderLine.order_id).in_(part)).order_by(col(OrderLine.order_id), col(OrderLine.line_no))):
@@ -183,8 +186,8 @@ def evaluate_new_orders(session: Session, ctx: AppContext, order_ids: Sequence[i
             continue
         lines = []
         for sku, qty, step in raw_lines.get(order_id, ()):
-            known = catalogue.get(sku)
-            lines.append(LineFacts(sku, qty, (known[0] if known else step) or 1, known[1] if known else None))
+            listed = catalogue.get(sku)
+            lines.append(LineFacts(sku, qty, (listed[0] if listed else step) or 1, listed[1] if listed else None))
         facts = _facts_of(ctx, row, tuple(lines))
         findings = evaluate_order(facts, index, th)
         index.observe(facts)
@@ -298,9 +301,9 @@ def _raise_check(s: Session, ctx: AppContext, f: Finding, order_id: int, since: 
 
 def _third_party_silent(s: Session, cutoff: datetime) -> list[tuple[int, str, datetime]]:
     """Third-party deliveries whose last tracking update (or dispatch) is at or before `cutoff`."""
-    rows = list(s.exec(
-        select(Order.id, Order.order_no, Order.channel, Order.dispatched_at, Order.status_entered_at)
-        .where(col(Order.status).in_(("dispatched", "out_for_delivery")), Order.tier == Tier.THIRD_PARTY.value)
+    rows = list(s.execute(
+        wide_select(col(Order.id), col(Order.order_no), col(Order.channel), col(Order.dispatched_at), col(Order.status_entered_at))
+        .where(col(Order.status).in_(("dispatched", "out_for_delivery")), col(Order.tier) == Tier.THIRD_PARTY.value)
     ))
     out = []
     for order_id, order_no, channel, dispatched_at, entered in rows:

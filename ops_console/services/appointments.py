@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ops_console.domain.types import Action, Status
 from ops_console.services.context import SYSTEM, AppContext
@@ -23,11 +23,13 @@ def release_due_holds(ctx: AppContext) -> list[Outcome]:
     due = now + timedelta(minutes=ctx.settings.dispatch.appointment_lead_minutes)
     with read_session(ctx.engine) as s:
         rows = s.exec(
-            select(Order.id, Order.version).where(Order.status == Status.HELD.value,
-                                                  Order.appointment_at <= due)  # type: ignore[operator]
+            select(Order.id, Order.version).where(col(Order.status) == Status.HELD.value,
+                                                  col(Order.appointment_at) <= due)
         ).all()
     released = []
     for order_id, version in rows:
+        if order_id is None:  # a stored order always has one; narrows the type
+            continue
         try:
             released.append(perform(ctx, order_id, Action.RELEASE_HOLD, SYSTEM, expected_version=version,
                                     note="appointment_due"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ops_console.domain.lifecycle import OrderView, resolve
 from ops_console.domain.matching import Matcher
@@ -23,6 +23,7 @@ from ops_console.services.events import event_row
 from ops_console.services.lifecycle import Transition, receive_status, system_effects
 from ops_console.storage.bulk import insert_rows, reserve_ids, row_defaults
 from ops_console.storage.models import Event, Order, OrderLine, Sku, Store
+from ops_console.storage.tables import table_of
 
 
 class Received(NamedTuple):
@@ -62,7 +63,7 @@ def receive_orders(
     now = ctx.clock.now()
     received = receive_status(actor)
     conn = session.connection()
-    ids = reserve_ids(conn, Order.__table__, len(orders))  # type: ignore[attr-defined]
+    ids = reserve_ids(conn, table_of(Order), len(orders))
     catalogue = _sku_facts(session, {li["sku"] for order_lines in lines for li in order_lines})
     matcher, store_names = _bulk_matcher(session, ctx) if match_address else (None, {})
     targets: dict[tuple[Any, ...], Status] = {}
@@ -135,9 +136,9 @@ def receive_orders(
         out.append(Received(order_id, row["status"], row["review_reason"], row["store_id"]))
     # Before the inserts: insert_rows moves the values every row shares into the statement.
     known = _facts(order_rows, line_rows) if evaluate or facts_out is not None else {}
-    insert_rows(conn, Order.__table__, order_rows)  # type: ignore[attr-defined]
-    insert_rows(conn, OrderLine.__table__, line_rows)  # type: ignore[attr-defined]
-    insert_rows(conn, Event.__table__, event_rows)  # type: ignore[attr-defined]
+    insert_rows(conn, table_of(Order), order_rows)
+    insert_rows(conn, table_of(OrderLine), line_rows)
+    insert_rows(conn, table_of(Event), event_rows)
     if facts_out is not None:
         facts_out.update(known)
     if evaluate:
@@ -171,7 +172,7 @@ def _sku_facts(session: Session, skus: set[str]) -> dict[str, SkuFacts]:
     for i in range(0, len(codes), 500):
         chunk = codes[i : i + 500]
         for code, price, stock in session.exec(
-            select(Sku.code, Sku.price, Sku.stock).where(Sku.code.in_(chunk))  # type: ignore[attr-defined]
+            select(col(Sku.code), col(Sku.price), col(Sku.stock)).where(col(Sku.code).in_(chunk))
         ):
             facts[code] = SkuFacts(price=price, stock=stock)
     return facts
@@ -179,7 +180,7 @@ def _sku_facts(session: Session, skus: set[str]) -> dict[str, SkuFacts]:
 
 def _bulk_matcher(session: Session, ctx: AppContext) -> tuple[Matcher, dict[str, str]]:
     """The address matcher and the active stores' names."""
-    names = {sid: name for sid, name in session.exec(select(Store.id, Store.name).where(Store.active))}  # type: ignore[arg-type]
+    names = {sid: name for sid, name in session.exec(select(Store.id, Store.name).where(Store.active))}
     return matching.matcher(ctx, session), names
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ops_console.domain.money import MAX_FEN, fen_to_yuan
 from ops_console.domain.types import Action, PaymentMethod, Tier
@@ -43,8 +43,8 @@ def check_cash(session: Session, ctx: AppContext, order: Order, action: Action, 
         if order.payment_method != PaymentMethod.COD:
             return {}
         delivery = session.exec(
-            select(Delivery).where(Delivery.order_id == order.id, Delivery.finished_at.is_(None))  # type: ignore[union-attr]
-            .order_by(Delivery.attempt.desc())  # type: ignore[attr-defined]
+            select(Delivery).where(col(Delivery.order_id) == order.id, col(Delivery.finished_at).is_(None))
+            .order_by(col(Delivery.attempt).desc())
         ).first()
         due = delivery.till_amount if delivery is not None and delivery.till_amount is not None else order.amount
     difference = amount - due

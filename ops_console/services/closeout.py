@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ops_console.domain import kpi
 from ops_console.domain.anomaly import RuleId
@@ -185,16 +185,16 @@ def operational_checks(session: Session, ctx: AppContext, data: DayData) -> tupl
             blocking.append({"check": "open_order", "order": _ref(o), "status": o.status})
         elif o.status in carry:
             carry[o.status].append(_ref(o))
-    for a in session.execute(select(Anomaly.id, Anomaly.rule).where(Anomaly.status == "open",
-                                                                  Anomaly.severity == "critical")):
+    for a in session.execute(select(col(Anomaly.id), col(Anomaly.rule)).where(col(Anomaly.status) == "open",
+                                                                  col(Anomaly.severity) == "critical")):
         blocking.append({"check": "critical_anomaly", "id": a.id, "rule": a.rule})
-    for r in session.execute(select(Reminder.id, Reminder.kind).where(Reminder.status == "open",
-                                                                    Reminder.severity == "critical")):
+    for r in session.execute(select(col(Reminder.id), col(Reminder.kind)).where(col(Reminder.status) == "open",
+                                                                    col(Reminder.severity) == "critical")):
         blocking.append({"check": "critical_reminder", "id": r.id, "kind": r.kind})
     blocking.extend(_log_checks(session, data))
     blocking.extend(_intake_checks(session, span))
     requests = [rid for (rid,) in session.execute(
-        select(ServiceRequest.id).where(ServiceRequest.status.in_(_OPEN_REQUEST)).order_by(ServiceRequest.id))]
+        select(col(ServiceRequest.id)).where(col(ServiceRequest.status).in_(_OPEN_REQUEST)).order_by(col(ServiceRequest.id)))]
     carry_over = {"awaiting_confirmation": carry["delivered"], "held": carry["held"],
                   "refused": carry["refused"], "not_completed": carry["not_completed"],
                   "open_service_requests": requests}
@@ -227,7 +227,7 @@ def _intake_checks(session: Session, span: Span) -> list[dict[str, Any]]:
         prefix = f"{source} "
         stored = session.execute(
             select(func.count()).select_from(Order).where(
-                Order.received_at >= span.start, Order.received_at < span.end,
+                col(Order.received_at) >= span.start, col(Order.received_at) < span.end,
                 func.substr(Order.source, 1, len(prefix)) == prefix)
         ).scalar_one()
         if stored != n:
@@ -257,7 +257,7 @@ def cash_checks(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def latest(session: Session, day: date) -> Closeout | None:
     return session.execute(
-        select(Closeout).where(Closeout.business_date == day.isoformat()).order_by(Closeout.id.desc()).limit(1)
+        select(Closeout).where(col(Closeout.business_date) == day.isoformat()).order_by(col(Closeout.id).desc()).limit(1)
     ).scalars().first()
 
 
@@ -302,7 +302,7 @@ def close_day(
                               at=row.closed_at.astimezone(ctx.settings.tz).strftime("%Y-%m-%d %H:%M")
                               if row.closed_at else "-")
             return CloseoutResult(stored_report(row), stored=True, files=list(row.report_files))
-        unknown = sorted(set(counted or {}) - {cid for (cid,) in s.execute(select(Courier.id))})
+        unknown = sorted(set(counted or {}) - {cid for (cid,) in s.execute(select(col(Courier.id)))})
         if unknown:  # a typo in --cash must not become a "difference" of somebody who does not exist
             raise CashInputError("closeout.cash.unknown_courier", couriers=", ".join(unknown))
         with gc_paused():
@@ -356,7 +356,7 @@ def close_day(
         except OSError as exc:  # the day is closed and frozen; the files can be written again from it
             file_error = str(exc)
         with write_session(ctx.engine) as s:
-            s.execute(update(Closeout).where(Closeout.id == closeout_id).values(report_files=files))
+            s.execute(update(Closeout).where(col(Closeout.id) == closeout_id).values(report_files=files))
     return CloseoutResult({**figures, "report_files": files}, stored=False, files=files, anomalies=fingerprints,
                           file_error=file_error)
 
@@ -387,7 +387,7 @@ def reopen(ctx: AppContext, actor: Actor, day: date, reason: str) -> dict[str, A
         row = latest(s, day)
         if row is None or row.reopened_at is not None:
             raise Refused("closeout.not_closed", date=day.isoformat())
-        s.execute(update(Closeout).where(Closeout.id == row.id, Closeout.reopened_at.is_(None))
+        s.execute(update(Closeout).where(col(Closeout.id) == row.id, col(Closeout.reopened_at).is_(None))
                   .values(reopened_by=actor.id, reopened_at=now))
         record(s, now, actor, SubjectType.CLOSEOUT, day.isoformat(), REOPEN_ACTION,
                detail={"reason": reason, "closeout_id": row.id, "checksum": row.checksum})

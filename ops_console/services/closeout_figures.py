@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ops_console.config import Settings
 from ops_console.domain import kpi
@@ -265,7 +265,7 @@ def _slas(session: Session, order_ids: Sequence[int], sla: dict[str, int]) -> di
 
 def _deliveries(session: Session, span: Span, order_ids: set[int]) -> dict[str, Any]:
     """Delivery attempts dispatched in the span by tier, and per courier: attempts, outcomes, COD."""
-    couriers = {cid: (name, tier) for cid, name, tier in session.execute(select(Courier.id, Courier.name, Courier.tier))}
+    couriers = {cid: (name, tier) for cid, name, tier in session.execute(select(col(Courier.id), col(Courier.name), col(Courier.tier)))}
     by_tier: Counter[str] = Counter()
     per: dict[str, Counter[str]] = defaultdict(Counter)
     start, end = span.start_ms, span.end_ms
@@ -291,7 +291,7 @@ def _deliveries(session: Session, span: Span, order_ids: set[int]) -> dict[str, 
 
 def _stores(session: Session, cohort: dict[int, Any], reached: dict[int, dict[str, int]],
             last_store: dict[int, str | None], within: dict[int, bool], orders_of: dict[int, Any]) -> list[dict[str, Any]]:
-    names = dict(session.execute(select(Store.id, Store.name)).all())
+    names = dict(session.execute(select(col(Store.id), col(Store.name))).all())
     # store → [received, delivered, refused, not_completed, cancelled, amount] (plain lists: 50,000 orders a day)
     per: dict[str, list[int]] = {}
     for oid, store in last_store.items():
@@ -334,7 +334,7 @@ def cash_lines(session: Session, settings: Settings, span: Span,
     for day in span.days():
         for line in expected_cash(session, settings, day):
             days[line.courier_id].append(line)
-    tiers = dict(session.execute(select(Courier.id, Courier.tier)).all())
+    tiers: dict[str, str] = dict(session.execute(select(col(Courier.id), col(Courier.tier))).tuples().all())
     rank = {t.value: i for i, t in enumerate(TIER_ORDER)}
     order = sorted(set(days) | set(counted), key=lambda cid: (rank.get(tiers.get(cid) or "", 99), cid))
     lines = []
@@ -358,7 +358,7 @@ def public_cash(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _service_requests(session: Session, span: Span, delivered: int) -> dict[str, Any]:
-    rows = session.execute(select(ServiceRequest.kind, ServiceRequest.status, ServiceRequest.created_at)).all()
+    rows = session.execute(select(col(ServiceRequest.kind), col(ServiceRequest.status), col(ServiceRequest.created_at))).all()
     opened = [r for r in rows if span.holds(r.created_at)]
     returns = sum(1 for r in opened if r.kind in ("return", "exchange"))
     return {
@@ -371,7 +371,7 @@ def _service_requests(session: Session, span: Span, delivered: int) -> dict[str,
 
 
 def _anomalies(session: Session, span: Span) -> dict[str, Any]:
-    rows = session.execute(select(Anomaly.id, Anomaly.rule, Anomaly.status, Anomaly.first_seen)).all()
+    rows = session.execute(select(col(Anomaly.id), col(Anomaly.rule), col(Anomaly.status), col(Anomaly.first_seen))).all()
     rule_of = {r.id: r.rule for r in rows}
     raised = [r for r in rows if span.holds(r.first_seen)]
     resolved_ids = cq.resolved_anomaly_ids(session, span.start, span.end)
@@ -384,7 +384,7 @@ def _anomalies(session: Session, span: Span) -> dict[str, Any]:
 
 
 def _reminders(session: Session, span: Span) -> dict[str, Any]:
-    rows = session.execute(select(Reminder.kind, Reminder.raised_at, Reminder.acknowledged_at)).all()
+    rows = session.execute(select(col(Reminder.kind), col(Reminder.raised_at), col(Reminder.acknowledged_at))).all()
     raised = [r for r in rows if span.holds(r.raised_at)]
     acked: dict[str, list[float]] = defaultdict(list)
     for r in raised:
@@ -402,7 +402,7 @@ def _operators(session: Session, span: Span, waits: list[tuple[str, int, int, in
     """The assessment figures per operator: assignments by hand, how long the order had waited in
     the queue when they assigned it (median; queued before the span: the order's own clock),
     reminders acknowledged, actions taken (events of the span)."""
-    ops = {op_id: (name, role) for op_id, name, role in session.execute(select(Operator.id, Operator.name, Operator.role))}
+    ops = {op_id: (name, role) for op_id, name, role in session.execute(select(col(Operator.id), col(Operator.name), col(Operator.role)))}
     actions = {actor: n for actor, n in actors.items() if actor in ops}
     minutes: dict[str, list[float]] = defaultdict(list)
     for actor, oid, at, queued in waits:
@@ -412,8 +412,8 @@ def _operators(session: Session, span: Span, waits: list[tuple[str, int, int, in
         m = kpi.minutes(start, at)
         minutes[actor].append(m if m is not None else 0.0)
     acks = Counter(
-        who for who, at in session.execute(select(Reminder.acknowledged_by, Reminder.acknowledged_at)
-                                           .where(Reminder.acknowledged_by.is_not(None)))
+        who for who, at in session.execute(select(col(Reminder.acknowledged_by), col(Reminder.acknowledged_at))
+                                           .where(col(Reminder.acknowledged_by).is_not(None)))
         if span.holds(at)
     )
     out = []
@@ -428,9 +428,9 @@ def _operators(session: Session, span: Span, waits: list[tuple[str, int, int, in
 
 def _replenishment(session: Session, span: Span) -> dict[str, Any]:
     rows = session.execute(
-        select(Order.store_id, Order.status, Order.amount, Order.payment_method)
-        .where(Order.kind == OrderKind.REPLENISHMENT.value, Order.received_at >= span.start,
-               Order.received_at < span.end)
+        select(col(Order.store_id), col(Order.status), col(Order.amount), col(Order.payment_method))
+        .where(col(Order.kind) == OrderKind.REPLENISHMENT.value, col(Order.received_at) >= span.start,
+               col(Order.received_at) < span.end)
     ).all()
     per: dict[str, Counter[str]] = defaultdict(Counter)
     for r in rows:

@@ -8,7 +8,7 @@ module must never import the engine (services/dispatch.py, above it, acts on pro
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -83,7 +83,7 @@ def _reason(value: Any) -> EscalationReason | None:
         return None
 
 
-def check_capacity(session: Session, order: Order, courier: Courier, params: dict[str, Any]) -> dict[str, Any]:
+def check_capacity(session: Session, order: Order, courier: Courier, params: Mapping[str, Any]) -> dict[str, Any]:
     """Refuse a dispatch that would carry the courier past its capacity, unless the dispatcher gave an
     override reason; return what the dispatch event records about it."""
     # Two dispatchers sending orders to one courier at once: the second waits for the first to commit

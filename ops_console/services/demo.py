@@ -19,6 +19,7 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -95,7 +96,7 @@ _SHOWCASE: tuple[_Showcase, ...] = (
 )
 # A showcase order's field life unless its entry says otherwise: no surprises, and if the matcher
 # leaves it in the queue the colleague assigns it at once (`leave` keeps the ones meant to wait).
-_SHOWCASE_PLAN: dict[str, object] = {
+_SHOWCASE_PLAN: dict[str, Any] = {
     "busy": False, "cannot_supply": False, "shortage": False, "call": CallOutcome.NOW, "outcome": Action.DELIVER,
     "relief_after": 0.5, "aftercare": None, "after_refusal": "cancel", "take_proposal": True,
 }

@@ -149,7 +149,9 @@ def basket(rng: random.Random, skus: list[SkuRow], review_fail: str | None, anom
                           weight_g=sku.weight_g * qty if sku.weight_g else None))
     if review_fail == "price":
         line = rng.choice(lines)
-        line["unit_price"] = int(line["unit_price"]) + rng.choice((10, 20, 50, 100))  # yesterday's price
+        price = line["unit_price"]
+        if isinstance(price, int):
+            line["unit_price"] = price + rng.choice((10, 20, 50, 100))  # yesterday's price
     return lines
 
 def customer_name(rng: random.Random) -> str:

@@ -29,6 +29,7 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
@@ -244,7 +245,7 @@ class Simulator:
         if rng.random() < cfg.p_requested_time:
             appointment = now + timedelta(minutes=rng.choice((90, 120, 150, 180)) / cfg.speed)
         remarks = rng.choice(REMARKS) if rng.random() < 0.25 else ""
-        fields = dict(
+        fields: dict[str, Any] = dict(
             channel=channel.value, status=Status.RECEIVED.value, customer_name=customer_name(rng),
             phone=customer_phone(rng, channel), address=text, payment_method=method.value, payment_status=status.value,
             paid_amount=amount if paid else 0, remarks=remarks, urgent=rng.random() < 0.04,
@@ -433,8 +434,8 @@ class Simulator:
         plan.calls += 1
         plan.last_call = now
         outcome = plan.call
-        if plan.calls > 1 or order.appointment_at is not None and order.appointment_at <= now + timedelta(
-                minutes=ctx.settings.dispatch.appointment_lead_minutes):
+        if plan.calls > 1 or (order.appointment_at is not None and order.appointment_at <= now + timedelta(
+                minutes=ctx.settings.dispatch.appointment_lead_minutes)):
             outcome = CallOutcome.NOW  # an unanswered customer picks up the second time; a due appointment goes
         elif order.appointment_at is not None:
             outcome = CallOutcome.APPOINTMENT  # the time the customer asked for when ordering

@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ops_console.domain.dispatch import CourierLoad
 from ops_console.domain.types import OPEN_STATUSES, Status
@@ -60,9 +60,9 @@ def read_snapshot(ctx: AppContext) -> Snapshot:
     live = [s.value for s in OPEN_STATUSES if s != Status.RECEIVED]
     with read_session(ctx.engine) as s:
         orders = [OrderRow(*row) for row in s.exec(
-            select(*_ROW_COLUMNS).where(Order.status.in_(live)).order_by(Order.id))]  # type: ignore[attr-defined]
-        open_rows = list(s.exec(select(Delivery).where(Delivery.finished_at.is_(None))))  # type: ignore[union-attr]
-        couriers = list(s.exec(select(Courier).where(Courier.active, Courier.on_duty).order_by(Courier.id)))  # type: ignore[arg-type]
+            select(*_ROW_COLUMNS).where(col(Order.status).in_(live)).order_by(col(Order.id)))]
+        open_rows = list(s.exec(select(Delivery).where(col(Delivery.finished_at).is_(None))))
+        couriers = list(s.exec(select(Courier).where(col(Courier.active), col(Courier.on_duty)).order_by(col(Courier.id))))
     open_delivery = {d.order_id: d for d in sorted(open_rows, key=lambda d: d.attempt)}
     load: Counter[str] = Counter(d.courier_id for d in open_rows if d.courier_id)
     return Snapshot(orders, open_delivery, couriers, load)

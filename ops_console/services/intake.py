@@ -470,7 +470,7 @@ def _existing(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, 
             rows = session.exec(
                 select(Order.order_no, Order.id, Order.fingerprint).where(
                     Order.channel == channel,
-                    Order.order_no.in_(numbers[i : i + _CHUNK]),  # type: ignore[attr-defined]
+                    col(Order.order_no).in_(numbers[i : i + _CHUNK]),
                 )
             )
             for order_no, order_id, fp in rows:
@@ -497,7 +497,7 @@ def catalogue_facts(session: Session, codes: set[str]) -> dict[str, tuple[Catego
     ordered = sorted(codes)
     for i in range(0, len(ordered), _CHUNK):
         for code, category, step in session.exec(
-            select(Sku.code, Sku.category, Sku.step).where(Sku.code.in_(ordered[i : i + _CHUNK]))  # type: ignore[attr-defined]
+            select(col(Sku.code), col(Sku.category), col(Sku.step)).where(col(Sku.code).in_(ordered[i : i + _CHUNK]))
         ):
             try:
                 cat = Category(category)

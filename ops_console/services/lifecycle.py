@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ops_console.domain.lifecycle import LIFECYCLE, OrderView, RuleError, escalation_tier, resolve
 from ops_console.domain.money import fen_to_yuan
@@ -177,16 +177,16 @@ def apply(
     # The action's own effects win over the generic stage stamp (approve sets the queue clock).
     values = {**t.stamps(), **effects}
     version = order.version
-    result = session.execute(
+    result = session.exec(
         update(Order)
-        .where(Order.id == order.id, Order.version == version)
+        .where(col(Order.id) == order.id, col(Order.version) == version)
         .values(version=version + 1, **values)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         session.rollback()
         raise _moved_on(session, order, ctx)
-    ev = session.execute(insert(Event).values(**t.event(version + 1, detail)).returning(Event.id)).scalar_one()
+    ev = session.execute(insert(Event).values(**t.event(version + 1, detail)).returning(col(Event.id))).scalar_one()
     _after(session, ctx, order, t)
     for key, value in values.items():
         setattr(order, key, value)
@@ -356,8 +356,8 @@ _DELIVERY_ACTIONS = frozenset({Action.HAND_OVER, Action.CALL, Action.UNDISPATCH,
 
 def _open_delivery(session: Session, order_id: int) -> Delivery | None:
     return session.exec(
-        select(Delivery).where(Delivery.order_id == order_id, Delivery.finished_at.is_(None))  # type: ignore[union-attr]
-        .order_by(Delivery.attempt.desc())  # type: ignore[attr-defined]
+        select(Delivery).where(col(Delivery.order_id) == order_id, col(Delivery.finished_at).is_(None))
+        .order_by(col(Delivery.attempt).desc())
     ).first()
 
 
@@ -380,7 +380,7 @@ def _last_change(session: Session, order: Order) -> tuple[str, str, datetime | N
     """Who last changed the order's status, and when: for refusals people can act on."""
     ev = session.exec(
         select(Event).where(Event.order_id == order.id, Event.to_status == order.status)
-        .order_by(Event.id.desc())  # type: ignore[union-attr]
+        .order_by(col(Event.id).desc())
     ).first()
     if ev is None:
         return "-", "-", None
@@ -417,7 +417,7 @@ def _moved_on(session: Session, order: Order, ctx: AppContext) -> Conflict:
     fresh = session.get(Order, order.id)
     status = fresh.status if fresh else order.status
     ev = session.exec(
-        select(Event).where(Event.order_id == order.id).order_by(Event.id.desc())  # type: ignore[union-attr]
+        select(Event).where(col(Event.order_id) == order.id).order_by(col(Event.id).desc())
     ).first()
     who = "-"
     at = "-"

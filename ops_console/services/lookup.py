@@ -6,7 +6,7 @@ here; this module imports none of them, so nothing above it can form a cycle thr
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ops_console.services.context import AppContext
 from ops_console.services.errors import NotFound, ServiceError
@@ -38,10 +38,10 @@ def find_order(session: Session, ref: str | int) -> Order:
 def order_history(ctx: AppContext, order_ref: str | int) -> tuple[Order, list[Event]]:
     with read_session(ctx.engine) as s:
         order = find_order(s, order_ref)
-        events = list(s.exec(select(Event).where(Event.order_id == order.id).order_by(Event.id)))  # type: ignore[arg-type]
+        events = list(s.exec(select(Event).where(col(Event.order_id) == order.id).order_by(col(Event.id))))
         return order, events
 
 
 def order_lines(ctx: AppContext, order_id: int) -> list[OrderLine]:
     with read_session(ctx.engine) as s:
-        return list(s.exec(select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.line_no)))
+        return list(s.exec(select(OrderLine).where(col(OrderLine.order_id) == order_id).order_by(col(OrderLine.line_no))))

@@ -23,7 +23,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ops_console.domain.address import normalize_keyword
 from ops_console.domain.intake import (
@@ -359,7 +359,7 @@ def import_couriers(ctx: AppContext, path: Path | str, actor: Actor = SYSTEM, *,
     refused: dict[int, list[Problem]] = {}
     now = ctx.clock.now()
     with write_session(ctx.engine) as s:
-        stores = set(s.exec(select(Store.id).where(Store.active)))  # type: ignore[arg-type]
+        stores = set(s.exec(select(Store.id).where(Store.active)))
         parsed: list[_Row] = []
         for number, values, columns in data.rows:
             row = _Row(number, values, columns, "courier_id")
@@ -455,22 +455,22 @@ def import_skus(ctx: AppContext, path: Path | str, actor: Actor = SYSTEM, *, lan
 def list_stores(ctx: AppContext) -> list[dict[str, Any]]:
     with read_session(ctx.engine) as s:
         keywords: dict[str, list[str]] = {}
-        for kw in s.exec(select(StoreKeyword).order_by(StoreKeyword.id)):  # type: ignore[arg-type]
+        for kw in s.exec(select(StoreKeyword).order_by(col(StoreKeyword.id))):
             keywords.setdefault(kw.store_id, []).append(kw.keyword)
         return [{"store_id": st.id, "name": st.name, "kind": st.kind, "phone": st.phone, "active": st.active,
                  "keywords": keywords.get(st.id, [])}
-                for st in s.exec(select(Store).order_by(Store.id))]  # type: ignore[arg-type]  # fmt: skip
+                for st in s.exec(select(Store).order_by(Store.id))]  # fmt: skip
 
 
 def list_couriers(ctx: AppContext) -> list[dict[str, Any]]:
     with read_session(ctx.engine) as s:
         return [{"courier_id": c.id, "name": c.name, "tier": c.tier, "store_id": c.store_id, "phone": c.phone,
                  "capacity": c.capacity, "active": c.active, "on_duty": c.on_duty}
-                for c in s.exec(select(Courier).order_by(Courier.id))]  # type: ignore[arg-type]  # fmt: skip
+                for c in s.exec(select(Courier).order_by(Courier.id))]  # fmt: skip
 
 
 def list_skus(ctx: AppContext) -> list[dict[str, Any]]:
     with read_session(ctx.engine) as s:
         return [{"sku": k.code, "name": k.name, "category": k.category, "unit": k.unit, "step": k.step,
                  "unit_price": fen_to_yuan(k.price), "stock": k.stock, "weight_g": k.weight_g}
-                for k in s.exec(select(Sku).order_by(Sku.code))]  # type: ignore[arg-type]  # fmt: skip
+                for k in s.exec(select(Sku).order_by(Sku.code))]  # fmt: skip

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ops_console.domain.address import normalize, propose_keyword
 from ops_console.domain.learning import Withheld, check_proposal
@@ -83,19 +83,19 @@ def _cache(ctx: AppContext) -> _Cache:
 
 
 def _keyword_version(session: Session) -> tuple[Any, ...]:
-    kw_count, kw_max = session.exec(select(func.count(StoreKeyword.id), func.max(StoreKeyword.id))).one()
+    kw_count, kw_max = session.exec(select(func.count(col(StoreKeyword.id)), func.max(col(StoreKeyword.id)))).one()
     ev_max = session.exec(
-        select(func.max(Event.id)).where(Event.subject_type.in_((SubjectType.KEYWORD, SubjectType.STORE)))  # type: ignore[attr-defined]
+        select(func.max(col(Event.id))).where(col(Event.subject_type).in_((SubjectType.KEYWORD, SubjectType.STORE)))
     ).one()
-    active = session.exec(select(func.count()).select_from(Store).where(Store.active)).one()  # type: ignore[arg-type]
+    active = session.exec(select(func.count()).select_from(Store).where(Store.active)).one()
     return (kw_count, kw_max, ev_max, active)
 
 
 def _load_matcher(session: Session) -> Matcher:
-    stores = {s.id: s.name for s in session.exec(select(Store).where(Store.active))}  # type: ignore[arg-type]
+    stores = {s.id: s.name for s in session.exec(select(Store).where(Store.active))}
     pairs = [
         (kw.keyword, kw.store_id)
-        for kw in session.exec(select(StoreKeyword).order_by(StoreKeyword.id))  # type: ignore[arg-type]
+        for kw in session.exec(select(StoreKeyword).order_by(col(StoreKeyword.id)))
         if kw.store_id in stores
     ]
     return Matcher(pairs, store_names=stores)
@@ -105,13 +105,13 @@ def _fold_choices(session: Session, cache: _Cache) -> bool:
     """Add dispatchers' manual assignments since the last look to the learned compound choices."""
     rows = session.exec(
         select(Event.id, Event.detail, Order.address)
-        .join(Order, Order.id == Event.order_id)  # type: ignore[arg-type]
+        .join(Order, col(Order.id) == col(Event.order_id))
         .where(
-            Event.id > cache.learned_upto,  # type: ignore[operator]
-            Event.action.in_((Action.ASSIGN.value, Action.REASSIGN.value)),  # type: ignore[attr-defined]
+            col(Event.id) > cache.learned_upto,
+            col(Event.action).in_((Action.ASSIGN.value, Action.REASSIGN.value)),
             Event.actor_role != Role.SYSTEM.value,
         )
-        .order_by(Event.id)  # type: ignore[arg-type]
+        .order_by(col(Event.id))
     ).all()
     changed = False
     for event_id, detail, address in rows:
@@ -130,8 +130,8 @@ def _fold_addresses(session: Session, cache: _Cache) -> None:
     """Add the addresses of orders received since the last look to the recent-address statistics."""
     rows = session.exec(
         select(Order.id, Order.address)
-        .where(Order.id > cache.addresses_upto)  # type: ignore[operator]
-        .order_by(Order.id.desc())  # type: ignore[union-attr]
+        .where(col(Order.id) > cache.addresses_upto)
+        .order_by(col(Order.id).desc())
         .limit(RECENT_ADDRESSES)
     ).all()
     for order_id, address in reversed(rows):
@@ -218,7 +218,7 @@ def match_reason_names(ctx: AppContext, text: str | None) -> dict[str, str]:
     if not ids:
         return {}
     with read_session(ctx.engine) as s:
-        return {st.id: st.name for st in s.exec(select(Store).where(Store.id.in_(ids)))}  # type: ignore[attr-defined]
+        return {st.id: st.name for st in s.exec(select(Store).where(col(Store.id).in_(ids)))}
 
 
 def suggestions_json(suggestions: Iterable[Suggestion]) -> list[dict[str, Any]]:
@@ -285,7 +285,7 @@ def _keep_reason(session: Session, order: Order, result: MatchResult) -> None:
 def _store(session: Session, order: Order, reason: str | None, suggestions: list[dict[str, Any]]) -> None:
     session.execute(
         update(Order)
-        .where(Order.id == order.id)  # type: ignore[arg-type]
+        .where(col(Order.id) == order.id)
         .values(match_reason=reason, suggestions=suggestions)
         .execution_options(synchronize_session=False)
     )
@@ -390,7 +390,7 @@ def _other_open_orders(session: Session, order_id: int, store_id: str) -> list[t
     """(store, address) of the open orders of other stores (one indexed read by status)."""
     rows = session.exec(
         select(Order.store_id, Order.address)
-        .where(Order.status.in_([s.value for s in OPEN]), Order.store_id.is_not(None),  # type: ignore[attr-defined]
+        .where(col(Order.status).in_([s.value for s in OPEN]), col(Order.store_id).is_not(None),
                Order.store_id != store_id, Order.id != order_id)
     )
     return [(sid or "", address or "") for sid, address in rows]

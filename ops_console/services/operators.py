@@ -59,7 +59,7 @@ def _role(value: str) -> Role:
     try:
         role = Role(value.strip())
     except ValueError:
-        role = None  # type: ignore[assignment]
+        role = None
     if role not in HUMAN_ROLES:
         raise ServiceError("operators.bad_role", role=value, allowed=", ".join(r.value for r in HUMAN_ROLES))
     return role

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ops_console.domain.phone import mask_phone
 from ops_console.domain.types import Action
@@ -149,7 +149,7 @@ def _names(session: Session, ids: set[str]) -> dict[str, str]:
     ids = {i for i in ids if i}
     if not ids:
         return {}
-    rows = session.exec(select(Operator.id, Operator.name).where(Operator.id.in_(ids)))  # type: ignore[attr-defined]
+    rows = session.exec(select(col(Operator.id), col(Operator.name)).where(col(Operator.id).in_(ids)))
     return dict(rows.all())
 
 
@@ -158,13 +158,13 @@ def order_snapshot(ctx: AppContext, order_ref: int | str) -> OrderSnapshot:
     with read_session(ctx.engine) as s:
         o = find_order(s, order_ref)
         oid = o.id or 0
-        lines = list(s.exec(select(OrderLine).where(OrderLine.order_id == oid).order_by(OrderLine.line_no)))  # type: ignore[arg-type]
-        events = list(s.exec(select(Event).where(Event.order_id == oid).order_by(Event.id)))  # type: ignore[arg-type]
-        deliveries = list(s.exec(select(Delivery).where(Delivery.order_id == oid).order_by(Delivery.attempt)))  # type: ignore[arg-type]
+        lines = list(s.exec(select(OrderLine).where(col(OrderLine.order_id) == oid).order_by(col(OrderLine.line_no))))
+        events = list(s.exec(select(Event).where(col(Event.order_id) == oid).order_by(col(Event.id))))
+        deliveries = list(s.exec(select(Delivery).where(col(Delivery.order_id) == oid).order_by(col(Delivery.attempt))))
         store = s.get(Store, o.store_id) if o.store_id else None
         courier_ids = {d.courier_id for d in deliveries if d.courier_id} | ({o.courier_id} if o.courier_id else set())
         couriers = {
-            c.id: c.name for c in s.exec(select(Courier).where(Courier.id.in_(courier_ids)))  # type: ignore[attr-defined]
+            c.id: c.name for c in s.exec(select(Courier).where(col(Courier.id).in_(courier_ids)))
         } if courier_ids else {}
         names = _names(s, {e.actor for e in events} | ({o.claimed_by} if o.claimed_by else set()))
         alerts = _alerts(ctx, s, o)
@@ -224,12 +224,12 @@ def _alerts(ctx: AppContext, s: Session, o: Order) -> tuple[AlertView, ...]:
     """The order's anomalies (by order id) and reminders: subject `order:<id>` (the reminders
     service's form) or `anomaly:<id>` of one of its anomalies (an alert past its deadline)."""
     out: list[AlertView] = []
-    anomalies = list(s.exec(select(Anomaly).where(Anomaly.order_id == o.id).order_by(Anomaly.id)))  # type: ignore[arg-type]
+    anomalies = list(s.exec(select(Anomaly).where(col(Anomaly.order_id) == o.id).order_by(col(Anomaly.id))))
     for a in anomalies:
         out.append(AlertView("anomaly", a.rule, a.severity, a.status, _local(ctx, a.first_seen), a.count,
                              a.owner, _local(ctx, a.deadline), a.resolution or str(a.detail.get("text", "") or "")))
     subjects = [f"order:{o.id}"] + [f"anomaly:{a.id}" for a in anomalies]
-    reminders = s.exec(select(Reminder).where(Reminder.subject.in_(subjects)).order_by(Reminder.id))  # type: ignore[attr-defined,arg-type]
+    reminders = s.exec(select(Reminder).where(col(Reminder.subject).in_(subjects)).order_by(col(Reminder.id)))
     for r in reminders:
         payload = r.payload or {}
         out.append(AlertView("reminder", r.kind, r.severity, r.status, _local(ctx, r.raised_at), r.raise_count,
@@ -288,7 +288,7 @@ def order_briefs(ctx: AppContext, order_ids: list[int]) -> tuple[list[OrderBrief
     """The orders in the given order; ids that are gone come back as Missing."""
     found: dict[int, OrderBrief] = {}
     with read_session(ctx.engine) as s:
-        rows = s.exec(select(Order).where(Order.id.in_(order_ids))) if order_ids else []  # type: ignore[union-attr]
+        rows = list(s.exec(select(Order).where(col(Order.id).in_(order_ids)))) if order_ids else []
         for o in rows:
             found[o.id or 0] = OrderBrief(o.id or 0, o.order_no, o.channel, o.status, o.version, o.address,
                                           o.store_id, o.tier, o.courier_id, o.amount, o.payment_method,
@@ -313,7 +313,7 @@ class StoreChoice:
 def store_choices(ctx: AppContext) -> list[StoreChoice]:
     """Active stores with their keywords, by id: what the assign dialog filters over."""
     with read_session(ctx.engine) as s:
-        stores = list(s.exec(select(Store).where(Store.active == True).order_by(Store.id)))  # type: ignore[arg-type]  # noqa: E712
+        stores = list(s.exec(select(Store).where(Store.active == True).order_by(Store.id)))  # noqa: E712
         keywords: dict[str, list[str]] = {}
         for kw, store_id in s.exec(select(StoreKeyword.keyword, StoreKeyword.store_id).order_by(StoreKeyword.keyword)):
             keywords.setdefault(store_id, []).append(kw)

@@ -14,7 +14,7 @@ import bisect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from ops_console.domain.types import ON_THE_ROAD, OPEN_STATUSES
 from ops_console.services.context import AppContext
@@ -270,7 +270,7 @@ class LiveView:
                 i = bisect.bisect_left(clocks, (d, oid))
                 if i < len(clocks) and clocks[i] == (d, oid):
                     del clocks[i]
-        known: dict[int, int] = ctx.cache.setdefault("panes.picking_sla", {})  # type: ignore[assignment]
+        known = cast("dict[int, int]", ctx.cache.setdefault("panes.picking_sla", {}))  # ctx.cache holds objects
         entering: dict[int, PickingRow] = {}
         for r in fresh.values():
             if r.status not in PANE_STATUSES[PICKING]:
@@ -292,10 +292,10 @@ class LiveView:
             if missing else {}
         rows = []
         for oid in ids:
-            row = entering.get(oid) or previous.get(oid) or more.get(oid)
-            if row is None:
+            found = entering.get(oid) or previous.get(oid) or more.get(oid)
+            if found is None:
                 return None
-            rows.append(row)
+            rows.append(found)
         return PaneData(tuple(rows), len(clocks), {}, _changed(old.rows, rows)), clocks, deadline
 
 
@@ -385,8 +385,8 @@ def _header_update(s: Any, ctx: AppContext, now: datetime, counts: Mapping[str, 
         # touched order is older still): then it is asked for again.
         oldest, oldest_id = previous.oldest_unassigned, previous.oldest_unassigned_id
         now_row = fresh.get(oldest_id) if oldest_id is not None else None
-        left = oldest_id is None or not fresh or oldest_id in moved.orders and (
-            now_row is None or now_row.status != "unassigned" or now_row.since != oldest)
+        left = oldest_id is None or not fresh or (oldest_id in moved.orders and (
+            now_row is None or now_row.status != "unassigned" or now_row.since != oldest))
         older = [r for r in fresh.values() if r.status == "unassigned" and r.since is not None
                  and oldest is not None and (r.since, r.id) < (oldest, oldest_id)]
         if left:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from ops_console.domain.types import OPEN_STATUSES, Status, Tier
 from ops_console.services.context import AppContext
@@ -120,7 +120,7 @@ def picking_pane(s: Any, ctx: AppContext, window: int) -> tuple[PaneData, list[t
     sla = ctx.settings.picking.sla_minutes
     starts = [(r.id, r.assigned_at) for r in q.picking_starts(s) if r.assigned_at is not None]
     # An order's SLA depends on its lines only: kept per process, asked only for orders new to the pane.
-    known: dict[int, int] = ctx.cache.setdefault("panes.picking_sla", {})  # type: ignore[assignment]
+    known = cast("dict[int, int]", ctx.cache.setdefault("panes.picking_sla", {}))  # ctx.cache holds objects
     missing = [oid for oid, _ in starts if oid not in known]
     if missing:
         known.update(q.order_slas(s, sla, missing))
@@ -164,7 +164,7 @@ def alerts_pane(s: Any, window: int) -> PaneData:
         detail = r.detail if isinstance(r.detail, dict) else {}
         subject = str(detail.get("summary") or detail.get("description") or r.store_id or "")
         rows.append(AlertRow("anomaly", r.id, r.rule, r.severity or "warning", r.status, subject, r.order_id,
-                             r.order_no, r.last_seen or r.first_seen, r.count or 1, r.owner))
+                             r.order_no, r.last_seen or r.first_seen, r._mapping["count"] or 1, r.owner))  # Row.count is tuple.count
     rows.sort(key=lambda a: (a.at is None, -(a.at.timestamp() if a.at else 0), a.key))
     return PaneData(tuple(rows[:window]), len(rows))
 

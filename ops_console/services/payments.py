@@ -173,11 +173,14 @@ def apply_waiting_many(s: Session, ctx: AppContext, orders: Sequence[tuple[int, 
     numbers = list({no for _, _, no in orders})
     applied = 0
     payments_by_order: dict[int, list[Payment]] = {}
-    for model in (Payment, TrackingUpdate):
+    notices: tuple[type[Payment] | type[TrackingUpdate], ...] = (Payment, TrackingUpdate)
+    for model in notices:
         q = select(model).where(col(model.applied_at).is_(None))
         if len(numbers) <= 500:
             q = q.where(col(model.order_no).in_(numbers))
         for row in s.exec(q.order_by(col(model.id))):
+            if not isinstance(row, (Payment, TrackingUpdate)):  # always one: narrows select(model) for mypy
+                continue
             oid = wanted.get((row.channel, row.order_no))
             if oid is None:
                 continue
@@ -201,11 +204,15 @@ def orphaned(ctx: AppContext) -> list[dict[str, Any]]:
     cutoff = ctx.clock.now() - ORPHAN_AFTER
     out: list[dict[str, Any]] = []
     with read_session(ctx.engine) as s:
-        for model, kind in ((Payment, "payment"), (TrackingUpdate, "tracking")):
-            no_order = ~exists().where(Order.channel == model.channel, Order.order_no == model.order_no)
+        kinds: tuple[tuple[type[Payment] | type[TrackingUpdate], str], ...] = (
+            (Payment, "payment"), (TrackingUpdate, "tracking"))
+        for model, kind in kinds:
+            no_order = ~exists().where(col(Order.channel) == model.channel, col(Order.order_no) == model.order_no)
             for row in s.exec(select(model).where(col(model.applied_at).is_(None),
                                                   col(model.received_at) <= cutoff, no_order)
                               .order_by(col(model.received_at))):
+                if not isinstance(row, (Payment, TrackingUpdate)):  # always one: narrows select(model) for mypy
+                    continue
                 item = {"kind": kind, "channel": row.channel, "order_no": row.order_no, "status": row.status,
                         "at": row.at.isoformat() if row.at else None,
                         "received_at": row.received_at.isoformat() if row.received_at else None}

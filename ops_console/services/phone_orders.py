@@ -13,8 +13,9 @@ number `P<local date>-<n>` (`P20261124-0001`), the operator recorded as the one 
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -76,7 +77,7 @@ class FieldProblem:
 
     field: str
     key: str
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)  # `field` is the attribute above
 
     @property
     def message(self) -> str:
@@ -154,7 +155,7 @@ def sku_catalogue(ctx: AppContext) -> list[SkuChoice]:
     with read_session(ctx.engine) as s:
         return [
             SkuChoice(k.code, k.name, k.unit, k.category, k.price, k.step, k.stock)
-            for k in s.exec(select(Sku).order_by(Sku.code))  # type: ignore[arg-type]
+            for k in s.exec(select(Sku).order_by(Sku.code))
         ]
 
 
@@ -302,7 +303,7 @@ def next_order_no(session: Session, ctx: AppContext) -> str:
     day = ctx.clock.now().astimezone(ctx.settings.tz).strftime("%Y%m%d")
     prefix = f"P{day}-"
     numbers = session.exec(
-        select(Order.order_no).where(Order.channel == Channel.PHONE.value, Order.order_no.startswith(prefix))  # type: ignore[attr-defined]
+        select(Order.order_no).where(Order.channel == Channel.PHONE.value, Order.order_no.startswith(prefix))
     ).all()
     last = max((int(n[len(prefix):]) for n in numbers if n[len(prefix):].isdigit()), default=0)
     return f"{prefix}{last + 1:04d}"

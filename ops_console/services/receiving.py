@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import insert
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ops_console.domain.review import LineFacts, SkuFacts, Verdict, review
 from ops_console.domain.types import Action, Status, SubjectType
@@ -112,7 +112,7 @@ def review_order(session: Session, order: Order, lines: list[OrderLine]) -> Verd
     skus = {line.sku for line in lines}
     catalogue = {
         s.code: SkuFacts(price=s.price, stock=s.stock)
-        for s in session.exec(select(Sku).where(Sku.code.in_(skus)))  # type: ignore[attr-defined]
+        for s in session.exec(select(Sku).where(col(Sku.code).in_(skus)))
     } if skus else {}
     return review(
         [LineFacts(line.sku, line.qty, line.unit_price) for line in lines],

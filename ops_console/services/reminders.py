@@ -277,7 +277,7 @@ def _insert(s: Session, cond: Condition, now: datetime) -> Reminder | None:
 
 
 def _raise_again(s: Session, live: LiveReminder, cond: Condition, now: datetime) -> Reminder | None:
-    result = s.execute(
+    result = s.exec(
         update(Reminder)
         .where(col(Reminder.id) == live.id, col(Reminder.status) == ReminderStatus.OPEN.value)
         .values(raise_count=Reminder.raise_count + 1, last_raised_at=now, payload=_payload(cond))
@@ -293,7 +293,7 @@ def _raise_again(s: Session, live: LiveReminder, cond: Condition, now: datetime)
 
 
 def _close(s: Session, live: LiveReminder, now: datetime) -> Reminder | None:
-    result = s.execute(
+    result = s.exec(
         update(Reminder)
         .where(col(Reminder.id) == live.id, col(Reminder.status).in_([x.value for x in LIVE_STATUSES]))
         .values(status=ReminderStatus.CLOSED.value, closed_at=now)
@@ -329,7 +329,7 @@ def acknowledge(ctx: AppContext, reminder_id: int, actor: Actor) -> ReminderView
             raise NotFound("reminders.not_found", id=reminder_id)
         if row.status != ReminderStatus.OPEN:
             raise _not_open(s, ctx, row)
-        result = s.execute(
+        result = s.exec(
             update(Reminder)
             .where(col(Reminder.id) == reminder_id, col(Reminder.status) == ReminderStatus.OPEN.value)
             .values(status=ReminderStatus.ACKNOWLEDGED.value, acknowledged_by=actor.id, acknowledged_at=now)
@@ -358,7 +358,7 @@ def _not_open(s: Session, ctx: AppContext, row: Reminder, cls: type[Refused] | t
 
 
 def _sort_key(v: ReminderView) -> tuple[int, int, float]:
-    rank = SEVERITY_RANK.get(v.severity, 0)  # type: ignore[call-overload]
+    rank = SEVERITY_RANK.get(v.severity, 0)
     stamp = v.last_raised_at.timestamp() if v.last_raised_at else 0.0
     return (0 if v.status == ReminderStatus.OPEN else 1, -rank, -stamp)
 

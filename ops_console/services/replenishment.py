@@ -77,7 +77,7 @@ def transition(session: Session, ctx: AppContext, order: Order, action: ReplActi
         values["delivered_at"] = now
     if target == ReplStatus.CANCELLED:
         values["closed_at"] = now
-    result = session.execute(update(Order).where(col(Order.id) == order.id, col(Order.version) == version)
+    result = session.exec(update(Order).where(col(Order.id) == order.id, col(Order.version) == version)
                              .values(**values).execution_options(synchronize_session=False))
     if result.rowcount != 1:
         raise Conflict("replenish.moved_on", order=order.order_no)

@@ -130,7 +130,7 @@ def start_scheduler(ctx: AppContext, on_change: OnChange | None = None, on_error
         busy = True
         try:
             changes = await asyncio.to_thread(runner.tick)
-        except Exception as exc:  # noqa: BLE001 - reported to the console; the next tick tries again
+        except Exception as exc:  # reported to the console; the next tick tries again
             if on_error is not None:
                 on_error(exc)
             else:
@@ -176,7 +176,7 @@ def run_blocking(ctx: AppContext, on_change: OnChange, on_error: OnError | None 
     def job() -> None:
         try:
             changes = runner.tick()
-        except Exception as exc:  # noqa: BLE001 - reported; the next tick tries again
+        except Exception as exc:  # reported; the next tick tries again
             if on_error is None:
                 raise
             on_error(exc)

@@ -392,7 +392,7 @@ def reminder_conditions(s: Session, settings: Settings, now: datetime) -> list[C
         missed = now >= due
         local = due.astimezone(settings.tz).strftime("%m-%d %H:%M")
         out.append(Condition(
-            kind=ServiceReminderKind.SERVICE_REQUEST_DUE,  # type: ignore[arg-type]
+            kind=ServiceReminderKind.SERVICE_REQUEST_DUE,
             severity=Severity.CRITICAL if missed else Severity.WARNING,
             subject=f"{SUBJECT}:{sr.id}:{which}",
             episode=due,

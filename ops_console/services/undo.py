@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import insert, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ops_console.domain.types import Action, Status, SubjectType
 from ops_console.domain.undo import UNDO_ACTION, UNDO_SECONDS, undo_target
@@ -46,23 +47,23 @@ def undo(ctx: AppContext, order_id: int, action: Action, actor: Actor, *, expect
         if target is None or order.version != expected_version:
             raise Conflict(t("console.undo.moved_on", order=order.order_no, status=Ref(f"status.{status}")))
         last = s.exec(select(Event).where(Event.order_id == order_id, Event.action == str(action))
-                      .order_by(Event.id.desc())).first()  # type: ignore[union-attr]
+                      .order_by(col(Event.id).desc())).first()
         if last is None or last.at is None or now - _aware(last.at) > timedelta(seconds=UNDO_SECONDS):
             raise Refused(t("console.undo.too_late", order=order.order_no))
         if action == Action.DELIVER:
             _reopen_delivery(s, order, actor, now)
         stamp = {Action.DELIVER: "delivered_at"}.get(action)
-        values = {"status": target.value, "status_entered_at": now, "updated_at": now, "updated_by": actor.id,
+        values: dict[str, Any] = {"status": target.value, "status_entered_at": now, "updated_at": now, "updated_by": actor.id,
                   "version": order.version + 1}
         if stamp:
             values[stamp] = None
-        s.execute(update(Order).where(Order.id == order_id, Order.version == expected_version).values(**values)
+        s.execute(update(Order).where(col(Order.id) == order_id, col(Order.version) == expected_version).values(**values)
                   .execution_options(synchronize_session=False))
         event_id = s.execute(insert(Event).values(**event_row(
             now, actor, SubjectType.ORDER, order_id, UNDO_ACTION, order_id=order_id, from_status=status.value,
             to_status=target.value, detail={"undoes": action.value, "event": last.id,
                                             "version": order.version + 1}))
-            .returning(Event.id)).scalar_one()
+            .returning(col(Event.id))).scalar_one()
         return Undone(order_id, order.order_no, action, status, target, order.version + 1, event_id)
 
 
@@ -70,7 +71,7 @@ def _reopen_delivery(s: Session, order: Order, actor: Actor, now: datetime) -> N
     """The attempt the delivery closed is open again; cash it booked is booked back (a negative entry,
     so the ledger stays append-only)."""
     attempt = s.exec(select(Delivery).where(Delivery.order_id == order.id)
-                     .order_by(Delivery.attempt.desc())).first()  # type: ignore[attr-defined]
+                     .order_by(col(Delivery.attempt).desc())).first()
     if attempt is None:
         return
     cod = attempt.cod_collected or 0
@@ -80,7 +81,7 @@ def _reopen_delivery(s: Session, order: Order, actor: Actor, now: datetime) -> N
     s.add(attempt)
     if cod and attempt.courier_id:
         booked = s.exec(select(CashEntry).where(CashEntry.order_id == order.id, CashEntry.kind == "cod_collected")
-                        .order_by(CashEntry.id.desc())).first()  # type: ignore[union-attr]
+                        .order_by(col(CashEntry.id).desc())).first()
         s.add(CashEntry(courier_id=attempt.courier_id, business_date=booked.business_date if booked else "",
                         kind="cod_collected", amount=-cod, order_id=order.id, actor=actor.id, at=now))
 

@@ -30,7 +30,7 @@ def _lite(tbl: Table, names: tuple[str, ...]) -> TableClause:
 
 
 def _processors(tbl: Table, names: Sequence[str], conn: Connection) -> list[tuple[str, Callable[[Any], Any]]]:
-    out = []
+    out: list[tuple[str, Callable[[Any], Any]]] = []
     for name in names:
         proc = tbl.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
         if proc is not None:
@@ -129,7 +129,7 @@ def row_defaults(model: Any) -> dict[str, Any]:
         if name not in columns:
             continue
         if info.default_factory is not None:
-            value = info.default_factory()  # type: ignore[call-arg]
+            value = info.default_factory()
         elif info.default is PydanticUndefined:
             continue
         else:

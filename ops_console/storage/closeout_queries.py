@@ -8,6 +8,7 @@ filters use the indexes on `event.at` and `orders (kind, received_at)`; nothing 
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -16,11 +17,12 @@ from sqlalchemy import BigInteger, Integer, cast, func, or_, select
 from sqlmodel import Session
 
 from ops_console.storage.models import Delivery, Event, Order, OrderLine
+from ops_console.storage.tables import table_of
 
-O = Order.__table__.c  # type: ignore[attr-defined]  # noqa: E741
-E = Event.__table__.c  # type: ignore[attr-defined]
-D = Delivery.__table__.c  # type: ignore[attr-defined]
-L = OrderLine.__table__.c  # type: ignore[attr-defined]
+O = table_of(Order).c  # noqa: E741
+E = table_of(Event).c
+D = table_of(Delivery).c
+L = table_of(OrderLine).c
 CHUNK = 900  # ids per IN (...)
 
 
@@ -59,7 +61,7 @@ def _plain_rows(session: Session, stmt: Any) -> list[tuple[Any, ...]]:
     columns need no conversion (integers and text only)."""
     result = session.connection().execute(stmt)
     try:
-        return result.cursor.fetchall()  # type: ignore[union-attr]
+        return typing.cast("list[tuple[Any, ...]]", result.cursor.fetchall())  # DB-API drivers return a list
     finally:
         result.close()
 

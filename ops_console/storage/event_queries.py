@@ -9,8 +9,9 @@ from sqlalchemy import Row, bindparam, or_, select
 from sqlmodel import Session
 
 from ops_console.storage.models import Event
+from ops_console.storage.tables import table_of
 
-E = Event.__table__.c  # type: ignore[attr-defined]
+E = table_of(Event).c
 
 FEED_COLUMNS = (E.id, E.subject_type, E.subject_id, E.order_id, E.action, E.from_status, E.to_status)
 

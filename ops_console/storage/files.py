@@ -59,7 +59,7 @@ def private_open(path: Path | str, mode: str = "w", **kwargs: Any) -> IO[Any]:
     Modes as `open()`: "w", "wb", "a", "x", "wt"… (reading modes are passed through unchanged)."""
     path = Path(path)
     if not any(c in mode for c in "wax+"):
-        return open(path, mode, **kwargs)  # noqa: SIM115 - the caller closes it
+        return open(path, mode, **kwargs)  # the caller closes it
     make_private_dir(path.parent)
     flags = os.O_CREAT | (os.O_RDWR if "+" in mode else os.O_WRONLY)
     if "x" in mode:

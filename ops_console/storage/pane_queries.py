@@ -28,16 +28,17 @@ from ops_console.storage.models import (
     Reminder,
     Store,
 )
+from ops_console.storage.tables import table_of
 
-O = Order.__table__.c  # type: ignore[attr-defined]  # noqa: E741
-L = OrderLine.__table__.c  # type: ignore[attr-defined]
-E = Event.__table__.c  # type: ignore[attr-defined]
-C = Courier.__table__.c  # type: ignore[attr-defined]
-S = Store.__table__.c  # type: ignore[attr-defined]
-R = Reminder.__table__.c  # type: ignore[attr-defined]
-A = Anomaly.__table__.c  # type: ignore[attr-defined]
-OP = Operator.__table__.c  # type: ignore[attr-defined]
-M = Meta.__table__.c  # type: ignore[attr-defined]
+O = table_of(Order).c  # noqa: E741
+L = table_of(OrderLine).c
+E = table_of(Event).c
+C = table_of(Courier).c
+S = table_of(Store).c
+R = table_of(Reminder).c
+A = table_of(Anomaly).c
+OP = table_of(Operator).c
+M = table_of(Meta).c
 
 
 
@@ -57,7 +58,7 @@ def events_since(session: Session, mark: int, limit: int) -> Sequence[Row[Any]]:
 
 
 def _claimer() -> Any:
-    return aliased(Operator.__table__, name="claimer")  # type: ignore[arg-type]
+    return aliased(table_of(Operator), name="claimer")
 
 
 def queue_rows(session: Session, status: str, limit: int) -> Sequence[Row[Any]]:
@@ -70,7 +71,7 @@ def queue_rows(session: Session, status: str, limit: int) -> Sequence[Row[Any]]:
             O.appointment_at, since.label("since"), O.address, O.amount, O.match_reason, O.review_reason,
             O.suggestions, O.claimed_by, claimer.c.name.label("claimer_name"),
         )
-        .select_from(Order.__table__.outerjoin(claimer, claimer.c.id == O.claimed_by))
+        .select_from(table_of(Order).outerjoin(claimer, claimer.c.id == O.claimed_by))
         .where(O.status == status)
         .order_by(O.urgent.desc(), since, O.id)
         .limit(limit)
@@ -129,7 +130,7 @@ def picking_rows(session: Session, sla: Mapping[str, int], ids: Sequence[int] | 
             claimer.c.name.label("claimer_name"), sla_expression(sla).label("sla_minutes"),
         )
         .select_from(
-            Order.__table__.outerjoin(Store.__table__, S.id == O.store_id)
+            table_of(Order).outerjoin(table_of(Store), S.id == O.store_id)
             .outerjoin(claimer, claimer.c.id == O.claimed_by)
         )
         .where(cond)
@@ -152,8 +153,8 @@ def order_pane_rows(session: Session, sla: Mapping[str, int], ids: Sequence[int]
             O.dispatched_at, O.out_for_delivery_at, sla_expression(sla).label("sla_minutes"),
         )
         .select_from(
-            Order.__table__.outerjoin(Store.__table__, S.id == O.store_id)
-            .outerjoin(Courier.__table__, C.id == O.courier_id)
+            table_of(Order).outerjoin(table_of(Store), S.id == O.store_id)
+            .outerjoin(table_of(Courier), C.id == O.courier_id)
             .outerjoin(claimer, claimer.c.id == O.claimed_by)
         )
         .where(O.id.in_(list(ids)))
@@ -171,8 +172,8 @@ def board_rows(session: Session, statuses: Sequence[str], limit: int) -> Sequenc
             claimer.c.name.label("claimer_name"),
         )
         .select_from(
-            Order.__table__.outerjoin(Store.__table__, S.id == O.store_id)
-            .outerjoin(Courier.__table__, C.id == O.courier_id)
+            table_of(Order).outerjoin(table_of(Store), S.id == O.store_id)
+            .outerjoin(table_of(Courier), C.id == O.courier_id)
             .outerjoin(claimer, claimer.c.id == O.claimed_by)
         )
         .where(O.status.in_(list(statuses)))
@@ -195,7 +196,7 @@ def anomaly_rows(session: Session, limit: int) -> Sequence[Row[Any]]:
     return session.execute(
         select(A.id, A.rule, A.severity, A.status, A.order_id, O.order_no, O.channel, A.store_id, A.first_seen,
                A.last_seen, A.count, A.owner, A.silenced_until, A.deadline, A.detail)
-        .select_from(Anomaly.__table__.outerjoin(Order.__table__, O.id == A.order_id))
+        .select_from(table_of(Anomaly).outerjoin(table_of(Order), O.id == A.order_id))
         .where(A.status.in_(["open", "acknowledged", "silenced"]))
         .order_by(func.coalesce(A.last_seen, A.first_seen).desc(), A.id.desc())
         .limit(limit)
@@ -240,7 +241,7 @@ def courier_rows(session: Session) -> Sequence[Row[Any]]:
     return session.execute(
         select(C.id, C.name, C.tier, C.store_id, S.name.label("store_name"), C.capacity, C.on_duty,
                busy.label("busy"))
-        .select_from(Courier.__table__.outerjoin(Store.__table__, S.id == C.store_id))
+        .select_from(table_of(Courier).outerjoin(table_of(Store), S.id == C.store_id))
         .where(C.active.is_(True))
         .order_by(C.tier, C.id)
     ).all()
@@ -267,7 +268,7 @@ def store_names(session: Session) -> dict[str, str]:
 def store_keywords(session: Session) -> Sequence[Row[Any]]:
     from ops_console.storage.models import StoreKeyword
 
-    K = StoreKeyword.__table__.c  # type: ignore[attr-defined]
+    K = table_of(StoreKeyword).c
     return session.execute(select(K.keyword, K.store_id)).all()
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ops_console.storage.models import Courier, Event, Operator, Order, Sku, Store
 
@@ -25,5 +25,5 @@ def master_counts(session: Session) -> dict[str, int]:
 
 def oldest_unassigned(session: Session) -> Order | None:
     return session.exec(
-        select(Order).where(Order.status == "unassigned").order_by(Order.unassigned_at).limit(1)  # type: ignore[arg-type]
+        select(Order).where(col(Order.status) == "unassigned").order_by(col(Order.unassigned_at)).limit(1)
     ).first()

@@ -8,6 +8,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_
+
+# SQLModel's select() is typed for at most four columns: the wider row reads use SQLAlchemy's.
+from sqlalchemy import select as wide_select
 from sqlmodel import Session, col, select
 
 from ops_console.domain.reminders import AnomalyDeadline, LiveReminder, OrderClock
@@ -44,11 +47,11 @@ def unassigned_queue(session: Session) -> tuple[int, OrderClock | None, datetime
         select(Order.id, Order.order_no, since.label("since"), Store.name)
         .join(Store, col(Store.id) == Order.store_id, isouter=True)
         .where(Order.status == "unassigned")
-        .order_by(since, Order.id)
+        .order_by(since, col(Order.id))
         .limit(1)
     ).first()
     oldest = None
-    if row is not None and row[2] is not None:
+    if row is not None and row[0] is not None and row[2] is not None:
         oldest = OrderClock(row[0], row[1], _utc(row[2]), row[3] or "")
     return count, oldest, _utc(newest) if newest is not None else None
 
@@ -65,11 +68,11 @@ def _utc(value: Any) -> datetime:
 def _orders(session: Session, statuses: Sequence[str], cutoff: datetime, stamp: Any,
             extra: Sequence[Any] = ()) -> list[Any]:
     """Orders in `statuses` that entered them at or before `cutoff` (the (status, entered) index)."""
-    return list(session.exec(
-        select(Order.id, Order.order_no, Order.status_entered_at, stamp, Store.name, Order.tier, *extra)
+    return list(session.execute(
+        wide_select(col(Order.id), col(Order.order_no), col(Order.status_entered_at), stamp, col(Store.name), col(Order.tier), *extra)
         .join(Store, col(Store.id) == Order.store_id, isouter=True)
         .where(col(Order.status).in_(statuses), col(Order.status_entered_at) <= cutoff)
-        .order_by(Order.id)
+        .order_by(col(Order.id))
     ))
 
 
@@ -84,13 +87,13 @@ def _clocks(rows: list[Any]) -> tuple[OrderClock, ...]:
 
 def picking_clocks(session: Session, cutoff: datetime) -> tuple[OrderClock, ...]:
     """Assigned / picking orders assigned at or before `cutoff`, with their lines' categories."""
-    rows = list(session.exec(
-        select(Order.id, Order.order_no, Order.status_entered_at, Order.assigned_at, Store.name)
+    rows = list(session.execute(
+        wide_select(col(Order.id), col(Order.order_no), col(Order.status_entered_at), col(Order.assigned_at), col(Store.name))
         .join(Store, col(Store.id) == Order.store_id, isouter=True)
         .where(col(Order.status).in_(("assigned", "picking")),
                or_(col(Order.assigned_at) <= cutoff,
                    and_(col(Order.assigned_at).is_(None), col(Order.status_entered_at) <= cutoff)))
-        .order_by(Order.id)
+        .order_by(col(Order.id))
     ))
     if not rows:
         return ()
@@ -175,13 +178,13 @@ def stores_reordered(session: Session, day_start: datetime, day_end: datetime) -
 
 
 def anomaly_deadlines(session: Session, now: datetime) -> tuple[AnomalyDeadline, ...]:
-    rows = session.exec(
-        select(Anomaly.id, Anomaly.rule, Anomaly.deadline, Anomaly.owner, Order.order_no, Operator.name)
+    rows = session.execute(
+        wide_select(col(Anomaly.id), col(Anomaly.rule), col(Anomaly.deadline), col(Anomaly.owner), col(Order.order_no), col(Operator.name))
         .join(Order, col(Order.id) == Anomaly.order_id, isouter=True)
         .join(Operator, col(Operator.id) == Anomaly.owner, isouter=True)
         .where(col(Anomaly.status).in_(ANOMALY_LIVE), col(Anomaly.deadline).is_not(None),
                col(Anomaly.deadline) <= now)
-        .order_by(Anomaly.id)
+        .order_by(col(Anomaly.id))
     )
     return tuple(AnomalyDeadline(r[0], r[1], r[2], r[5] or r[3] or "", r[4] or "") for r in rows)
 
@@ -203,11 +206,11 @@ def set_meta(session: Session, key: str, value: str, at: datetime) -> None:
 
 
 def live_reminders(session: Session) -> list[LiveReminder]:
-    rows = session.exec(
-        select(Reminder.id, Reminder.kind, Reminder.subject, Reminder.dedup_key, Reminder.status, Reminder.severity,
-               Reminder.last_raised_at, Reminder.raised_at)
+    rows = session.execute(
+        wide_select(col(Reminder.id), col(Reminder.kind), col(Reminder.subject), col(Reminder.dedup_key), col(Reminder.status), col(Reminder.severity),
+               col(Reminder.last_raised_at), col(Reminder.raised_at))
         .where(col(Reminder.status).in_(("open", "acknowledged")))
-        .order_by(Reminder.id)
+        .order_by(col(Reminder.id))
     )
     return [LiveReminder(r[0], r[1], r[2], r[3], r[4], r[5], r[6] or r[7]) for r in rows]
 

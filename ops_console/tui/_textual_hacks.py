@@ -76,7 +76,10 @@ class CachedRowsMixin(DataTable[Any]):
             row_index = -1
             values: tuple[Any, ...] = tuple(c.label for c in self.ordered_columns)
         else:
-            row_index = self._row_locations.get(row_key)
+            located = self._row_locations.get(row_key)
+            if located is None:  # not a row of this table (yet): Textual draws it
+                return super()._render_line(y, x1, x2, base_style)
+            row_index = located
             values = tuple(self._data[row_key].values())
         hover = self.hover_coordinate
         cursor_style, hover_style, header_style = self._looks or self._component_looks()
@@ -98,6 +101,8 @@ class CachedRowsMixin(DataTable[Any]):
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         row_key = self._row_locations.get_key(row_index)
         column_key = self._column_locations.get_key(column_index)
+        if row_key is None or column_key is None:  # past the last row or column: Textual draws it
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         value = self._data[row_key][column_key]
         cursor_style, hover_style, _ = self._looks or self._component_looks()
         key = (row_key, column_key, row_index, base_style, width, cursor and cursor_style, hover and hover_style,

@@ -163,10 +163,13 @@ class OrderActions(LiveRefresh):
         calls: list[Call] = [(o.order_no, partial(_undo_call, self.ctx, o, self.actor)) for o in offers]
         self.run_calls(t("console.key.undo"), calls)
 
-    def confirm_then(self, question: str, then: Callable[[], None]) -> None:
+    def confirm_then(self, question: str, then: Callable[[], object]) -> None:
         """Ask first (Enter / y yes, Esc / n no); `then` runs on yes."""
-        self.app.push_screen(dialogs.DIALOGS[dialogs.CONFIRM](question),
-                             lambda yes: then() if yes else None)
+        def answered(yes: bool | None) -> None:
+            if yes:
+                then()
+
+        self.app.push_screen(dialogs.DIALOGS[dialogs.CONFIRM](question), answered)
 
     # -- which rows, may the role, may the status ------------------------------------------------------
     def focused_pane(self) -> LiveTable:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.suggester import Suggester
 from textual.widgets import Input
@@ -81,7 +82,7 @@ def complete(value: str, vocab: Vocabulary | None) -> str | None:
 class CommandLine(Input):
     """Hidden until `/` or `:`; Enter submits, Esc cancels (and clears the filter)."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "console.key.cancel", show=False),
         Binding("tab", "accept", "console.key.complete", show=False),
     ]

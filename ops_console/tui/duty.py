@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.notifications import SeverityLevel
@@ -35,11 +37,11 @@ class DutyToggled(Message):
 
 
 class DutyScreen(ModalScreen[bool]):
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "console.key.close", show=False),
         Binding("w", "close", "console.key.close", show=False),
-        Binding("space", "toggle", "console.key.toggle_duty", show=False),
-        Binding("enter", "toggle", "console.key.toggle_duty", show=False),
+        Binding("space", "toggle_duty", "console.key.toggle_duty", show=False),
+        Binding("enter", "toggle_duty", "console.key.toggle_duty", show=False),
     ]
     DEFAULT_CSS = """
     DutyScreen { align: center middle; }
@@ -92,7 +94,7 @@ class DutyScreen(ModalScreen[bool]):
             table.move_cursor(row=min(row, table.row_count - 1))
         self.loads += 1
 
-    def action_toggle(self) -> None:
+    def action_toggle_duty(self) -> None:
         table = self.query_one(DataTable)
         if not table.row_count:
             return
@@ -102,7 +104,7 @@ class DutyScreen(ModalScreen[bool]):
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        self.action_toggle()
+        self.action_toggle_duty()
 
     @work(thread=True, exclusive=True, group="duty")
     def _toggle(self, courier_id: str, on_duty: bool) -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import ClassVar
 
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -37,7 +38,7 @@ def help_table(keys: Iterable[KeySpec], allowed: set[str] | None = None) -> Tabl
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "console.key.close", show=False),
         Binding("question_mark", "close", "console.key.close", show=False),
         Binding("q", "close", "console.key.close", show=False),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 from ops_console.domain.types import Action
 
@@ -95,7 +95,7 @@ PANE_GROUPS = {
 }
 
 
-def bindings() -> list[Binding]:
+def bindings() -> list[BindingType]:
     """The main screen's bindings. ctrl+p is the App's own palette binding; Enter is the table's."""
     return [
         Binding(k.key, k.action, k.desc, show=False)
@@ -104,7 +104,7 @@ def bindings() -> list[Binding]:
     ]
 
 
-def pane_bindings() -> list[Binding]:
+def pane_bindings() -> list[BindingType]:
     """The movement keys every pane binds (PgUp/PgDn are the table's own)."""
     return [Binding(k.key, k.action, k.desc, show=False) for k in KEYS if k.pane and k.key != "pageup,pagedown"]
 

@@ -88,7 +88,7 @@ class SignInScreen(Screen[Actor]):
         except ServiceError as exc:
             self.app.call_from_thread(self._failed, exc.message)
             return
-        except Exception as exc:  # the database is unreachable: say so and let them retry
+        except Exception as exc:  # noqa: BLE001 - the database is unreachable: say so and let them retry
             self.app.call_from_thread(self._failed, t("console.db_error", error=str(exc)))
             return
         self.app.call_from_thread(self.dismiss, actor)

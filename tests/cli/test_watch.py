@@ -159,7 +159,7 @@ def stop(proc: subprocess.Popen[str], sig: int) -> tuple[str, str]:
         return proc.communicate(timeout=2)
     except subprocess.TimeoutExpired:
         proc.kill()
-        out, err = proc.communicate()
+        _out, err = proc.communicate()
         pytest.fail(f"watch still running 2 s after signal {sig}: {err}")
 
 

@@ -173,10 +173,10 @@ def test_payment_rules() -> None:
     assert payment_failed(1, "MT1", PaymentFacts("A", 700, "paid")) is None
     one = [PaymentFacts("A", 700, "paid")]
     assert payment_duplicate(1, "MT1", one) is None
-    assert payment_duplicate(1, "MT1", one + [PaymentFacts("A", 700, "paid")]) is None  # the same notice twice
-    assert payment_duplicate(1, "MT1", one + [PaymentFacts("B", 700, "paid")]) is not None
-    assert payment_duplicate(1, "MT1", one + [PaymentFacts("B", 700, "failed")]) is None
-    assert payment_duplicate(1, "MT1", one + [PaymentFacts("A", 800, "paid")]) is not None
+    assert payment_duplicate(1, "MT1", [*one, PaymentFacts("A", 700, "paid")]) is None  # the same notice twice
+    assert payment_duplicate(1, "MT1", [*one, PaymentFacts("B", 700, "paid")]) is not None
+    assert payment_duplicate(1, "MT1", [*one, PaymentFacts("B", 700, "failed")]) is None
+    assert payment_duplicate(1, "MT1", [*one, PaymentFacts("A", 800, "paid")]) is not None
     assert payment_mismatch(1, "MT1", one, 701) is None  # one fen: rounding
     assert payment_mismatch(1, "MT1", one, 702) is not None
     assert payment_mismatch(1, "MT1", [PaymentFacts("A", 700, "pending")], 9999) is None

@@ -30,7 +30,7 @@ def test_a_bad_till_amount_is_refused(city, amount) -> None:
 
 def test_a_till_amount_off_the_order_amount_needs_a_reason_kept_in_the_event(city) -> None:
     _dispatched(city)
-    with pytest.raises(Refused, match="reason|原因"):
+    with pytest.raises(Refused, match=r"reason|原因"):
         perform(city, "COD1", Action.HAND_OVER, DISPATCHER, till_receipt="R-1", till_amount=900)
     perform(city, "COD1", Action.HAND_OVER, DISPATCHER, till_receipt="R-1", till_amount=900, cash_reason="加了一袋")
     _order, events = order_history(city, "COD1")
@@ -46,6 +46,6 @@ def test_a_weighed_orders_till_total_needs_no_reason_and_becomes_the_cash_due(ci
     _order, events = order_history(city, "COD1")
     assert events[-1].detail["till_difference"] == "-0.17"
     perform(city, "COD1", Action.CALL, DISPATCHER, outcome="now")
-    with pytest.raises(Refused, match="reason|原因"):
+    with pytest.raises(Refused, match=r"reason|原因"):
         perform(city, "COD1", Action.DELIVER, DISPATCHER, cod_collected=700)  # the order's 7.00, not the till's
     perform(city, "COD1", Action.DELIVER, DISPATCHER, cod_collected=683)

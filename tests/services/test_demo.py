@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -77,7 +78,7 @@ def assert_consistent_chains(ctx: AppContext) -> dict[int, list[Event]]:
     assert set(chains) == set(orders)
     for order_id, events in chains.items():
         assert events[0].action == Action.RECEIVE and events[0].from_status is None
-        for before, after in zip(events, events[1:], strict=False):
+        for before, after in itertools.pairwise(events):
             assert after.from_status == before.to_status, (orders[order_id].order_no, before.action, after.action)
             assert after.detail["version"] == before.detail["version"] + 1
             assert after.at >= before.at

@@ -41,7 +41,7 @@ def test_a_dispatch_past_capacity_is_refused_naming_the_courier_and_its_orders(c
         perform(ctx, "K3", Action.DISPATCH, DISPATCHER, courier_id="C01")
     message = refused.value.message
     assert "C01" in message and "刘一" in message and "K1" in message and "K2" in message and "2" in message
-    order, proposal = propose(ctx, "K3")
+    order, _proposal = propose(ctx, "K3")
     assert order.status == "picked"  # nothing changed
 
     # The dispatcher overrides with a reason: dispatched, and the event says why.

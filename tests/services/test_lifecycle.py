@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 import pytest
@@ -107,7 +108,7 @@ def test_events_record_who_when_from_to_and_chain_without_gaps(city) -> None:
     assert [e.action for e in events] == ["receive", "review_pass", "assign", "start_picking"]
     assert [e.actor for e in events] == ["system", "system", "U01", "U01"]
     assert events[-1].detail["on_behalf_of"] == "store"
-    for before, after in zip(events, events[1:], strict=False):
+    for before, after in itertools.pairwise(events):
         assert before.to_status == after.from_status
     assert [e.detail["version"] for e in events] == [1, 2, 3, 4] == list(range(1, order.version + 1))
     assert all(e.at.tzinfo is not None for e in events)

@@ -304,7 +304,7 @@ def test_the_replenishment_window_on_a_simulated_day(rctx: AppContext, clock: Ma
     step("15:00")
     assert sorted(seen[-3:]) == [("15:00", "closed", "reorder_missing"), ("15:00", "closed", "reorder_window_open"),
                                  ("15:00", "raised", "reorder_window_closed")]
-    closed_view = [v for v in list_reminders(rctx) if v.kind == "reorder_window_closed"][0]
+    closed_view = next(v for v in list_reminders(rctx) if v.kind == "reorder_window_closed")
     assert "河畔店" in closed_view.message("en") and "1 of 2" in closed_view.message("en")
     step("23:59")
     assert seen[-1][0] == "15:00"

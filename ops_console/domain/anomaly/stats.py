@@ -16,7 +16,7 @@ class Stats:
     """Median and MAD of a history; the MAD is computed only when a rule needs it (most values are
     below min_ratio × median, which settles the verdict without it)."""
 
-    __slots__ = ("median", "n", "_sorted", "_mad")
+    __slots__ = ("_mad", "_sorted", "median", "n")
 
     def __init__(self, sorted_values: Sequence[float]) -> None:
         self._sorted = tuple(sorted_values)
@@ -49,7 +49,7 @@ class Series:
     """The last observations of one key, oldest first, kept sorted beside (insertion and eviction
     by bisection), with their median and stats cached until the next change."""
 
-    __slots__ = ("times", "values", "ordered", "points", "_stats", "_median")
+    __slots__ = ("_median", "_stats", "ordered", "points", "times", "values")
 
     def __init__(self, points: int) -> None:
         # Plain lists, not deques: a city has hundreds of thousands of short series (customer × SKU),

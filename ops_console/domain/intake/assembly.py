@@ -206,7 +206,7 @@ def _finish_notice(
         return None
     return NoticeDraft(
         source=source, unit=unit, positions=positions, kind=kind, channel=values["channel"],
-        order_no=values["order_no"], status=status, at=at, payment_ref=values.get("payment_ref", ""),
+        order_no=values["order_no"], status=status or "", at=at, payment_ref=values.get("payment_ref", ""),
         amount=values.get("amount", 0), note=values.get("note") or values.get("remarks", ""),
     )  # fmt: skip
 

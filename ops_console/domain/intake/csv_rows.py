@@ -176,7 +176,7 @@ def drafts_from_csv(
                 c.add("intake.order.unclear_row", positions[0], "channel", columns.get("channel", "channel"), row=pos)
         if isinstance(draft, NoticeDraft) and not c.problems:
             batch.notices.append(draft)
-        elif draft is not None and not c.problems:
+        elif isinstance(draft, OrderDraft) and not c.problems:
             batch.drafts.append(draft)
             if c.warnings:
                 batch.warnings.extend(c.warnings)

@@ -86,7 +86,7 @@ def drafts_from_json(
             draft = None
         if isinstance(draft, NoticeDraft) and not c.problems:
             batch.notices.append(draft)
-        elif draft is not None and not c.problems:
+        elif isinstance(draft, OrderDraft) and not c.problems:
             batch.drafts.append(draft)
             if c.warnings:
                 batch.warnings.extend(c.warnings)

@@ -19,12 +19,12 @@ from ops_console.domain.matching.rule import Matcher
 from ops_console.domain.matching.suggestions import MAX_SUGGESTIONS, MIN_SUGGESTION_SCORE, Candidate, Evidence
 
 __all__ = [
-    "AddressStats",
-    "Candidate",
-    "Evidence",
     "FUZZY_CACHE_SIZE",
     "MAX_SUGGESTIONS",
     "MIN_SUGGESTION_SCORE",
+    "AddressStats",
+    "Candidate",
+    "Evidence",
     "KeywordHit",
     "MatchReason",
     "MatchResult",

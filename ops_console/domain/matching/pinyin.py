@@ -25,8 +25,8 @@ import ahocorasick
 # the phrases would have told apart. Only when nothing else asked for the phrases first.
 os.environ.setdefault("PYPINYIN_NO_PHRASES", "1")
 
-from pypinyin import Style, pinyin  # noqa: E402 - after the setting above
-from pypinyin.contrib.tone_convert import to_normal, to_tone  # noqa: E402
+from pypinyin import Style, pinyin  # after the setting above
+from pypinyin.contrib.tone_convert import to_normal, to_tone
 
 # Generic parts of names and how they are written in English addresses.
 ENGLISH: tuple[tuple[str, tuple[str, ...]], ...] = (

@@ -55,8 +55,8 @@ class Matcher:
         self.conflicts: dict[str, tuple[str, ...]] = {k: v for k, v in self._stores_of.items() if len(v) > 1}
         self.store_names: dict[str, str] = dict(store_names or {})
         self._automaton = ahocorasick.Automaton()
-        for kw, stores in self._stores_of.items():
-            self._automaton.add_word(kw, (kw, stores, len(kw)))
+        for kw, owners in self._stores_of.items():
+            self._automaton.add_word(kw, (kw, owners, len(kw)))
         self._empty = not self._stores_of
         if not self._empty:
             self._automaton.make_automaton()
@@ -134,7 +134,7 @@ class Matcher:
             hits = self.find(normalized)
         try:
             return suggester.suggest(normalized, hits, self._learned, self.stats)
-        except Exception:  # pragma: no cover - a suggestion must never break intake
+        except Exception:  # noqa: BLE001  # pragma: no cover - a suggestion must never break intake
             return ()
 
     def explain(self, address: str) -> tuple[MatchResult, list[Candidate]]:

@@ -300,7 +300,7 @@ class Suggester:
     def _from_alternatives(self, text: str, prefix_end: int, dropped: list[Evidence]) -> list[Evidence]:
         if self.alt_automaton is None:
             return []
-        out = []
+        out: list[Evidence] = []
         weights = self.alt_weights
         alternative = SuggestionReason.ALTERNATIVE
         for end, (length, offers) in self.alt_automaton.iter(text):

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 from rich.cells import cell_len
 from rich.text import Text
+from textual.widgets.data_table import CellDoesNotExist
 
 from ops_console.i18n import t
 from ops_console.services.panes import PaneData
@@ -326,8 +327,8 @@ class LiveTable(CachedRowsMixin):
         col_keys = self.column_keys
         for row in self.ordered_rows[start:end]:
             k = row.key.value
-            item = self.items.get(k)
-            if item is None or k not in self.shown:
+            item = self._item(k)
+            if k is None or item is None or k not in self.shown:
                 continue
             cells = self._cells_of(item, now, fresh=True)
             old = self.shown[k]
@@ -342,8 +343,11 @@ class LiveTable(CachedRowsMixin):
                 self.update_cell(key, col_keys[i], cells[i])
 
     # -- movement: only moves, and never stops on a section heading ----------------------------------
+    def _item(self, key: str | None) -> Any | None:
+        return None if key is None else self.items.get(key)
+
     def _is_heading(self, index: int) -> bool:
-        return isinstance(self.items.get(self.ordered_rows[index].key.value), Heading)
+        return isinstance(self._item(self.ordered_rows[index].key.value), Heading)
 
     def _land(self, index: int, step: int) -> None:
         """Put the cursor on the first order from `index` in direction `step` (or stay)."""
@@ -370,7 +374,7 @@ class LiveTable(CachedRowsMixin):
             return None
         try:
             return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
-        except Exception:  # the cursor is past the last row
+        except CellDoesNotExist:  # the cursor is past the last row
             return None
 
     def _restore_cursor(self, key: str | None, index: int) -> None:
@@ -380,7 +384,7 @@ class LiveTable(CachedRowsMixin):
             target = self.get_row_index(key)
         else:
             target = min(index, self.row_count - 1)
-            if key is None and isinstance(self.items.get(self.ordered_rows[target].key.value), Heading) \
+            if key is None and isinstance(self._item(self.ordered_rows[target].key.value), Heading) \
                     and target + 1 < self.row_count:
                 target += 1  # the first time: on the first order, not on its section heading
         if target != self.cursor_row:

@@ -65,10 +65,10 @@ class PickingPane(LiveTable):
             self._store_rank.setdefault(r.store_id or "", i)
         return super()._ordered(now)
 
-    def heading_cells(self, heading: Any, now: datetime) -> list[Text]:
+    def heading_cells(self, heading: Any, now: datetime, *notes: Text) -> list[Text]:
         late = sum(1 for r in heading.rows if r.deadline and r.deadline <= now)
         note = cell(t("console.late_count", n=late), "bold red", "right") if late else cell("")
-        return super().heading_cells(heading, now, note)
+        return super().heading_cells(heading, now, note, *notes)
 
     def cells(self, row: PickingRow, now: datetime) -> list[Text]:
         elapsed = (now - row.assigned_at).total_seconds() if row.assigned_at else 0

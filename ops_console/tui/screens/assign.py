@@ -296,7 +296,7 @@ class AssignScreen(ActionDialog):
     def _add_keyword(self, p: KeywordProposal, keyword: str) -> None:
         try:
             add_keyword(self.ctx, keyword, p.store_id, self.actor, order_id=p.order_id)
-        except Exception as exc:  # a collision with another store's keyword is refused with its reason
+        except Exception as exc:  # noqa: BLE001 - a worker reports; a refused keyword shows its reason
             self.post_message(KeywordDone(False, error_text(exc)))
             return
         self.post_message(KeywordDone(True, t("screens.assign.learned", keyword=keyword,

@@ -209,7 +209,7 @@ class _Run:
 class ActionDialog(OpsModal):
     """A dialog that performs one lifecycle action on one or more orders."""
 
-    action: ClassVar[Action]
+    action: Action  # a class attribute of each dialog; ReasonScreen sets it per instance
     # Enter confirms when the focused widget does not take it itself (a list selects, an input submits).
     BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "confirm", show=False)]
 
@@ -260,7 +260,7 @@ class ActionDialog(OpsModal):
         try:
             briefs, missing = order_briefs(self.ctx, self.order_ids)
             extra = self.load_extra(briefs) if briefs else None
-        except Exception as exc:  # the console must not die on a database error
+        except Exception as exc:  # noqa: BLE001 - a worker reports; the console must not die on a database error
             self.post_message(Failed(error_text(exc)))
             return
         self.post_message(Loaded(briefs, missing, extra))
@@ -319,13 +319,13 @@ class ActionDialog(OpsModal):
         for brief, params in work:
             try:
                 outcomes.append(self.perform_one(brief, params))
-            except Exception as exc:  # Refused / Conflict / NotFound / the database: shown, never raised
+            except Exception as exc:  # noqa: BLE001 - per order: Refused / Conflict / NotFound / the database shown, never raised
                 outcomes.append(OrderOutcome(brief.order_no, False, error_text(exc), brief.id))
         extra = None
         if all(o.ok for o in outcomes):
             try:
                 extra = self.follow_up(outcomes)
-            except Exception:  # a follow-up is a nicety: the orders are done whatever happens here
+            except Exception:  # noqa: BLE001 - a follow-up is a nicety: the orders are done whatever happens here
                 extra = None
         self.post_message(Performed(outcomes, extra))
 
@@ -350,7 +350,7 @@ class ActionDialog(OpsModal):
     def _reload(self) -> None:
         try:
             briefs, _ = order_briefs(self.ctx, self.order_ids)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a worker reports instead of dying
             self.post_message(Failed(error_text(exc)))
             return
         self.post_message(Reloaded(briefs))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from rich.console import Group, RenderableType
+from rich.console import Group, JustifyMethod, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -167,7 +167,7 @@ class OrderDetailScreen(OpsModal):
     def _check_version(self) -> None:
         try:
             version = order_version(self.ctx, self.order_id)
-        except Exception:  # the next poll tries again; the last good snapshot stays on screen
+        except Exception:  # noqa: BLE001 - the next poll tries again; the last good snapshot stays on screen
             return
         if self.snapshot is not None and version is not None and version != self.snapshot.version:
             self._load()
@@ -176,7 +176,7 @@ class OrderDetailScreen(OpsModal):
         try:
             snap = order_snapshot(self.ctx, self.order_id)
             names = match_reason_names(self.ctx, snap.match_reason)
-        except Exception as exc:  # shown, never a traceback in front of a dispatcher
+        except Exception as exc:  # noqa: BLE001 - shown, never a traceback in front of a dispatcher
             self.post_message(DetailFailed(error_text(exc)))
             return
         self.post_message(OrderSnapshotLoaded(snap, names))
@@ -202,12 +202,12 @@ class OrderDetailScreen(OpsModal):
     def _reveal(self) -> None:
         try:
             phone = reveal_phone(self.ctx, self.actor, self.order_id)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a worker reports instead of dying
             self.post_message(DetailFailed(error_text(exc)))
             return
         try:
             snap: OrderSnapshot | None = order_snapshot(self.ctx, self.order_id)
-        except Exception:
+        except Exception:  # noqa: BLE001 - the phone is revealed either way; the snapshot refreshes later
             snap = None
         self.post_message(PhoneRevealed(phone, snap))
 
@@ -318,9 +318,11 @@ class OrderDetailScreen(OpsModal):
 
     def _lines(self, s: OrderSnapshot) -> Table:
         table = Table(box=None, padding=(0, 1), header_style="dim", show_edge=False)
-        for key, justify in (("no", "right"), ("sku", "left"), ("name", "left"), ("category", "left"),
-                             ("qty", "right"), ("unit_price", "right"), ("amount", "right")):
-            table.add_column(t(f"screens.col.{key}"), justify=justify)  # type: ignore[arg-type]
+        columns: tuple[tuple[str, JustifyMethod], ...] = (
+            ("no", "right"), ("sku", "left"), ("name", "left"), ("category", "left"), ("qty", "right"),
+            ("unit_price", "right"), ("amount", "right"))
+        for key, justify in columns:
+            table.add_column(t(f"screens.col.{key}"), justify=justify)
         for li in s.lines:
             name = li.name + (f" {li.spec}" if li.spec else "")
             if li.substitute_sku:

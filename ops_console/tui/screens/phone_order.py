@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from rich.console import Group, RenderableType
+from rich.console import Group, JustifyMethod, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -114,9 +114,10 @@ def readback(c: CheckedOrder) -> RenderableType:
     grid.add_row(t("screens.phone.phone"), Text(c.phone, style="bold"))
     grid.add_row(t("screens.phone.address"), Text(c.address, style="bold"))
     lines = Table(box=None, padding=(0, 1), header_style="dim", show_edge=False)
-    for key, justify in (("sku", "left"), ("name", "left"), ("qty", "right"), ("unit_price", "right"),
-                         ("amount", "right")):
-        lines.add_column(t(f"screens.col.{key}"), justify=justify)  # type: ignore[arg-type]
+    columns: tuple[tuple[str, JustifyMethod], ...] = (("sku", "left"), ("name", "left"), ("qty", "right"),
+                                                       ("unit_price", "right"), ("amount", "right"))
+    for key, justify in columns:
+        lines.add_column(t(f"screens.col.{key}"), justify=justify)
     for li in c.lines:
         lines.add_row(li.sku, li.name, f"{li.qty} {li.unit}".rstrip(), yuan(li.unit_price), yuan(li.amount))
     lines.add_row("", "", "", t("screens.detail.total"), Text(yuan(c.total), style="bold"))
@@ -219,7 +220,7 @@ class PhoneOrderScreen(OpsModal):
     def _load_catalogue(self) -> None:
         try:
             catalogue = sku_catalogue(self.ctx)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a worker reports instead of dying
             self.post_message(FormChecked(None, [], error_text(exc)))
             return
         self.post_message(CatalogueLoaded(catalogue))
@@ -294,7 +295,7 @@ class PhoneOrderScreen(OpsModal):
     def _check(self, form: PhoneOrderForm) -> None:
         try:
             checked, problems = check_phone_order(self.ctx, form)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a worker reports instead of dying; the form is kept
             self.post_message(FormChecked(None, [], error_text(exc)))
             return
         self.post_message(FormChecked(checked, problems))
@@ -382,7 +383,7 @@ class PhoneOrderScreen(OpsModal):
         except PhoneOrderInvalid as exc:  # the catalogue changed between the read-back and now
             self.post_message(FormChecked(None, exc.problems))
             return
-        except Exception as exc:  # Refused (role), the database: shown, the form kept
+        except Exception as exc:  # noqa: BLE001 - Refused (role), the database: shown, the form kept
             self.post_message(FormChecked(None, [], error_text(exc)))
             return
         self.post_message(OrderCreated(created))
@@ -404,4 +405,8 @@ class PhoneOrderScreen(OpsModal):
             self.dismiss(None)
             return
         # Esc with a half-typed order asks first: a slip of the finger must not lose a caller's order.
-        self.app.push_screen(ConfirmScreen(t("screens.phone.discard")), lambda yes: self.dismiss(None) if yes else None)
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.dismiss(None)
+
+        self.app.push_screen(ConfirmScreen(t("screens.phone.discard")), answered)

@@ -28,7 +28,7 @@ class ReasonScreen(ActionDialog):
 
     def __init__(self, ctx: AppContext, actor: Actor, action: Action | str, order_ids: list[int]) -> None:
         super().__init__(ctx, actor, order_ids)
-        self.action = Action(action)  # type: ignore[misc]
+        self.action = Action(action)
         if self.action not in REASON_ACTIONS:
             raise ValueError(f"ReasonScreen does not take {self.action}")
         self.codes = reasons_for(self.action)

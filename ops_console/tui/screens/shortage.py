@@ -23,7 +23,7 @@ class ShortageScreen(ActionDialog):
     title_key = "screens.shortage.title"
     hint_key = "screens.hint.reason"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", show=False)]
-    RESOLUTIONS = [r.value for r in ShortageResolution]
+    RESOLUTIONS = tuple(r.value for r in ShortageResolution)
 
     def __init__(self, ctx: AppContext, actor: Actor, order_id: int) -> None:
         super().__init__(ctx, actor, [order_id])
