@@ -35,7 +35,7 @@ class AlertsPane(LiveTable):
 
     def cells(self, row: AlertRow, now: datetime) -> list[Text]:
         sev_style = SEVERITY_STYLE.get(row.severity, "")
-        prefix = "reminders.kind" if row.source == "reminder" else "anomaly.rule"
+        prefix = "reminders.kind" if row.source == "reminder" else "anomalies.rule"
         subject = row.order_no or row.subject
         at = clock_time(row.at, self.tz, now) if row.at else ""
         dim = "dim" if row.status in ("acknowledged", "silenced") else ""
@@ -58,7 +58,7 @@ def alert_counts(rows: Sequence[AlertRow]) -> tuple[int, int]:
 
 def alert_line(row: AlertRow, now: datetime, tz: tzinfo) -> Text:
     """A critical alert for the banner, one line, rebuilt with every reload (raise count, status)."""
-    prefix = "reminders.kind" if row.source == "reminder" else "anomaly.rule"
+    prefix = "reminders.kind" if row.source == "reminder" else "anomalies.rule"
     line = Text(" ⚠ ", "bold white on red")
     line.append(f" {label(prefix, row.kind)} · {row.order_no or row.subject}", "bold")
     if row.at is not None:  # when it was (last) raised: the live ages are in the header and the panes
