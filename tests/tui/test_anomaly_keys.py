@@ -122,3 +122,20 @@ async def test_bang_reports_the_selected_order_with_a_kind_and_a_text(ctx: AppCo
 def _staff_report(ctx: AppContext) -> Anomaly | None:
     with read_session(ctx.engine) as s:
         return s.exec(select(Anomaly).where(Anomaly.rule == "staff_report")).first()
+
+
+async def test_slash_filters_pane_4_by_rule_and_by_status(ctx: AppContext, shift: dict[str, int],
+                                                         make_app: Any) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        main, pane = await on_the_alert(pilot)
+        assert len(texts(pane)) >= 2  # the reminder and the anomaly
+        await pilot.press("slash", *"amount_cap", "enter")
+        await pilot.pause()
+        assert [line for line in texts(pane) if line] and all("MT1002" in line for line in texts(pane) if line)
+        await pilot.press("escape", "slash", *"未处理", "enter")
+        await pilot.pause()
+        assert any("MT1002" in line for line in texts(pane)) and any("待分配严重积压" in line for line in texts(pane))
+        await pilot.press("escape", "slash", *"silenced", "enter")
+        await pilot.pause()
+        assert not any("MT1002" in line for line in texts(pane))

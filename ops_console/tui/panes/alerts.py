@@ -49,6 +49,11 @@ class AlertsPane(LiveTable):
         ]
 
 
+    def searchable_text(self, row: AlertRow, now: datetime) -> str:
+        # `/` finds a rule or a status by its code too (amount_cap, silenced), not only by its label.
+        return " ".join((super().searchable_text(row, now), row.source, row.kind, row.status, row.severity))
+
+
 def alert_counts(rows: Sequence[AlertRow]) -> tuple[int, int]:
     """(open, open and critical) of the alert feed: the one count the header, the sign-in note and
     pane 4 all show. Every source (reminders, anomalies) counts the same way."""
