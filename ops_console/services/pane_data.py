@@ -102,6 +102,8 @@ class BoardRow:
     claimed_by: str | None
     claimer_name: str | None
     entered_at: datetime | None = None  # entry into the current status: the board's window order
+    # A picked order's courier proposal (services/courier_load.proposals): (tier, courier id or None).
+    proposal: tuple[str, str | None] | None = None
 
     @property
     def key(self) -> str:

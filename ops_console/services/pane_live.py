@@ -50,6 +50,7 @@ from ops_console.services.pane_load import (
     picking_row,
     queue_pane,
     queue_row,
+    with_proposals,
 )
 from ops_console.storage import pane_queries as q
 from ops_console.storage.db import read_session
@@ -142,7 +143,7 @@ class LiveView:
             counts = q.open_status_counts(s, [st.value for st in OPEN_STATUSES])
             out = {UNASSIGNED: queue_pane(s, counts, self.window)}
             out[PICKING], clocks = picking_pane(s, ctx, self.window)
-            out[BOARD] = board_pane(s, counts, self.window)
+            out[BOARD] = with_proposals(s, ctx, now, board_pane(s, counts, self.window))
             out[ALERTS] = alerts_pane(s, self.window)
             header = header_facts(s, ctx, now, counts)
             self.feed.start(s, mark, now)
@@ -212,6 +213,14 @@ class LiveView:
                 deadline = None
             else:
                 out[pane] = board_pane(s, counts, self.window)
+        # Any event may change a picked order's proposal (a courier's load, duty, tier): one call a refresh.
+        board = out.get(BOARD)
+        if board is None and self.panes.get(BOARD) is not None:
+            board = replace(self.panes[BOARD], changed=frozenset())
+        if board is not None:
+            proposed = with_proposals(s, ctx, now, board)
+            if BOARD in out or proposed is not board:
+                out[BOARD] = proposed
         if moved.alerts or ALERTS in reload or ALERTS not in self.panes:
             out[ALERTS] = alerts_pane(s, self.window)
         if reload:

@@ -7,11 +7,13 @@ just the orders that events touched.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from ops_console.domain.types import OPEN_STATUSES, Status, Tier
 from ops_console.services.context import AppContext
+from ops_console.services.courier_load import proposals
 from ops_console.services.matching import match_reason_stores
 from ops_console.services.pane_data import (
     ALERTS,
@@ -57,7 +59,7 @@ def load(ctx: AppContext, panes: Iterable[str] = PANES, window: int = DEFAULT_WI
             out[PICKING], clocks = picking_pane(s, ctx, window)
             deadlines = tuple(d for d, _ in clocks)
         if BOARD in wanted:
-            out[BOARD] = board_pane(s, counts, window)
+            out[BOARD] = with_proposals(s, ctx, now, board_pane(s, counts, window))
         if ALERTS in wanted:
             out[ALERTS] = alerts_pane(s, window)
         header = header_facts(s, ctx, now, counts)
@@ -150,6 +152,18 @@ def board_row(r: Any) -> BoardRow:
 def board_pane(s: Any, counts: Mapping[str, int], window: int) -> PaneData:
     rows = tuple(board_row(r) for r in q.board_rows(s, BOARD_STATUSES, window))
     return PaneData(rows, sum(counts.get(st, 0) for st in BOARD_STATUSES))
+
+
+def with_proposals(s: Any, ctx: AppContext, now: datetime, data: PaneData) -> PaneData:
+    """The board's picked rows with their courier proposal: one call for the whole window."""
+    picked = [r.id for r in data.rows if r.status == Status.PICKED.value]
+    found = proposals(s, ctx.settings, now, picked) if picked else {}
+    rows = tuple(replace(r, proposal=(found[r.id].tier.value, found[r.id].courier_id) if r.id in found else None)
+                 if r.status == Status.PICKED.value or r.proposal is not None else r for r in data.rows)
+    if rows == data.rows:
+        return data
+    changed = frozenset(r.key for r, old in zip(rows, data.rows, strict=True) if r != old)
+    return replace(data, rows=rows, changed=None if data.changed is None else data.changed | changed)
 
 
 def alerts_pane(s: Any, window: int) -> PaneData:

@@ -15,13 +15,13 @@ from textual.widgets import DataTable, Label
 from ops_console.i18n import t
 from ops_console.services import couriers
 from ops_console.services.context import Actor, AppContext
-from ops_console.services.couriers import CourierDuty
+from ops_console.services.couriers import CourierView
 from ops_console.services.errors import ServiceError
 from ops_console.tui.messages import first_line
 
 
 class RosterLoaded(Message):
-    def __init__(self, roster: tuple[CourierDuty, ...], error: str | None = None) -> None:
+    def __init__(self, roster: tuple[CourierView, ...], error: str | None = None) -> None:
         super().__init__()
         self.roster = roster
         self.error = error
@@ -52,7 +52,7 @@ class DutyScreen(ModalScreen[bool]):
         self.ctx = ctx
         self.actor = actor
         self.changed = False
-        self.roster: dict[str, CourierDuty] = {}
+        self.roster: dict[str, CourierView] = {}
         self.loads = 0  # rosters shown (tests wait on it)
 
     def compose(self) -> ComposeResult:

@@ -41,6 +41,7 @@ class BoardPane(LiveTable):
             Column("time", "console.col.waiting", 5, lambda r: r.since),
             Column("store", "console.col.store", 4, lambda r: r.store_name or "", priority=4),
             Column("courier", "console.col.courier", 4, lambda r: r.courier_name or "", priority=3),
+            Column("proposal", "board.col.proposal", 4, lambda r: r.proposal or ("", ""), priority=3),
             Column("appointment", "console.col.appointment", 5, lambda r: r.appointment_at, priority=2),
         )
 
@@ -64,5 +65,18 @@ class BoardPane(LiveTable):
             cell(elapsed(waited), style, "right"),
             cell(row.store_name or row.store_id or ""),
             cell(row.courier_name or "", "cyan"),
+            proposal_cell(row),
             cell(appointment, "blue"),
         ]
+
+
+def proposal_cell(row: BoardRow) -> Text:
+    """A picked order's proposal: the courier (`C03`), `↑tier C03` when it means escalating first,
+    `↑tier —` when nobody of that tier is free either."""
+    if row.proposal is None:
+        return cell("")
+    tier, courier = row.proposal
+    if tier == row.tier:
+        return cell(courier or "—", "green")
+    short = label("board.tier_short", tier)
+    return cell(f"↑{short} {courier or '—'}", "yellow" if courier else "bold red")
