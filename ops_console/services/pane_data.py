@@ -110,9 +110,12 @@ class BoardRow:
         return f"o:{self.id}"
 
 
+SERVICE_REQUEST = "service_request"  # pane 4's rows of live service requests (source of an AlertRow)
+
+
 @dataclass(frozen=True)
 class AlertRow:
-    source: str  # "reminder" or "anomaly"
+    source: str  # "reminder", "anomaly" or SERVICE_REQUEST (not an alert: shown to customer service)
     id: int
     kind: str  # reminder kind or anomaly rule
     severity: str

@@ -80,7 +80,7 @@ def read_moved(rows: Sequence[Any], mark: int) -> Moved:
     reload: set[str] = set()
     for row in rows:
         kind = row.subject_type
-        if kind in ("reminder", "anomaly"):
+        if kind in ("reminder", "anomaly", "service_request"):
             alerts = True
         elif kind in ("store", "keyword", "courier"):
             reload.update((UNASSIGNED, BOARD))  # suggestion and store names, couriers on the board
@@ -144,7 +144,7 @@ class LiveView:
             out = {UNASSIGNED: queue_pane(s, counts, self.window)}
             out[PICKING], clocks = picking_pane(s, ctx, self.window)
             out[BOARD] = with_proposals(s, ctx, now, board_pane(s, counts, self.window))
-            out[ALERTS] = alerts_pane(s, self.window)
+            out[ALERTS] = alerts_pane(s, self.window, ctx)
             header = header_facts(s, ctx, now, counts)
             self.feed.start(s, mark, now)
         return self._commit(mark, now, out, header, clocks, whole=True)
@@ -222,7 +222,7 @@ class LiveView:
             if BOARD in out or proposed is not board:
                 out[BOARD] = proposed
         if moved.alerts or ALERTS in reload or ALERTS not in self.panes:
-            out[ALERTS] = alerts_pane(s, self.window)
+            out[ALERTS] = alerts_pane(s, self.window, ctx)
         if reload:
             header = header_facts(s, ctx, now, counts)
         else:

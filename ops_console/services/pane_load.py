@@ -11,6 +11,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from ops_console.domain.service_requests import LIVE as LIVE_REQUESTS
+from ops_console.domain.service_requests import RequestStatus, pending_deadline
 from ops_console.domain.types import OPEN_STATUSES, Status, Tier
 from ops_console.services.context import AppContext
 from ops_console.services.courier_load import proposals
@@ -25,6 +27,7 @@ from ops_console.services.pane_data import (
     PICKING,
     QUEUE_SECTIONS,
     SCHEDULER_META_KEY,
+    SERVICE_REQUEST,
     UNASSIGNED,
     AlertRow,
     BoardRow,
@@ -61,7 +64,7 @@ def load(ctx: AppContext, panes: Iterable[str] = PANES, window: int = DEFAULT_WI
         if BOARD in wanted:
             out[BOARD] = with_proposals(s, ctx, now, board_pane(s, counts, window))
         if ALERTS in wanted:
-            out[ALERTS] = alerts_pane(s, window)
+            out[ALERTS] = alerts_pane(s, window, ctx)
         header = header_facts(s, ctx, now, counts)
     return Snapshot(mark, now, out, header, deadlines, wanted >= set(PANES))
 
@@ -166,7 +169,17 @@ def with_proposals(s: Any, ctx: AppContext, now: datetime, data: PaneData) -> Pa
     return replace(data, rows=rows, changed=None if data.changed is None else data.changed | changed)
 
 
-def alerts_pane(s: Any, window: int) -> PaneData:
+def service_request_row(r: Any, now: datetime, lead: timedelta) -> AlertRow:
+    """A live service request as a pane-4 row: `at` is the limit running now (first contact, then
+    the refund); critical once missed, a warning within `returns.remind_before_hours`."""
+    pending = pending_deadline(RequestStatus(r.status), r.contact_due_at, r.refund_due_at)
+    due = pending[1] if pending else None
+    severity = "info" if due is None or now < due - lead else ("critical" if now >= due else "warning")
+    return AlertRow(SERVICE_REQUEST, r.id, r.kind, severity, r.status, pending[0] if pending else "", r.order_id,
+                    r.order_no, due or r.created_at, 1, None)
+
+
+def alerts_pane(s: Any, window: int, ctx: AppContext | None = None) -> PaneData:
     rows: list[AlertRow] = []
     for r in q.reminder_rows(s, window):
         payload = r.payload if isinstance(r.payload, dict) else {}
@@ -180,7 +193,14 @@ def alerts_pane(s: Any, window: int) -> PaneData:
         rows.append(AlertRow("anomaly", r.id, r.rule, r.severity or "warning", r.status, subject, r.order_id,
                              r.order_no, r.last_seen or r.first_seen, r.count or 1, r.owner))
     rows.sort(key=lambda a: (a.at is None, -(a.at.timestamp() if a.at else 0), a.key))
-    return PaneData(tuple(rows[:window]), len(rows))
+    rows = rows[:window]
+    if ctx is not None:  # service requests after the alerts (the console shows them to customer service)
+        now, lead = ctx.clock.now(), timedelta(hours=ctx.settings.returns.remind_before_hours)
+        requests = [service_request_row(r, now, lead)
+                    for r in q.service_request_rows(s, [st.value for st in LIVE_REQUESTS], window)]
+        far = datetime.max.replace(tzinfo=now.tzinfo)
+        rows += sorted(requests, key=lambda a: (a.at or far, a.id))
+    return PaneData(tuple(rows), len(rows))
 
 
 def courier_counts(s: Any) -> tuple[TierCount, ...]:

@@ -26,6 +26,7 @@ from ops_console.storage.models import (
     Order,
     OrderLine,
     Reminder,
+    ServiceRequest,
     Store,
 )
 
@@ -38,6 +39,7 @@ R = Reminder.__table__.c  # type: ignore[attr-defined]
 A = Anomaly.__table__.c  # type: ignore[attr-defined]
 OP = Operator.__table__.c  # type: ignore[attr-defined]
 M = Meta.__table__.c  # type: ignore[attr-defined]
+SR = ServiceRequest.__table__.c  # type: ignore[attr-defined]
 
 
 
@@ -198,6 +200,18 @@ def anomaly_rows(session: Session, limit: int) -> Sequence[Row[Any]]:
         .select_from(Anomaly.__table__.outerjoin(Order.__table__, O.id == A.order_id))
         .where(A.status.in_(["open", "acknowledged", "silenced"]))
         .order_by(func.coalesce(A.last_seen, A.first_seen).desc(), A.id.desc())
+        .limit(limit)
+    ).all()
+
+
+def service_request_rows(session: Session, statuses: Sequence[str], limit: int) -> Sequence[Row[Any]]:
+    """Requests waiting for someone (pane 4 for customer service): newest first, with their limits."""
+    return session.execute(
+        select(SR.id, SR.kind, SR.status, SR.order_id, O.order_no, SR.contact_due_at, SR.refund_due_at,
+               SR.created_at)
+        .select_from(ServiceRequest.__table__.join(Order.__table__, O.id == SR.order_id))
+        .where(SR.status.in_(list(statuses)))
+        .order_by(SR.id.desc())
         .limit(limit)
     ).all()
 
