@@ -18,7 +18,7 @@ from textual.widgets import Static
 from ops_console.i18n import t
 from ops_console.services import closeout as closeout_service
 from ops_console.services.context import Actor, AppContext
-from ops_console.tui.screens.base import OpsModal, error_text
+from ops_console.tui.screens.base import OpsModal, error_text, label
 
 ORDER_COLUMNS = ("received", "delivered", "completed", "refused", "not_completed", "cancelled", "rejected",
                  "assigned_auto", "assigned_manual")
@@ -51,13 +51,14 @@ def figures_view(f: dict[str, Any]) -> RenderableType:
         counts = f.get(section) or {}
         if counts:
             parts.append(Text(f"{t(f'closeout.section.{section}')}: "
-                              + ", ".join(f"{k} {v}" for k, v in counts.items())))
+                              + ", ".join(f"{label('reason', k)} {v}" for k, v in counts.items())))
     if f.get("cash"):
         cash = Table(title=t("closeout.section.cash"), header_style="bold")
         for key in CASH_COLUMNS:
             cash.add_column(t(f"closeout.col.{key}"), justify="left" if key in ("courier_id", "tier") else "right")
         for line in f["cash"]:
-            cash.add_row(*("" if line.get(k) is None else str(line.get(k)) for k in CASH_COLUMNS))
+            cash.add_row(*("" if line.get(k) is None else label("tier", line[k]) if k == "tier" else str(line[k])
+                           for k in CASH_COLUMNS))
         parts.append(cash)
     return Group(*parts)
 
@@ -79,10 +80,11 @@ class ReportScreen(OpsModal):
         return t("report.title", date=self.day.isoformat())
 
     def compose_body(self) -> ComposeResult:
-        with VerticalScroll(id="report-body"):
+        with VerticalScroll(id="report-body", can_focus=True):
             yield Static(t("report.loading"), id="figures")
 
     def on_mount(self) -> None:
+        self.query_one("#report-body").focus()  # ↑↓ PgUp PgDn scroll
         self._load()
 
     @work(thread=True, group="report")
