@@ -80,7 +80,7 @@ class CourierScreen(ActionDialog):
         elif self.couriers:
             ids = [c.id for c in self.couriers]  # the proposed courier preselected (delivery, #16)
             option_list.highlighted = ids.index(proposed) if proposed in ids else 0
-        else:
+        if not self.couriers:
             self.show_message(t("screens.courier.none", tier=Ref(f"tier.{self.tier}")))
 
     def refresh_orders(self, briefs: list[OrderBrief]) -> None:

@@ -145,9 +145,12 @@ async def test_no_courier_on_duty_is_said_not_guessed(city) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert "没有在岗的配送员" in shown(app.screen)
-        await pilot.press("enter")
+        # No company courier to guess: the only line is the proposal of the next tier, said as such.
+        assert [line[:2] for line in options(app.screen, "#couriers")] == ["★ "]
+        assert "第三方" in options(app.screen, "#couriers")[0]
+        await pilot.press("escape")
         await settle(pilot)
-        assert app.results == []
+        assert app.results == [None]
     assert order_history(city, oid)[0].status == "picked"
 
 
