@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col, select
 
 from ops_console.domain.phone import mask_phone
@@ -34,6 +35,7 @@ from ops_console.storage.models import (
     Order,
     OrderLine,
     Reminder,
+    ServiceRequest,
     Store,
     StoreKeyword,
 )
@@ -222,14 +224,18 @@ def order_snapshot(ctx: AppContext, order_ref: int | str) -> OrderSnapshot:
 
 def _alerts(ctx: AppContext, s: Session, o: Order) -> tuple[AlertView, ...]:
     """The order's anomalies (by order id) and reminders: subject `order:<id>` (the reminders
-    service's form) or `anomaly:<id>` of one of its anomalies (an alert past its deadline)."""
+    service's form), `anomaly:<id>` of one of its anomalies (an alert past its deadline) or
+    `service_request:<id>:<limit>` of one of its service requests (a contact or refund limit)."""
     out: list[AlertView] = []
     anomalies = list(s.exec(select(Anomaly).where(col(Anomaly.order_id) == o.id).order_by(col(Anomaly.id))))
     for a in anomalies:
         out.append(AlertView("anomaly", a.rule, a.severity, a.status, _local(ctx, a.first_seen), a.count,
                              a.owner, _local(ctx, a.deadline), a.resolution or str(a.detail.get("text", "") or "")))
     subjects = [f"order:{o.id}"] + [f"anomaly:{a.id}" for a in anomalies]
-    reminders = s.exec(select(Reminder).where(col(Reminder.subject).in_(subjects)).order_by(col(Reminder.id)))
+    requests = s.exec(select(ServiceRequest.id).where(col(ServiceRequest.order_id) == o.id)).all()
+    wanted: list[ColumnElement[bool]] = [col(Reminder.subject).in_(subjects)]
+    wanted += [col(Reminder.subject).startswith(f"service_request:{rid}:", autoescape=True) for rid in requests]
+    reminders = s.exec(select(Reminder).where(or_(*wanted)).order_by(col(Reminder.id)))
     for r in reminders:
         payload = r.payload or {}
         out.append(AlertView("reminder", r.kind, r.severity, r.status, _local(ctx, r.raised_at), r.raise_count,

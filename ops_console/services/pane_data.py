@@ -102,15 +102,20 @@ class BoardRow:
     claimed_by: str | None
     claimer_name: str | None
     entered_at: datetime | None = None  # entry into the current status: the board's window order
+    # A picked order's courier proposal (services/courier_load.proposals): (tier, courier id or None).
+    proposal: tuple[str, str | None] | None = None
 
     @property
     def key(self) -> str:
         return f"o:{self.id}"
 
 
+SERVICE_REQUEST = "service_request"  # pane 4's rows of live service requests (source of an AlertRow)
+
+
 @dataclass(frozen=True)
 class AlertRow:
-    source: str  # "reminder" or "anomaly"
+    source: str  # "reminder", "anomaly" or SERVICE_REQUEST (not an alert: shown to customer service)
     id: int
     kind: str  # reminder kind or anomaly rule
     severity: str

@@ -50,6 +50,7 @@ from ops_console.services.pane_load import (
     picking_row,
     queue_pane,
     queue_row,
+    with_proposals,
 )
 from ops_console.storage import pane_queries as q
 from ops_console.storage.db import read_session
@@ -79,7 +80,7 @@ def read_moved(rows: Sequence[Any], mark: int) -> Moved:
     reload: set[str] = set()
     for row in rows:
         kind = row.subject_type
-        if kind in ("reminder", "anomaly"):
+        if kind in ("reminder", "anomaly", "service_request"):
             alerts = True
         elif kind in ("store", "keyword", "courier"):
             reload.update((UNASSIGNED, BOARD))  # suggestion and store names, couriers on the board
@@ -142,8 +143,8 @@ class LiveView:
             counts = q.open_status_counts(s, [st.value for st in OPEN_STATUSES])
             out = {UNASSIGNED: queue_pane(s, counts, self.window)}
             out[PICKING], clocks = picking_pane(s, ctx, self.window)
-            out[BOARD] = board_pane(s, counts, self.window)
-            out[ALERTS] = alerts_pane(s, self.window)
+            out[BOARD] = with_proposals(s, ctx, now, board_pane(s, counts, self.window))
+            out[ALERTS] = alerts_pane(s, self.window, ctx)
             header = header_facts(s, ctx, now, counts)
             self.feed.start(s, mark, now)
         return self._commit(mark, now, out, header, clocks, whole=True)
@@ -212,8 +213,16 @@ class LiveView:
                 deadline = None
             else:
                 out[pane] = board_pane(s, counts, self.window)
+        # Any event may change a picked order's proposal (a courier's load, duty, tier): one call a refresh.
+        board = out.get(BOARD)
+        if board is None and self.panes.get(BOARD) is not None:
+            board = replace(self.panes[BOARD], changed=frozenset())
+        if board is not None:
+            proposed = with_proposals(s, ctx, now, board)
+            if BOARD in out or proposed is not board:
+                out[BOARD] = proposed
         if moved.alerts or ALERTS in reload or ALERTS not in self.panes:
-            out[ALERTS] = alerts_pane(s, self.window)
+            out[ALERTS] = alerts_pane(s, self.window, ctx)
         if reload:
             header = header_facts(s, ctx, now, counts)
         else:

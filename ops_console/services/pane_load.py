@@ -7,11 +7,15 @@ just the orders that events touched.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
+from ops_console.domain.service_requests import LIVE as LIVE_REQUESTS
+from ops_console.domain.service_requests import RequestStatus, pending_deadline
 from ops_console.domain.types import OPEN_STATUSES, Status, Tier
 from ops_console.services.context import AppContext
+from ops_console.services.courier_load import proposals
 from ops_console.services.matching import match_reason_stores
 from ops_console.services.pane_data import (
     ALERTS,
@@ -23,6 +27,7 @@ from ops_console.services.pane_data import (
     PICKING,
     QUEUE_SECTIONS,
     SCHEDULER_META_KEY,
+    SERVICE_REQUEST,
     UNASSIGNED,
     AlertRow,
     BoardRow,
@@ -57,9 +62,9 @@ def load(ctx: AppContext, panes: Iterable[str] = PANES, window: int = DEFAULT_WI
             out[PICKING], clocks = picking_pane(s, ctx, window)
             deadlines = tuple(d for d, _ in clocks)
         if BOARD in wanted:
-            out[BOARD] = board_pane(s, counts, window)
+            out[BOARD] = with_proposals(s, ctx, now, board_pane(s, counts, window))
         if ALERTS in wanted:
-            out[ALERTS] = alerts_pane(s, window)
+            out[ALERTS] = alerts_pane(s, window, ctx)
         header = header_facts(s, ctx, now, counts)
     return Snapshot(mark, now, out, header, deadlines, wanted >= set(PANES))
 
@@ -152,7 +157,29 @@ def board_pane(s: Any, counts: Mapping[str, int], window: int) -> PaneData:
     return PaneData(rows, sum(counts.get(st, 0) for st in BOARD_STATUSES))
 
 
-def alerts_pane(s: Any, window: int) -> PaneData:
+def with_proposals(s: Any, ctx: AppContext, now: datetime, data: PaneData) -> PaneData:
+    """The board's picked rows with their courier proposal: one call for the whole window."""
+    picked = [r.id for r in data.rows if r.status == Status.PICKED.value]
+    found = proposals(s, ctx.settings, now, picked) if picked else {}
+    rows = tuple(replace(r, proposal=(found[r.id].tier.value, found[r.id].courier_id) if r.id in found else None)
+                 if r.status == Status.PICKED.value or r.proposal is not None else r for r in data.rows)
+    if rows == data.rows:
+        return data
+    changed = frozenset(r.key for r, old in zip(rows, data.rows, strict=True) if r != old)
+    return replace(data, rows=rows, changed=None if data.changed is None else data.changed | changed)
+
+
+def service_request_row(r: Any, now: datetime, lead: timedelta) -> AlertRow:
+    """A live service request as a pane-4 row: `at` is the limit running now (first contact, then
+    the refund); critical once missed, a warning within `returns.remind_before_hours`."""
+    pending = pending_deadline(RequestStatus(r.status), r.contact_due_at, r.refund_due_at)
+    due = pending[1] if pending else None
+    severity = "info" if due is None or now < due - lead else ("critical" if now >= due else "warning")
+    return AlertRow(SERVICE_REQUEST, r.id, r.kind, severity, r.status, pending[0] if pending else "", r.order_id,
+                    r.order_no, due or r.created_at, 1, None)
+
+
+def alerts_pane(s: Any, window: int, ctx: AppContext | None = None) -> PaneData:
     rows: list[AlertRow] = []
     for r in q.reminder_rows(s, window):
         payload = r.payload if isinstance(r.payload, dict) else {}
@@ -166,7 +193,14 @@ def alerts_pane(s: Any, window: int) -> PaneData:
         rows.append(AlertRow("anomaly", r.id, r.rule, r.severity or "warning", r.status, subject, r.order_id,
                              r.order_no, r.last_seen or r.first_seen, r._mapping["count"] or 1, r.owner))  # Row.count is tuple.count
     rows.sort(key=lambda a: (a.at is None, -(a.at.timestamp() if a.at else 0), a.key))
-    return PaneData(tuple(rows[:window]), len(rows))
+    rows = rows[:window]
+    if ctx is not None:  # service requests after the alerts (the console shows them to customer service)
+        now, lead = ctx.clock.now(), timedelta(hours=ctx.settings.returns.remind_before_hours)
+        requests = [service_request_row(r, now, lead)
+                    for r in q.service_request_rows(s, [st.value for st in LIVE_REQUESTS], window)]
+        far = datetime.max.replace(tzinfo=now.tzinfo)
+        rows += sorted(requests, key=lambda a: (a.at or far, a.id))
+    return PaneData(tuple(rows), len(rows))
 
 
 def courier_counts(s: Any) -> tuple[TierCount, ...]:

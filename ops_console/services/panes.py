@@ -28,6 +28,7 @@ from ops_console.services.pane_data import (
     PICKING,
     QUEUE_SECTIONS,
     SCHEDULER_META_KEY,
+    SERVICE_REQUEST,
     UNASSIGNED,
     AlertRow,
     BoardRow,
@@ -51,7 +52,8 @@ from ops_console.services.pane_search import (
 
 __all__ = [
     "ALERTS", "APPOINTMENT_HORIZON_MINUTES", "BOARD", "BOARD_STATUSES", "DEFAULT_WINDOW", "MAX_ORDERS_PATCHED",
-    "PANES", "PANE_STATUSES", "PICKING", "QUEUE_SECTIONS", "SCHEDULER_META_KEY", "UNASSIGNED", "AlertRow",
+    "PANES", "PANE_STATUSES", "PICKING", "QUEUE_SECTIONS", "SCHEDULER_META_KEY", "SERVICE_REQUEST", "UNASSIGNED",
+    "AlertRow",
     "BoardRow", "HeaderFacts", "LiveView", "Moved", "OrderState", "PaneData", "PickingRow", "QueueRow", "Snapshot",
     "TierCount", "Vocabulary", "affected", "event_mark", "find_order", "fresh_rows", "load", "order_states",
     "read_moved", "store_search_words", "touched_panes", "vocabulary",

@@ -26,6 +26,7 @@ from ops_console.storage.models import (
     Order,
     OrderLine,
     Reminder,
+    ServiceRequest,
     Store,
 )
 from ops_console.storage.tables import table_of
@@ -39,6 +40,7 @@ R = table_of(Reminder).c
 A = table_of(Anomaly).c
 OP = table_of(Operator).c
 M = table_of(Meta).c
+SR = table_of(ServiceRequest).c
 
 
 
@@ -199,6 +201,18 @@ def anomaly_rows(session: Session, limit: int) -> Sequence[Row[Any]]:
         .select_from(table_of(Anomaly).outerjoin(table_of(Order), O.id == A.order_id))
         .where(A.status.in_(["open", "acknowledged", "silenced"]))
         .order_by(func.coalesce(A.last_seen, A.first_seen).desc(), A.id.desc())
+        .limit(limit)
+    ).all()
+
+
+def service_request_rows(session: Session, statuses: Sequence[str], limit: int) -> Sequence[Row[Any]]:
+    """Requests waiting for someone (pane 4 for customer service): newest first, with their limits."""
+    return session.execute(
+        select(SR.id, SR.kind, SR.status, SR.order_id, O.order_no, SR.contact_due_at, SR.refund_due_at,
+               SR.created_at)
+        .select_from(table_of(ServiceRequest).join(table_of(Order), O.id == SR.order_id))
+        .where(SR.status.in_(list(statuses)))
+        .order_by(SR.id.desc())
         .limit(limit)
     ).all()
 

@@ -54,9 +54,17 @@ ALERT_CALLS: dict[tuple[str, str], Callable[..., Any]] = {
 }
 
 
-def register_alert_call(source: str, verb: str, fn: Callable[..., Any]) -> None:
-    """`fn(ctx, alert_id, actor)` does `verb` (acknowledge, own, silence, resolve) on a `source` row."""
+# Verbs whose call needs more than the alert (a deadline, a reason, a resolution): the form that asks
+# for the keyword arguments first (a dialog name whose class takes (verb, names, now, tz, ask_informed)).
+ALERT_FORMS: dict[tuple[str, str], str] = {}
+
+
+def register_alert_call(source: str, verb: str, fn: Callable[..., Any], form: str | None = None) -> None:
+    """`fn(ctx, alert_id, actor, **params)` does `verb` (acknowledge, own, silence, resolve) on a `source`
+    row; with `form`, that dialog collects `params` once for all the rows."""
     ALERT_CALLS[(source, verb)] = fn
+    if form is not None:
+        ALERT_FORMS[(source, verb)] = form
 
 
 def status_label(status: str) -> str:
@@ -406,15 +414,32 @@ class OrderActions(LiveRefresh):
             self._warn(t("console.nothing_selected"))
             return
         title = t(f"console.key.{verb}")
+        for row in rows:
+            if (row.source, verb) not in ALERT_CALLS:
+                self._warn(t("alertform.only_anomalies", verb=title) if row.source == "reminder"
+                           else t("console.not_available", what=f"{row.source} {verb}"))
+                return
+        form = ALERT_FORMS.get((rows[0].source, verb))
+        if form is not None and all(ALERT_FORMS.get((r.source, verb)) == form for r in rows):
+            cls = dialogs.dialog_class(form)
+            if cls is not None:
+                names = [r.order_no or f"#{r.id}" for r in rows]
+                self.app.push_screen(
+                    cls(verb, names, self.ctx.clock.now(), self.ctx.settings.tz, any(r.order_id for r in rows)),
+                    lambda params: self._alert_calls(verb, title, rows, params) if params is not None else None)
+                return
+        self._alert_calls(verb, title, rows, {})
+
+    def _alert_calls(self, verb: str, title: str, rows: list[Any], params: dict[str, Any]) -> None:
         calls: list[Call] = []
         for row in rows:
-            fn = ALERT_CALLS.get((row.source, verb))
-            if fn is None:
-                self._warn(t("console.not_available", what=f"{row.source} {verb}"))
-                return
+            fn = ALERT_CALLS[(row.source, verb)]
             name = row.order_no or f"#{row.id}"
             calls.append((name, partial(_alert_call, fn, self.ctx, row.id, self.actor,
-                                        t("console.result.alert_done", alert=name, action=title))))
+                                        t("console.result.alert_done", alert=name, action=title), params)))
+        if params:  # the form was the deliberate step: no second question
+            self.run_calls(title, calls)
+            return
         if verb == "acknowledge" or len(calls) > 1:  # cannot be taken back in one key: ask first
             names = ", ".join(name for name, _ in calls[:3]) + ("…" if len(calls) > 3 else "")
             self.confirm_then(t("console.confirm.alerts", action=title, what=names, n=len(calls)),
@@ -428,6 +453,7 @@ def _undo_call(ctx: AppContext, offer: UndoOffer, actor: Actor) -> str:
     return t("console.undo.done", order=done.order_no, status=Ref(f"status.{done.to_status}"))
 
 
-def _alert_call(fn: Callable[..., Any], ctx: AppContext, alert_id: int, actor: Actor, done: str) -> str:
-    fn(ctx, alert_id, actor)
+def _alert_call(fn: Callable[..., Any], ctx: AppContext, alert_id: int, actor: Actor, done: str,
+                params: dict[str, Any] | None = None) -> str:
+    fn(ctx, alert_id, actor, **(params or {}))
     return done

@@ -23,7 +23,10 @@ from ops_console.services import panes as pane_service
 from ops_console.services.context import Actor, AppContext
 from ops_console.services.database import database_label
 from ops_console.services.errors import ServiceError
-from ops_console.tui import keys
+from ops_console.tui import (
+    anomaly_keys,  # noqa: F401 — registers pane 4's anomaly verbs
+    keys,
+)
 from ops_console.tui.live import POLL_SECONDS
 from ops_console.tui.main import MainScreen
 from ops_console.tui.messages import (

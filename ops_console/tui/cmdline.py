@@ -1,7 +1,7 @@
 """The bottom line: `/` filters the focused pane, `:` runs a command (k9s style), with completion.
 
 Commands: `:store S12` (show one store's orders in every pane), `:order MT9001` (open it),
-`:assign MT9001 S07`, `:lang en|zh_CN`, `:help`, `:quit`. Tab or → accepts the suggestion.
+`:assign MT9001 S07`, `:lang en|zh_CN`, `:report` (supervisors: today so far), `:help`, `:quit`. Tab or → accepts the suggestion.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from textual.widgets import Input
 from ops_console.i18n import t
 from ops_console.services.panes import Vocabulary
 
-COMMANDS = ("store", "order", "assign", "lang", "help", "quit")
+COMMANDS = ("store", "order", "assign", "lang", "report", "help", "quit")
 
 
 @dataclass(frozen=True)

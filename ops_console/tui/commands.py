@@ -3,11 +3,12 @@ live in tui/cmdline.py)."""
 
 from __future__ import annotations
 
-from ops_console.domain.types import Action
+from ops_console.domain.types import Action, Role
 from ops_console.i18n import set_language, t
 from ops_console.services import panes as pane_service
 from ops_console.tui.actions import OrderActions
 from ops_console.tui.cmdline import parse_command
+from ops_console.tui.screens.report import ReportScreen
 
 
 class CommandRouting(OrderActions):
@@ -31,12 +32,21 @@ class CommandRouting(OrderActions):
         elif command.name == "lang" and args and args[0] in ("zh_CN", "en"):
             set_language(args[0])
             self.relabel()
+        elif command.name == "report":
+            self.open_report()
         elif command.name == "help":
             self.action_help()
         elif command.name == "quit":
             self.action_quit_console()
         else:
             self.notify(t("console.cmd.usage"), severity="warning")
+
+    def open_report(self) -> None:
+        """`:report`: today so far, read-only, for supervisors; others are told whose it is."""
+        if self.actor.role != Role.SUPERVISOR:
+            self.notify(t("report.supervisors_only"), severity="warning")
+            return
+        self.app.push_screen(ReportScreen(self.ctx, self.actor))
 
     def set_store_filter(self, store_id: str | None) -> None:
         self._store_filter = store_id

@@ -19,10 +19,12 @@ from ops_console.tui.screens import (
     ReasonScreen,
     ShortageScreen,
 )
+from ops_console.tui.screens.alert_forms import AlertFormScreen, StaffReportScreen
 
 ASSIGN, REASON, COURIER, HAND_OVER, CALL_OUTCOME, SHORTAGE, DETAIL, PHONE_ORDER, CONFIRM, STAFF_REPORT = (
     "assign", "reason", "courier", "hand_over", "call_outcome", "shortage", "detail", "phone_order", "confirm",
     "staff_report")
+ALERT_FORM = "alert_form"
 
 DIALOGS: dict[str, type[Any]] = {
     ASSIGN: AssignScreen,
@@ -34,6 +36,8 @@ DIALOGS: dict[str, type[Any]] = {
     DETAIL: OrderDetailScreen,
     PHONE_ORDER: PhoneOrderScreen,
     CONFIRM: ConfirmScreen,
+    STAFF_REPORT: StaffReportScreen,
+    ALERT_FORM: AlertFormScreen,
 }
 
 

@@ -14,6 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Static
 
 from ops_console.domain.lifecycle import LIFECYCLE, role_allowed
+from ops_console.domain.types import Role
 from ops_console.i18n import get_language, set_language, t
 from ops_console.services import panes as pane_service
 from ops_console.services.context import Actor, AppContext
@@ -60,7 +61,10 @@ class MainScreen(CommandRouting):
             with Horizontal(id="lower"):
                 yield PickingPane(tz)
                 yield BoardPane(tz)
-                yield AlertsPane(tz)
+                alerts = AlertsPane(tz)
+                # Customer service works the service requests; pane 4 lists them for them (and supervisors).
+                alerts.show_service_requests = self.actor.role in (Role.CUSTOMER_SERVICE, Role.SUPERVISOR)
+                yield alerts
         yield CommandLine(lambda: self._vocabulary)
         yield Static(id="keybar")
 

@@ -233,11 +233,15 @@ class LiveTable(CachedRowsMixin):
         self.render_rows(now, changed)
         self.update_titles()
 
+    def searchable_text(self, row: Any, now: datetime) -> str:
+        """What `/` searches: the row as it reads on screen (a pane may add its codes)."""
+        return " ".join(c.plain for c in self._row_cells(row, now))
+
     def _ordered(self, now: datetime) -> list[tuple[str, Any]]:
         """The rows as the view state shows them (tui/panes/view.py): store, filter, sort, sections."""
         rows = filter_rows(self.data_rows, store=self.store_filter if self.filters_by_store else None,
                            store_of=self.row_store, keep=self._filter,
-                           text_of=lambda r: " ".join(c.plain for c in self._row_cells(r, now)))
+                           text_of=lambda r: self.searchable_text(r, now))
         key: Callable[[Any], Any] | None = None
         if self.sort_index is not None:
             index = self.sort_index

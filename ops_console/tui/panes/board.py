@@ -40,7 +40,9 @@ class BoardPane(LiveTable):
                    lambda r: STAGES.index(r.status) if r.status in STAGES else 9),
             Column("time", "console.col.waiting", 5, lambda r: r.since),
             Column("store", "console.col.store", 4, lambda r: r.store_name or "", priority=4),
-            Column("courier", "console.col.courier", 4, lambda r: r.courier_name or "", priority=3),
+            # A picked order has no courier yet: the column shows its proposal there (dim, marked ›).
+            Column("courier", "console.col.courier", 4,
+                   lambda r: r.courier_name or (r.proposal[1] or "" if r.proposal else ""), priority=3),
             Column("appointment", "console.col.appointment", 5, lambda r: r.appointment_at, priority=2),
         )
 
@@ -63,6 +65,18 @@ class BoardPane(LiveTable):
             cell(label("console.short_status", row.status), STATUS_STYLE.get(row.status, "")),
             cell(elapsed(waited), style, "right"),
             cell(row.store_name or row.store_id or ""),
-            cell(row.courier_name or "", "cyan"),
+            cell(row.courier_name, "cyan") if row.courier_name else proposal_cell(row),
             cell(appointment, "blue"),
         ]
+
+
+def proposal_cell(row: BoardRow) -> Text:
+    """A picked order's proposal: `›C03` (its tier's courier), `↑tier C03` when it means escalating
+    first, `↑tier —` when nobody of that tier is free either."""
+    if row.proposal is None:
+        return cell("")
+    tier, courier = row.proposal
+    if tier == row.tier:
+        return cell(f"›{courier or '—'}", "green")
+    short = label("board.tier_short", tier)
+    return cell(f"↑{short} {courier or '—'}", "yellow" if courier else "bold red")

@@ -2,9 +2,11 @@
 
 So a suggested assignment is `a`, Enter. The method is `suggested` when the chosen store is that
 order's top suggestion, else `manual`. After a manual assignment the matching service proposes a
-keyword taken from the address for that store (the assignment issue's learning loop): Enter
-accepts it (after editing it, if wanted), Esc declines; a keyword that collides with another
-store's is refused by the service with the reason, shown here.
+keyword taken from the address for that store (the assignment issue's learning loop). Learning takes
+a deliberate key, never the Enter that confirmed the assignment: `y` accepts the keyword as shown,
+`e` edits it (then Enter accepts), `n` / Esc declines; when nothing is proposed the step says why
+(`KeywordProposal.why()`). A keyword that collides with another store's is refused by the service
+with the reason, shown here.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ class KeywordProposal:
     order_no: str
     order_id: int
     taken_by: str | None = None  # another store has this keyword already: adding it will be refused
+    why: str = ""  # with an empty keyword: why nothing is proposed (the step only explains)
 
 
 class KeywordDone(Message):
@@ -72,6 +75,11 @@ class AssignScreen(ActionDialog):
         Binding("up", "move(-1)", show=False),
         Binding("pagedown", "move(8)", show=False),
         Binding("pageup", "move(-8)", show=False),
+        # The learning step (inactive elsewhere, see check_action): deliberate keys, not Enter.
+        Binding("y", "learn_accept", show=False),
+        Binding("e", "learn_edit", show=False),
+        Binding("n", "close", show=False),
+        Binding("enter", "learn_next", show=False),
     ]
 
     def __init__(self, ctx: AppContext, actor: Actor, order_ids: list[int]) -> None:
@@ -239,7 +247,12 @@ class AssignScreen(ActionDialog):
             keyword = getattr(proposal, "keyword", None)
             offers: list[tuple[str | None, str | None]] = []
             if method == AssignMethod.MANUAL and not getattr(proposal, "exists", False):
-                offers.append((keyword, getattr(proposal, "taken_by", None)))
+                if keyword:
+                    offers.append((keyword, getattr(proposal, "taken_by", None)))
+                elif proposal.why() and brief.order_no not in seen:
+                    seen.add(brief.order_no)  # one explanation per order
+                    out.append(KeywordProposal("", store_id, names.get(store_id, ""), brief.order_no, brief.id,
+                                               why=proposal.why()))
             # The address's Latin / pinyin phrase as a learned alias, also after a suggested
             # assignment (a pinyin address is only ever suggested).
             offers.append((getattr(proposal, "alias", None), None))
@@ -270,17 +283,42 @@ class AssignScreen(ActionDialog):
         store = f"{p.store_id} {p.store_name}".strip()
         question = Text.assemble(
             (t("screens.assign.done", order=p.order_no, store=store), "green"), "\n\n",
-            t("screens.assign.learn_question", store=store),
+            t("assign.nothing_to_learn", why=p.why) if not p.keyword else t("screens.assign.learn_question",
+                                                                           store=store),
         )
         if p.taken_by:
             question.append("\n" + t("screens.assign.taken_by", store=p.taken_by), style="yellow")
         self.query_one("#learn-question", Static).update(question)
         keyword = self.query_one("#keyword", Input)
         keyword.value = p.keyword
-        keyword.focus()
-        self.query_one("#hint", Static).update(t("screens.hint.learn"))
+        keyword.display = bool(p.keyword)
+        self.set_focus(None)  # the Enter that confirmed the assignment must not also learn
+        self.query_one("#hint", Static).update(t("assign.hint.learn" if p.keyword else "assign.hint.why"))
         self.show_message("", error=False)
         return True
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("learn_accept", "learn_edit", "learn_next"):
+            return self.learning is not None and not self.query_one("#keyword", Input).has_focus
+        return True
+
+    def action_learn_accept(self) -> None:
+        if self.learning is not None and self.learning.keyword:
+            self.accept_keyword()
+
+    def action_learn_edit(self) -> None:
+        if self.learning is not None and self.learning.keyword:
+            self.query_one("#keyword", Input).focus()
+
+    def action_learn_next(self) -> None:
+        """Enter on the learning step: moves past an explanation; a proposal needs `y` (or `e`)."""
+        if self.learning is None:
+            return
+        if self.learning.keyword:
+            self.show_message(t("assign.learn_needs_key"), error=False)
+            return
+        if not self.next_proposal():
+            self.dismiss(self.result())
 
     def accept_keyword(self) -> None:
         if self.learning is None or self.job.busy:

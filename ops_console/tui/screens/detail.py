@@ -35,6 +35,7 @@ from ops_console.services.order_view import (
     reveal_phone,
 )
 from ops_console.tui.screens.base import OpsModal, error_text, first_label, label, local, yuan
+from ops_console.tui.screens.service_request import ServiceRequestScreen
 
 
 class OrderSnapshotLoaded(Message):
@@ -137,6 +138,7 @@ class OrderDetailScreen(OpsModal):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", show=False),
         Binding("v", "reveal", show=False),
+        Binding("s", "service_request", show=False),
     ]
 
     def __init__(self, ctx: AppContext, actor: Actor, order_id: int) -> None:
@@ -191,6 +193,18 @@ class OrderDetailScreen(OpsModal):
         message.stop()
         self._revealing = False
         self.show_message(message.message)
+
+    # ---- a service request on this order (customer service; the service checks role and policy)
+    def action_service_request(self) -> None:
+        if self.snapshot is None:
+            return
+        def opened(text: str | None) -> None:
+            if text:
+                self.notify(text)
+                self.run_worker(self._load, thread=True, exclusive=True, group="load")
+
+        self.app.push_screen(ServiceRequestScreen(self.ctx, self.actor, self.order_id, self.snapshot.order_no),
+                             opened)
 
     # ---- phone reveal
     def action_reveal(self) -> None:

@@ -31,6 +31,7 @@ class HandOverScreen(ActionDialog):
     def __init__(self, ctx: AppContext, actor: Actor, order_id: int) -> None:
         super().__init__(ctx, actor, [order_id])
         self.emergency = False
+        self.due: int | None = None  # the order's amount: a till amount beyond the tolerance needs a reason
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="orders", classes="orders")
@@ -40,6 +41,8 @@ class HandOverScreen(ActionDialog):
             yield Input(id="receipt", placeholder=t("screens.handover.receipt_placeholder"))
             yield Static(t("screens.handover.amount"), classes="label")
             yield Input(id="amount", placeholder="0.00")
+            yield Static(t("handover.cash_reason"), classes="label")
+            yield Input(id="cash_reason", placeholder=t("handover.cash_reason_placeholder"))
 
     def on_mount(self) -> None:
         self.query_one("#receipt").focus()
@@ -49,6 +52,7 @@ class HandOverScreen(ActionDialog):
         b = briefs[0]
         self.query_one("#orders", Static).update(self.orders_heading(briefs))
         self.emergency = b.tier == Tier.EMERGENCY
+        self.due = b.amount
         self.query_one("#till").display = not self.emergency
         if self.emergency:
             self.set_focus(None)  # nothing to type: Enter confirms
@@ -61,7 +65,24 @@ class HandOverScreen(ActionDialog):
         if event.input.id == "receipt" and not self.query_one("#amount", Input).value.strip():
             self.query_one("#amount").focus()
             return
+        if event.input.id == "amount" and self.differs() and not self.reason():
+            # Say why before the service refuses it (produce weighed at the till may pass without one).
+            self.show_message(t("handover.differs", amount=yuan(self.amount()), due=yuan(self.due)), error=False)
+            self.query_one("#cash_reason").focus()
+            return
         self.confirm()
+
+    def reason(self) -> str:
+        return self.query_one("#cash_reason", Input).value.strip()
+
+    def differs(self) -> bool:
+        """The typed amount is off the order's by more than `cash.tolerance` (False when unreadable)."""
+        try:
+            amount = self.amount()
+        except InputProblem:
+            return False
+        tolerance = self.ctx.settings.fen(self.ctx.settings.cash.tolerance)
+        return self.due is not None and abs(amount - self.due) > tolerance
 
     def amount(self) -> int:
         text = self.query_one("#amount", Input).value.strip()
@@ -85,4 +106,8 @@ class HandOverScreen(ActionDialog):
     def params_for(self, brief: OrderBrief) -> dict[str, Any]:
         if self.emergency:
             return {}
-        return {"till_receipt": self.query_one("#receipt", Input).value.strip(), "till_amount": self.amount()}
+        params: dict[str, Any] = {"till_receipt": self.query_one("#receipt", Input).value.strip(),
+                                  "till_amount": self.amount()}
+        if self.reason():
+            params["cash_reason"] = self.reason()
+        return params

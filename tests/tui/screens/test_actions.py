@@ -145,9 +145,12 @@ async def test_no_courier_on_duty_is_said_not_guessed(city) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert "没有在岗的配送员" in shown(app.screen)
-        await pilot.press("enter")
+        # No company courier to guess: the only line is the proposal of the next tier, said as such.
+        assert [line[:2] for line in options(app.screen, "#couriers")] == ["★ "]
+        assert "第三方" in options(app.screen, "#couriers")[0]
+        await pilot.press("escape")
         await settle(pilot)
-        assert app.results == []
+        assert app.results == [None]
     assert order_history(city, oid)[0].status == "picked"
 
 
@@ -215,6 +218,21 @@ async def test_hand_over_needs_the_till_receipt_and_amount(city) -> None:
     with read_session(city.engine) as s:
         d = s.exec(select(Delivery).where(Delivery.order_id == oid)).one()
     assert (d.till_receipt, d.till_amount) == ("R-1001", 700)
+
+
+async def test_a_till_amount_off_the_order_asks_for_the_reason_and_records_it(city) -> None:
+    oid = walk(city, "MT1", *DISPATCHED)
+    app = Harness(lambda: HandOverScreen(city, DISPATCHER, oid))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press(*"R-1002", "enter", *"6.00", "enter")
+        await settle(pilot)
+        assert "¥6.00" in shown(app.screen) and "原因" in shown(app.screen)
+        assert app.screen.focused is app.screen.query_one("#cash_reason")
+        await pilot.press(*"少拣一件", "enter")
+        await done(pilot)
+    ev = last_event(city, oid)
+    assert (ev.action, ev.detail["cash_reason"]) == ("hand_over", "少拣一件")
 
 
 async def test_the_emergency_team_hands_over_without_a_till(city) -> None:

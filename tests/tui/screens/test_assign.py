@@ -56,7 +56,12 @@ async def test_type_to_filter_then_manual_assign_then_learn_the_proposed_keyword
         # The learning step: the compound of the address, proposed for the store just chosen.
         assert app.screen.query_one("#keyword").value == "幸福里"
         assert "S02 河畔店" in screen_text(app.screen)
-        await pilot.press("enter")
+        await pilot.press("enter")  # a second Enter (a key held down) does not learn: it says which key does
+        await settle(pilot)
+        assert app.screen is app.dialog and "按 y 学习" in shown(app.screen)
+        with read_session(city.engine) as s:
+            assert not s.exec(select(StoreKeyword).where(StoreKeyword.keyword == "幸福里")).all()
+        await pilot.press("y")
         result = await done(pilot)
     order, _ = order_history(city, oid)
     assert (order.store_id, order.assign_method) == ("S02", "manual")
@@ -77,6 +82,7 @@ async def test_a_colliding_keyword_is_refused_with_the_reason_and_can_be_edited_
         await settle(pilot)
         await pilot.press("down", "enter")  # S02, by hand
         await settle(pilot)
+        await pilot.press("e")  # edit, then Enter accepts
         app.screen.query_one("#keyword").value = "阳光小区"  # edited to S01's keyword
         await pilot.press("enter")
         await settle(pilot)
@@ -135,7 +141,7 @@ async def test_a_pinyin_address_assigned_as_suggested_offers_its_phrase_as_an_al
         await pilot.press("enter")
         await settle(pilot)
         assert app.screen.query_one("#keyword").value == "yangguangxiaoqu"  # the alias, offered
-        await pilot.press("enter")
+        await pilot.press("y")
         result = await done(pilot)
     assert result.ok
     with read_session(city.engine) as s:
@@ -143,3 +149,20 @@ async def test_a_pinyin_address_assigned_as_suggested_offers_its_phrase_as_an_al
     assert kw.store_id == "S01"
     # Once accepted, the next such address is matched by the rule.
     assert new_order(city, "MT10", address="yangguangxiaoqu 5栋", match_address=True).to_status == "assigned"
+
+
+async def test_when_nothing_can_be_learned_the_step_says_why(city) -> None:
+    oid = unassigned(city, "MT1", "3栋201", [])
+    app = Harness(lambda: AssignScreen(city, DISPATCHER, [oid]))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "enter")  # S02, by hand
+        await settle(pilot)
+        text = screen_text(app.screen)
+        assert "没有可学习的关键词" in text and "没有可作关键词的小区或道路名" in text
+        assert not app.screen.query_one("#keyword").display
+        await pilot.press("enter")
+        result = await done(pilot)
+    assert result.ok
+    with read_session(city.engine) as s:
+        assert len(s.exec(select(StoreKeyword)).all()) == 2

@@ -6,11 +6,13 @@ from sqlmodel import select
 
 from ops_console.domain.types import Action
 from ops_console.services.lifecycle import perform
+from ops_console.services.service_requests import open_request
 from ops_console.storage.db import read_session, write_session
-from ops_console.storage.models import Event, Order
+from ops_console.storage.models import Event, Order, Reminder
 from ops_console.tui.screens import OrderDetailScreen
 from tests.conftest import DISPATCHER
 from tests.factories import new_order
+from tests.services.test_service_requests import delivered
 from tests.tui.screens.conftest import SIZE, Harness, done, screen_text, settle, shown, wait_until
 
 
@@ -80,3 +82,20 @@ async def test_detail_names_the_stores_an_ambiguous_address_could_belong_to(city
         await settle(pilot)
         assert "多家门店:S01 阳光店, S02 河畔店" in screen_text(app.screen)
         assert "ambiguous" not in screen_text(app.screen)
+
+
+async def test_the_detail_lists_the_reminders_of_the_orders_service_request(city) -> None:
+    """Service-request reminders name the request, not the order: the detail said "none" for them."""
+    delivered(city, "R1")
+    req = open_request(city, "R1", "return", "包装破损", DISPATCHER, reason="wrong_items")
+    order_id = req.order_id
+    with write_session(city.engine) as s:
+        for which, severity in (("contact", "critical"), ("refund", "warning")):
+            s.add(Reminder(kind="service_request_due", severity=severity, subject=f"service_request:{req.id}:{which}",
+                           dedup_key=f"service_request_due|service_request:{req.id}:{which}|x", status="open",
+                           raised_at=city.clock.now(), last_raised_at=city.clock.now(), raise_count=1, payload={}))
+    app = Harness(lambda: OrderDetailScreen(city, DISPATCHER, order_id))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        text = screen_text(app.screen)
+        assert text.count("售后期限") == 2

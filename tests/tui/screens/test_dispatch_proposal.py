@@ -37,3 +37,23 @@ async def test_the_proposal_is_preselected_and_enter_dispatches_it(city) -> None
     assert result.ok
     order, _ = order_history(city, oid)
     assert (order.status, order.courier_id) == ("dispatched", "C09")
+
+
+async def test_a_proposal_of_another_tier_is_offered_first_and_enter_escalates_then_dispatches(city) -> None:
+    with write_session(city.engine) as s:
+        c01 = s.get(Courier, "C01")
+        c01.capacity = 1  # the store's only company courier is full: the proposal is the third party's
+        s.add(c01)
+    perform(city, picked(city, "MT0"), Action.DISPATCH, DISPATCHER, courier_id="C01")
+    oid = picked(city, "MT1")
+    app = Harness(lambda: CourierScreen(city, DISPATCHER, [oid]))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        line = highlighted(app.screen, "#couriers")
+        assert line.startswith("★") and "第三方" in line and "C03" in line
+        await pilot.press("enter")
+        result = await done(pilot)
+    assert result.ok and "C03" in result.outcomes[0].message
+    order, events = order_history(city, oid)
+    assert (order.status, order.tier, order.courier_id) == ("dispatched", "third_party", "C03")
+    assert [e.action for e in events[-2:]] == ["escalate", "dispatch"]

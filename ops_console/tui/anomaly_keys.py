@@ -1,0 +1,15 @@
+"""Pane 4's verbs on anomaly rows (A acknowledge, T own, m silence, R resolve), registered with the
+main screen's alert actions at import: the calls are services/anomalies.py's, the forms alert_forms'."""
+
+from __future__ import annotations
+
+from ops_console.services import anomalies as anomaly_service
+from ops_console.tui.actions import register_alert_call
+from ops_console.tui.dialogs import ALERT_FORM
+
+SOURCE = "anomaly"
+
+register_alert_call(SOURCE, "acknowledge", anomaly_service.acknowledge)
+register_alert_call(SOURCE, "own", anomaly_service.take_ownership, form=ALERT_FORM)
+register_alert_call(SOURCE, "silence", anomaly_service.silence, form=ALERT_FORM)
+register_alert_call(SOURCE, "resolve", anomaly_service.resolve, form=ALERT_FORM)
