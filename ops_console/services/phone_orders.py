@@ -36,7 +36,7 @@ from ops_console.domain.types import Channel, PaymentMethod
 from ops_console.i18n import t
 from ops_console.services.context import Actor, AppContext
 from ops_console.services.errors import ServiceError
-from ops_console.services.intake import catalogue_facts, line_values, order_values
+from ops_console.services.intake_rows import catalogue_facts, line_values, order_values
 from ops_console.services.receiving import receive_order
 from ops_console.storage.db import read_session, write_session
 from ops_console.storage.models import Order, OrderLine, Sku

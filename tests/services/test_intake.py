@@ -236,7 +236,7 @@ def test_automatic_review(shop: AppContext, tmp_path: Path) -> None:
 
 
 def _order_and_lines(draft: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    from ops_console.services.intake import order_values
+    from ops_console.services.intake_rows import order_values
 
     return order_values(draft), [
         {"sku": li.sku, "name": li.name, "spec": li.spec, "category": (li.category or "default"), "qty": li.qty,
