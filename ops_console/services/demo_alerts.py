@@ -49,7 +49,7 @@ from ops_console.storage.models import Order, OrderLine, Sku, Store
 
 CHECK_EVERY = timedelta(minutes=2)  # the scheduler's anomaly checks, in simulated time
 WORK_EVERY = timedelta(minutes=3)  # how often the colleague looks at the alert feed
-HELD_FOR = timedelta(minutes=45)  # a held order waits this long before the colleague calls the store
+HELD_FOR = timedelta(minutes=60)  # a held order waits this long before the colleague calls the store
 WINDOW = (time(13, 0), time(15, 0))  # stores reorder daily in this local window (seed 004 1.1)
 
 # Chances (per new order / per simulated minute / per order); tuned so a 3-hour morning shows every kind.
@@ -63,7 +63,7 @@ P_REPL_STEP = 0.4
 P_SILENT_CARRIER = 0.35  # a third-party delivery whose carrier sends no tracking
 P_WEIGH = 0.35  # produce weighed at hand-over
 P_WEIGHT_OFF = 0.2
-P_LEAVE_HELD = 0.4  # held replenishment orders left to the dispatcher at this console
+P_LEAVE_HELD = 0.5  # held replenishment orders left to the dispatcher at this console
 P_LEAVE_ALERT = 0.45  # alerts the colleague leaves alone
 
 STAFF_NOTES = ("客户来电说包装破损,请核实", "门店反馈该单商品与描述不符", "骑手反映地址门牌不清,需再确认",
@@ -207,8 +207,9 @@ class AlertPlayer:
         if roll < P_REPL_TENFOLD:
             items[first] *= 10  # an extra zero typed in the store
         elif roll < P_REPL_TENFOLD + P_REPL_STEP:
-            step = next(st for code, st, _ in picks if code == first)
-            items[first] += step / 2 if step > 1 else 0.5  # a quantity off the SKU's order step
+            # A quantity off the order step of a SKU sold in packs (a step of 1 takes any quantity).
+            code, step, _ = self.rng.choice([k for k in self.skus if k[1] > 1] or self.skus)
+            items[code] = float(step * self.rng.randint(2, 6) + 1)
         try:
             place(ctx, store, items, SYSTEM)
             actions["replenish_place"] += 1

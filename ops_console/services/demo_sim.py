@@ -136,7 +136,8 @@ class Simulator:
         # Customer service (returns, exchanges, refunds, complaints) and courier cash, after the door.
         self.desk = ServiceDesk(ctx, self.rng, self.settings.speed)
         # Payments, tracking, weights, replenishment, staff reports, the scheduler's checks, alerts worked.
-        self.alerts = AlertPlayer(self.rng, self.settings.speed)
+        # Its own rng seeded from the field's state (no draw taken), so the field's draws stay as they were.
+        self.alerts = AlertPlayer(random.Random(str(self.rng.getstate()[1][:8])), self.settings.speed)
 
     # ------------------------------------------------------------------------------------------
     # One moment of the field
@@ -177,7 +178,8 @@ class Simulator:
     def _play_anomalies(self, ctx: AppContext, now: datetime, report: StepReport, snap: _Snapshot) -> None:
         """The anomaly kinds the field produces beyond the order's own data, the scheduler's checks and
         people working the alerts (services/demo_alerts.py); the step's new orders get the intake rules."""
-        self.alerts.step(ctx, now, report.created, snap, report.actions, self.colleague)
+        if self.settings.anomalies:
+            self.alerts.step(ctx, now, report.created, snap, report.actions, self.colleague)
 
     def _customer_calls(self, ctx: AppContext, order: _OrderRow, plan: Plan, now: datetime,
                         report: StepReport) -> None:

@@ -60,7 +60,9 @@ def read_snapshot(ctx: AppContext) -> Snapshot:
     live = [s.value for s in OPEN_STATUSES if s != Status.RECEIVED]
     with read_session(ctx.engine) as s:
         orders = [OrderRow(*row) for row in s.exec(
-            select(*_ROW_COLUMNS).where(Order.status.in_(live)).order_by(Order.id))]  # type: ignore[attr-defined]
+            # Customer orders only: a store's replenishment order (also `delivered` at the end) is not the field's.
+            select(*_ROW_COLUMNS).where(Order.status.in_(live), Order.kind == "customer")  # type: ignore[attr-defined]
+            .order_by(Order.id))]
         open_rows = list(s.exec(select(Delivery).where(Delivery.finished_at.is_(None))))  # type: ignore[union-attr]
         couriers = list(s.exec(select(Courier).where(Courier.active, Courier.on_duty).order_by(Courier.id)))  # type: ignore[arg-type]
     open_delivery = {d.order_id: d for d in sorted(open_rows, key=lambda d: d.attempt)}
