@@ -334,7 +334,7 @@ def cash_lines(session: Session, settings: Settings, span: Span,
     for day in span.days():
         for line in expected_cash(session, settings, day):
             days[line.courier_id].append(line)
-    tiers: dict[str, str] = dict(session.execute(select(col(Courier.id), col(Courier.tier))).tuples().all())
+    tiers: dict[str, str] = {cid: tier for cid, tier in session.execute(select(col(Courier.id), col(Courier.tier)))}
     rank = {t.value: i for i, t in enumerate(TIER_ORDER)}
     order = sorted(set(days) | set(counted), key=lambda cid: (rank.get(tiers.get(cid) or "", 99), cid))
     lines = []

@@ -29,6 +29,7 @@ class SimSettings:
 
     rate_per_minute: float = 1.0
     speed: float = 1.0
+    anomalies: bool = True  # services/demo_alerts.py: payments, tracking, weights, replenishment, alerts worked
     p_anomaly: float = 0.06  # a step violation, a quantity surge or a large COD amount
     p_review_fail: float = 0.04  # stale platform price, online payment not through, not enough stock
     p_requested_time: float = 0.03  # the customer asked for a delivery time when ordering

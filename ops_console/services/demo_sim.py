@@ -55,6 +55,7 @@ from ops_console.domain.types import (
 )
 from ops_console.services.actions import perform
 from ops_console.services.context import SYSTEM, Actor, AppContext
+from ops_console.services.demo_alerts import AlertPlayer
 from ops_console.services.demo_desk import ServiceDesk
 from ops_console.services.demo_draws import (
     CHANNEL_WEIGHTS,
@@ -135,6 +136,9 @@ class Simulator:
             raise Refused("demo.no_skus")
         # Customer service (returns, exchanges, refunds, complaints) and courier cash, after the door.
         self.desk = ServiceDesk(ctx, self.rng, self.settings.speed)
+        # Payments, tracking, weights, replenishment, staff reports, the scheduler's checks, alerts worked.
+        # Its own rng seeded from the field's state (no draw taken), so the field's draws stay as they were.
+        self.alerts = AlertPlayer(random.Random(str(self.rng.getstate()[1][:8])), self.settings.speed)
 
     # ------------------------------------------------------------------------------------------
     # One moment of the field
@@ -169,14 +173,14 @@ class Simulator:
         self.desk.end_of_day(ctx, now, self.colleague or SYSTEM, snap.load, report.actions)
         for number in self.desk.step(ctx, now, report.actions):
             report.created.append(number)  # an exchange's replacement order joins the field next step
-        self._play_anomalies(ctx, now, report)
+        self._play_anomalies(ctx, now, report, snap)
         return report
 
-    def _play_anomalies(self, ctx: AppContext, now: datetime, report: StepReport) -> None:
-        """The place for the anomaly kinds the field produces beyond the order's own data (weight short
-        on receipt, payment mismatches, stale tracking, replenishment outside the window, ...): the
-        anomalies branch fills this in, through services/anomalies.py. The intake-side kinds (step,
-        surge, amount) are drawn in `create_order` already."""
+    def _play_anomalies(self, ctx: AppContext, now: datetime, report: StepReport, snap: _Snapshot) -> None:
+        """The anomaly kinds the field produces beyond the order's own data, the scheduler's checks and
+        people working the alerts (services/demo_alerts.py); the step's new orders get the intake rules."""
+        if self.settings.anomalies:
+            self.alerts.step(ctx, now, report.created, snap, report.actions, self.colleague)
 
     def _customer_calls(self, ctx: AppContext, order: _OrderRow, plan: Plan, now: datetime,
                         report: StepReport) -> None:

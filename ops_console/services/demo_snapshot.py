@@ -60,7 +60,9 @@ def read_snapshot(ctx: AppContext) -> Snapshot:
     live = [s.value for s in OPEN_STATUSES if s != Status.RECEIVED]
     with read_session(ctx.engine) as s:
         orders = [OrderRow(*row) for row in s.exec(
-            select(*_ROW_COLUMNS).where(col(Order.status).in_(live)).order_by(col(Order.id)))]
+            # Customer orders only: a store's replenishment order (also `delivered` at the end) is not the field's.
+            select(*_ROW_COLUMNS).where(col(Order.status).in_(live), col(Order.kind) == "customer")
+            .order_by(col(Order.id)))]
         open_rows = list(s.exec(select(Delivery).where(col(Delivery.finished_at).is_(None))))
         couriers = list(s.exec(select(Courier).where(col(Courier.active), col(Courier.on_duty)).order_by(col(Courier.id))))
     open_delivery = {d.order_id: d for d in sorted(open_rows, key=lambda d: d.attempt)}
