@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from ops_console.domain.lifecycle import RuleError
 from ops_console.domain.money import fen_to_yuan
 from ops_console.domain.shortage import short_line
-from ops_console.domain.types import ShortageResolution
+from ops_console.domain.types import PaymentMethod, PaymentStatus, ShortageResolution
 from ops_console.services.errors import Refused
 from ops_console.storage.models import Order, OrderLine
 
@@ -27,6 +27,8 @@ def mark_shortage(session: Session, order: Order, params: dict[str, Any], detail
 
 def _mark(session: Session, order: Order, params: dict[str, Any], detail: dict[str, Any]) -> dict[str, Any]:
     if params.get("line_no") in (None, ""):
+        if params.get("available") not in (None, ""):
+            raise RuleError("shortage.choose_line")  # a quantity without its line would mark nothing
         return {}
     try:
         line_no = int(params["line_no"])
@@ -53,4 +55,6 @@ def _mark(session: Session, order: Order, params: dict[str, Any], detail: dict[s
     new_amount = max(0, order.amount + result.amount_change)
     detail["amount_before"] = fen_to_yuan(order.amount)
     detail["amount_after"] = fen_to_yuan(new_amount)
+    if order.payment_method == PaymentMethod.ONLINE and order.payment_status == PaymentStatus.PAID:
+        detail["refund_due"] = fen_to_yuan(order.amount - new_amount)  # paid in full, ships in part
     return {"amount": new_amount}

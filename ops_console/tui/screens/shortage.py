@@ -29,7 +29,7 @@ class ShortageScreen(ActionDialog):
 
     action = Action.REPORT_SHORTAGE
     title_key = "screens.shortage.title"
-    hint_key = "screens.hint.reason"
+    hint_key = "shortage.hint"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", show=False)]
     RESOLUTIONS = [r.value for r in ShortageResolution]
 
