@@ -11,7 +11,7 @@ calls when it has picked: the dispatcher presses `d` `PICK_MINUTES` after `p`).
 Measures: the oldest unassigned order's backlog age at every step (goal: never 10 minutes), and the
 keys per handled order per step — every key pressed in a pane (focus and movement included) over
 the orders handled there (goals: ≤ 3 for a suggested assignment, ≤ 2 per board step). A full run
-(`python -m bench.drill`: one simulated hour) writes its section of docs/PERFORMANCE.md; `--quick`
+(`python -m bench.drill`: one simulated hour, `--minutes=N` for another length) writes its section of docs/PERFORMANCE.md; `--quick`
 plays a few minutes with no timing figure and is what `make test` and tests/tui/test_drill.py run.
 """
 
@@ -265,7 +265,8 @@ def report(r: DrillResult) -> str:
 
 def main(argv: list[str]) -> int:
     quick = "--quick" in argv
-    result = asyncio.run(drill(4 if quick else 60))
+    minutes = next((int(a.split("=", 1)[1]) for a in argv if a.startswith("--minutes=")), 4 if quick else 60)
+    result = asyncio.run(drill(minutes))
     text = report(result)
     print(text)
     if not quick:
