@@ -122,8 +122,12 @@ def register(app: typer.Typer) -> None:
         ref: Ref,
         resolution: Annotated[str, typer.Option("--resolution", help="substitute | partial | wait")],
         note: Annotated[str | None, typer.Option("--note", help=t("cli.opt.note"))] = None,
+        line: Annotated[int | None, typer.Option("--line", help=t("shortage.cli.line"))] = None,
+        available: Annotated[str | None, typer.Option("--available", help=t("shortage.cli.available"))] = None,
+        substitute: Annotated[str | None, typer.Option("--substitute", help=t("shortage.cli.substitute"))] = None,
     ) -> None:
-        _do(ref, Action.REPORT_SHORTAGE, resolution=resolution, note=note)
+        _do(ref, Action.REPORT_SHORTAGE, resolution=resolution, note=note, line_no=line, available=available,
+            substitute_sku=substitute)
 
     @order.command("dispatch", help=t("action.dispatch"))
     @guarded

@@ -40,6 +40,7 @@ from ops_console.services.courier_load import check_capacity
 from ops_console.services.errors import Conflict, NotFound, Refused, ServiceError
 from ops_console.services.events import event_row
 from ops_console.services.lookup import find_order, order_history, order_lines
+from ops_console.services.shortage import mark_shortage
 from ops_console.storage.db import write_session
 from ops_console.storage.models import (
     Courier,
@@ -299,6 +300,8 @@ def _effects(session: Session, order: Order, t: Transition) -> tuple[dict[str, A
                 if t.target == Status.UNASSIGNED:
                     values.update(store_id=None, courier_id=None, tier=None, assign_method=None,
                                   match_reason=params.get("match_reason"))
+        case Action.REPORT_SHORTAGE:
+            values.update(mark_shortage(session, order, dict(params), detail))
         case Action.REDISPATCH:
             values["courier_id"] = None
         case Action.CANCEL:

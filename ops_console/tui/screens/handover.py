@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Input, Static
 
-from ops_console.domain.money import MoneyError, yuan_to_fen
+from ops_console.domain.money import MoneyError, fen_to_yuan, yuan_to_fen
 from ops_console.domain.types import Action, Tier
 from ops_console.i18n import t
 from ops_console.services.context import Actor, AppContext
@@ -59,6 +59,9 @@ class HandOverScreen(ActionDialog):
         note = t("screens.handover.emergency") if self.emergency else t("screens.handover.order_amount",
                                                                             amount=yuan(b.amount))
         self.query_one("#note", Static).update(note)
+        amount = self.query_one("#amount", Input)
+        if not self.emergency and not amount.value:
+            amount.value = fen_to_yuan(b.amount)  # the order's amount as it stands (a partial shortage lowers it)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -206,10 +206,12 @@ async def test_hand_over_needs_the_till_receipt_and_amount(city) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert "¥7.00" in shown(app.screen, "#note")
+        assert app.screen.query_one("#amount").value == "7.00"  # pre-filled with the order's amount
         await pilot.press("enter", "enter")
         await settle(pilot)
         assert "收银小票" in shown(app.screen) and app.results == []
-        await pilot.press(*"R-1001", "enter", *"7.0.0", "enter")
+        app.screen.query_one("#amount").value = "7.0.0"
+        await pilot.press(*"R-1001", "enter")
         await settle(pilot)
         assert "7.0.0" in shown(app.screen)
         app.screen.query_one("#amount").value = "7.00"
@@ -253,11 +255,13 @@ async def test_shortage_records_the_resolution_and_note(city) -> None:
     app = Harness(lambda: ShortageScreen(city, DISPATCHER, oid))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("down", "tab", *"缺一瓶")
-        await pilot.press("enter")
+        await pilot.press("enter", *"1", "enter", "down")  # line 1, one of the two is there, partial
+        app.screen.query_one("#note").focus()
+        await pilot.press(*"缺一袋", "enter")
         await done(pilot)
     ev = last_event(city, oid)
-    assert (ev.action, ev.detail["resolution"], ev.detail["note"]) == ("report_shortage", "partial", "缺一瓶")
+    assert (ev.action, ev.detail["resolution"], ev.detail["note"]) == ("report_shortage", "partial", "缺一袋")
+    assert (ev.detail["line_no"], ev.detail["available"]) == (1, 1)
 
 
 async def test_confirm_says_yes_or_no() -> None:
