@@ -24,8 +24,8 @@ from tests.factories import new_order
 from tests.tui.screens.conftest import SIZE, Harness, done, highlighted, options, settle, shown
 
 
-def walk(ctx, no: str, *steps: tuple[Action, dict]) -> int:
-    oid = new_order(ctx, no).order_id
+def walk(ctx, no: str, *steps: tuple[Action, dict], category: str = "produce") -> int:
+    oid = new_order(ctx, no, category=category).order_id
     for action, params in steps:
         perform(ctx, oid, action, DISPATCHER, **params)
     return oid
@@ -223,11 +223,13 @@ async def test_hand_over_needs_the_till_receipt_and_amount(city) -> None:
 
 
 async def test_a_till_amount_off_the_order_asks_for_the_reason_and_records_it(city) -> None:
-    oid = walk(city, "MT1", *DISPATCHED)
+    # Not produce: a weighed order's till total may differ without a reason (services/cash_checks.py).
+    oid = walk(city, "MT1", *DISPATCHED, category="default")
     app = Harness(lambda: HandOverScreen(city, DISPATCHER, oid))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press(*"R-1002", "enter", *"6.00", "enter")
+        # The amount comes pre-filled with the order's 7.00 (Enter would take it): Tab to it, clear, type 6.00.
+        await pilot.press(*"R-1002", "tab", "ctrl+u", *"6.00", "enter")
         await settle(pilot)
         assert "¥6.00" in shown(app.screen) and "原因" in shown(app.screen)
         assert app.screen.focused is app.screen.query_one("#cash_reason")
