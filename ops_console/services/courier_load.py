@@ -29,8 +29,15 @@ from ops_console.storage.models import Courier, Delivery, Event, Order
 OPEN_DELIVERY = tuple(s.value for s in ON_THE_ROAD)
 
 
-def courier_loads(session: Session, courier_ids: Iterable[str] | None = None) -> list[CourierLoad]:
-    """Active couriers with their open deliveries and when their last delivery ended."""
+# How far back a courier's last finished delivery counts for "idle since": older is "not today",
+# which the rule ranks as idle longest anyway — and the read stays bounded as history grows.
+IDLE_HORIZON = timedelta(days=1)
+
+
+def courier_loads(session: Session, courier_ids: Iterable[str] | None = None,
+                  now: datetime | None = None) -> list[CourierLoad]:
+    """Active couriers with their open deliveries and when their last delivery ended (within
+    `IDLE_HORIZON` of `now`, by the dispatch-time index, when `now` is given)."""
     query = select(Courier).where(col(Courier.active).is_(True))
     ids = list(courier_ids) if courier_ids is not None else None
     if ids is not None:
@@ -41,10 +48,10 @@ def courier_loads(session: Session, courier_ids: Iterable[str] | None = None) ->
                                                      col(Order.courier_id).is_not(None))
         .group_by(Order.courier_id)
     ).all())
-    idle = dict(session.exec(
-        select(Delivery.courier_id, func.max(Delivery.finished_at)).where(col(Delivery.courier_id).is_not(None))
-        .group_by(Delivery.courier_id)
-    ).all())
+    idle_query = select(Delivery.courier_id, func.max(Delivery.finished_at)).where(col(Delivery.courier_id).is_not(None))
+    if now is not None:
+        idle_query = idle_query.where(col(Delivery.dispatched_at) >= now - IDLE_HORIZON)
+    idle = dict(session.exec(idle_query.group_by(col(Delivery.courier_id))).all())
     return [CourierLoad(c.id, c.name, c.tier, c.store_id, c.capacity, c.on_duty, int(carrying.get(c.id, 0)),
                         idle.get(c.id)) for c in couriers]
 
@@ -64,7 +71,7 @@ def proposals(session: Session, settings: Settings, now: datetime, order_ids: It
         .order_by(col(Event.id))
     ):
         escalations[order_id or 0] = (at, (detail or {}).get("reason"))
-    loads = courier_loads(session)
+    loads = courier_loads(session, now=now)
     wait = timedelta(minutes=settings.dispatch.wait_minutes_before_escalation)
     out: dict[int, Proposal] = {}
     for o in orders:

@@ -22,6 +22,7 @@ from ops_console.services.events import EventFeed
 from ops_console.services.pane_data import (
     ALERTS,
     BOARD,
+    BOARD_STATUSES,
     DEFAULT_WINDOW,
     MAX_EVENTS_SCANNED,
     MAX_ORDERS_PATCHED,
@@ -112,6 +113,10 @@ def affected(ctx: AppContext, mark: int) -> tuple[int, frozenset[str]]:
     with read_session(ctx.engine) as s:
         moved = read_moved(q.events_since(s, mark, MAX_EVENTS_SCANNED), mark)
     return moved.mark, touched_panes(moved)
+
+
+# Statuses whose entry or exit can change a courier proposal: the board's own, and the end of a trip.
+_PROPOSAL_STATUSES = frozenset(BOARD_STATUSES) | {"delivered", "cancelled"}
 
 
 class LiveView:
@@ -213,9 +218,11 @@ class LiveView:
                 deadline = None
             else:
                 out[pane] = board_pane(s, counts, self.window)
-        # Any event may change a picked order's proposal (a courier's load, duty, tier): one call a refresh.
+        # A picked order's proposal changes with the board itself, a courier's load (orders going on or
+        # off the road) or duty: one call a refresh then, none for events elsewhere (intake, picking).
         board = out.get(BOARD)
-        if board is None and self.panes.get(BOARD) is not None:
+        if board is None and self.panes.get(BOARD) is not None and (
+                moved.couriers or moved.statuses & _PROPOSAL_STATUSES or (moved.orders and not moved.statuses)):
             board = replace(self.panes[BOARD], changed=frozenset())
         if board is not None:
             proposed = with_proposals(s, ctx, now, board)
