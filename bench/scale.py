@@ -57,6 +57,7 @@ from ops_console.services import closeout as closeout_service
 from ops_console.services.cash import cash_day
 from ops_console.services.context import Actor, AppContext
 from ops_console.services.operators import hash_pin
+from ops_console.services.pane_load import picking_window
 from ops_console.services.panes import BOARD_STATUSES, DEFAULT_WINDOW, QUEUE_SECTIONS
 from ops_console.storage import pane_queries as q
 from ops_console.storage.bulk import insert_rows
@@ -274,20 +275,13 @@ def _event(oid: int, at: datetime, action: str, to_status: str, detail: dict[str
 
 
 def pane_groups(ctx: AppContext) -> dict[str, Callable[[Any], Any]]:
-    sla = ctx.settings.picking.sla_minutes
     open_statuses = [st.value for st in OPEN_STATUSES]
-    slas: dict[int, int] = {}
 
     def unassigned(s: Any) -> Any:
         return [q.queue_rows(s, status, DEFAULT_WINDOW) for status in QUEUE_SECTIONS]
 
-    def picking(s: Any) -> Any:
-        starts = [(r.id, r.assigned_at) for r in q.picking_starts(s) if r.assigned_at is not None]
-        missing = [oid for oid, _ in starts if oid not in slas]
-        if missing:  # the console keeps these per process: asked once
-            slas.update(q.order_slas(s, sla, missing))
-        ids = [oid for _, oid in sorted((at + timedelta(minutes=slas[oid]), oid) for oid, at in starts)[:DEFAULT_WINDOW]]
-        return q.picking_rows(s, sla, ids)
+    def picking(s: Any) -> Any:  # the console's own: clocks known by version, the window's rows by id
+        return picking_window(s, ctx, DEFAULT_WINDOW)
 
     def board(s: Any) -> Any:
         return q.board_rows(s, BOARD_STATUSES, DEFAULT_WINDOW)

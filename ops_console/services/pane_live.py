@@ -40,6 +40,7 @@ from ops_console.services.pane_data import (
     Snapshot,
 )
 from ops_console.services.pane_load import (
+    PICKING_CLOCKS,
     alerts_pane,
     appointments_soon,
     board_pane,
@@ -286,7 +287,7 @@ class LiveView:
                 i = bisect.bisect_left(clocks, (d, oid))
                 if i < len(clocks) and clocks[i] == (d, oid):
                     del clocks[i]
-        known = cast("dict[int, int]", ctx.cache.setdefault("panes.picking_sla", {}))  # ctx.cache holds objects
+        known = cast("dict[int, tuple[int, datetime | None]]", ctx.cache.setdefault(PICKING_CLOCKS, {}))
         entering: dict[int, PickingRow] = {}
         for r in fresh.values():
             if r.status not in PANE_STATUSES[PICKING]:
@@ -294,8 +295,8 @@ class LiveView:
             row = picking_row(r)
             if row.assigned_at is None:
                 continue
-            known[r.id] = row.sla_minutes
             d = row.assigned_at + timedelta(minutes=row.sla_minutes)
+            known[r.id] = (row.version, d)
             deadline[r.id] = d
             bisect.insort(clocks, (d, r.id))
             entering[r.id] = row

@@ -120,25 +120,44 @@ def picking_row(r: Any) -> PickingRow:
                       r.assigned_at or r.status_entered_at, int(r.sla_minutes), r.claimed_by, r.claimer_name)
 
 
-def picking_pane(s: Any, ctx: AppContext, window: int) -> tuple[PaneData, list[tuple[datetime, int]]]:
-    """Deadlines of every picking order (for the header), details of the `window` most urgent."""
-    sla = ctx.settings.picking.sla_minutes
-    starts = [(r.id, r.assigned_at) for r in q.picking_starts(s) if r.assigned_at is not None]
-    # An order's SLA depends on its lines only: kept per process, asked only for orders new to the pane.
-    known = cast("dict[int, int]", ctx.cache.setdefault("panes.picking_sla", {}))  # ctx.cache holds objects
-    missing = [oid for oid, _ in starts if oid not in known]
+PICKING_CLOCKS = "panes.picking_clock"  # ctx.cache: order id → (version, deadline or None)
+
+
+def picking_clocks(s: Any, ctx: AppContext) -> list[tuple[datetime, int]]:
+    """(deadline, id) of every order assigned and not yet picked, soonest first.
+
+    A clock starts at assignment and its SLA depends on the order's lines, so it changes only when
+    the order does: deadlines are kept per process by version, and a refresh reads two integers per
+    order, asking the rest only for orders new or changed since."""
+    known = cast("dict[int, tuple[int, datetime | None]]", ctx.cache.setdefault(PICKING_CLOCKS, {}))
+    current = q.picking_versions(s)
+    missing = [oid for oid, version in current if (k := known.get(oid)) is None or k[0] != version]
     if missing:
-        known.update(q.order_slas(s, sla, missing))
-    if len(known) > 2 * len(starts) + 1000:
-        current = {oid for oid, _ in starts}
-        for oid in [k for k in known if k not in current]:
+        for r in q.picking_clocks(s, ctx.settings.picking.sla_minutes, missing):
+            known[r.id] = (r.version, r.start + timedelta(minutes=int(r.sla_minutes)) if r.start else None)
+    if len(known) > 2 * len(current) + 1000:  # orders that left the pane: forget them now and then
+        keep = {oid for oid, _ in current}
+        for oid in [k for k in known if k not in keep]:
             del known[oid]
-    clocks = sorted((at + timedelta(minutes=known[oid]), oid) for oid, at in starts)
+    clocks = [(d, oid) for oid, _ in current if (d := known[oid][1]) is not None]
+    clocks.sort()
+    return clocks
+
+
+def picking_window(s: Any, ctx: AppContext, window: int) -> tuple[list[tuple[datetime, int]], list[Any]]:
+    """Every picking clock, and the rows of the `window` most urgent, soonest first."""
+    clocks = picking_clocks(s, ctx)
     ids = [oid for _, oid in clocks[:window]]
-    rows = [picking_row(r) for r in q.picking_rows(s, sla, ids)] if ids else []
+    rows = list(q.picking_rows(s, ctx.settings.picking.sla_minutes, ids)) if ids else []
     rank = {oid: i for i, oid in enumerate(ids)}
     rows.sort(key=lambda r: rank.get(r.id, len(rank)))
-    return PaneData(tuple(rows), len(clocks)), clocks
+    return clocks, rows
+
+
+def picking_pane(s: Any, ctx: AppContext, window: int) -> tuple[PaneData, list[tuple[datetime, int]]]:
+    """Deadlines of every picking order (for the header), details of the `window` most urgent."""
+    clocks, rows = picking_window(s, ctx, window)
+    return PaneData(tuple(picking_row(r) for r in rows), len(clocks)), clocks
 
 
 def board_row(r: Any) -> BoardRow:

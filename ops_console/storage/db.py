@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError
@@ -30,13 +33,31 @@ def normalize_url(url: str) -> str:
     return url
 
 
+_LONG_DIGITS = re.compile(rb"\d{19}")
+
+
+def json_loads(text: str | bytes) -> Any:
+    """JSON columns read back: orjson (several times faster on the panes' many small documents).
+
+    What orjson refuses but `json` wrote (NaN, Infinity) is read the standard way, and so is any
+    document with 19 digits in a row: orjson turns an integer beyond 64 bits into a float, and a
+    stored value must come back exactly as it went in."""
+    raw = text.encode() if isinstance(text, str) else text
+    if _LONG_DIGITS.search(raw) is not None:
+        return json.loads(raw)
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw)
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     url = normalize_url(url)
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise DatabaseUrlError(f"database.url = {url!r}: not a database URL (e.g. sqlite:///data/ops.db)") from exc
-    kwargs: dict[str, Any] = {"echo": echo}
+    kwargs: dict[str, Any] = {"echo": echo, "json_deserializer": json_loads}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
             # The database holds customers' phones: the file, its WAL and SHM are the user's alone
