@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from ops_console.storage.types import UTCDateTime
@@ -83,6 +83,10 @@ class Order(SQLModel, table=True):
         Index("ix_orders_kind_received", "kind", "received_at"),  # a business day's orders (closeout, reports)
         # What each courier carries now (the header): only its open orders, not all it ever carried.
         Index("ix_orders_courier_status", "courier_id", "status"),
+        # The queue pane's order (urgent first, then the longest waiting): its window of 150 is read
+        # off the index instead of sorting every unassigned order.
+        Index("ix_orders_queue", "status", text("urgent DESC"), text("coalesce(unassigned_at, status_entered_at)"),
+              "id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=16)
