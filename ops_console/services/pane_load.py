@@ -131,15 +131,23 @@ def picking_clocks(s: Any, ctx: AppContext) -> list[tuple[datetime, int]]:
     order, asking the rest only for orders new or changed since."""
     known = cast("dict[int, tuple[int, datetime | None]]", ctx.cache.setdefault(PICKING_CLOCKS, {}))
     current = q.picking_versions(s)
-    missing = [oid for oid, version in current if (k := known.get(oid)) is None or k[0] != version]
-    if missing:
-        for r in q.picking_clocks(s, ctx.settings.picking.sla_minutes, missing):
-            known[r.id] = (r.version, r.start + timedelta(minutes=int(r.sla_minutes)) if r.start else None)
+    clocks: list[tuple[datetime, int]] = []
+    missing: list[int] = []
+    for oid, version in current:  # one pass: this runs on every refresh over every picking order
+        k = known.get(oid)
+        if k is None or k[0] != version:
+            missing.append(oid)
+        elif k[1] is not None:
+            clocks.append((k[1], oid))
+    for r in q.picking_clocks(s, ctx.settings.picking.sla_minutes, missing) if missing else ():
+        deadline = r.start + timedelta(minutes=int(r.sla_minutes)) if r.start else None
+        known[r.id] = (r.version, deadline)
+        if deadline is not None:
+            clocks.append((deadline, r.id))
     if len(known) > 2 * len(current) + 1000:  # orders that left the pane: forget them now and then
         keep = {oid for oid, _ in current}
         for oid in [k for k in known if k not in keep]:
             del known[oid]
-    clocks = [(d, oid) for oid, _ in current if (d := known[oid][1]) is not None]
     clocks.sort()
     return clocks
 
@@ -148,10 +156,8 @@ def picking_window(s: Any, ctx: AppContext, window: int) -> tuple[list[tuple[dat
     """Every picking clock, and the rows of the `window` most urgent, soonest first."""
     clocks = picking_clocks(s, ctx)
     ids = [oid for _, oid in clocks[:window]]
-    rows = list(q.picking_rows(s, ctx.settings.picking.sla_minutes, ids)) if ids else []
-    rank = {oid: i for i, oid in enumerate(ids)}
-    rows.sort(key=lambda r: rank.get(r.id, len(rank)))
-    return clocks, rows
+    found = {r.id: r for r in q.picking_rows(s, ctx.settings.picking.sla_minutes, ids)} if ids else {}
+    return clocks, [found[oid] for oid in ids if oid in found]
 
 
 def picking_pane(s: Any, ctx: AppContext, window: int) -> tuple[PaneData, list[tuple[datetime, int]]]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import and_, bindparam, case, func, literal, or_, select, union_all
 from sqlalchemy.engine import Row
@@ -127,10 +127,10 @@ def _sla_key(sla: Mapping[str, int]) -> tuple[tuple[str, int], ...]:
     return tuple(sorted((k, int(v)) for k, v in sla.items()))
 
 
-def picking_versions(session: Session) -> list[tuple[int, int]]:
+def picking_versions(session: Session) -> Sequence[tuple[int, int]]:
     """(id, version) of every order assigned and not yet picked: two integers a row, from the index
     and the row, so a refresh learns which clocks it already knows."""
-    return [(oid, version) for oid, version in _exec(session, _picking_versions_statement()).all()]
+    return cast("Sequence[tuple[int, int]]", _exec(session, _picking_versions_statement()).all())
 
 
 @cache

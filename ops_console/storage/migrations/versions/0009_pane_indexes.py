@@ -1,5 +1,6 @@
 """orders: index in the queue pane's order (status, urgent first, the longest waiting), so its
-window is read off the index instead of sorting every unassigned order
+window is read off the index instead of sorting every unassigned order; and on appointment_at
+where there is one (the header's appointments due soon)
 
 Revision ID: 0009_pane_indexes
 Revises: 0008_closeout2
@@ -23,7 +24,12 @@ def upgrade() -> None:
         ['status', sa.text('urgent DESC'), sa.text('coalesce(unassigned_at, status_entered_at)'), 'id'],
         unique=False,
     )
+    op.create_index(
+        'ix_orders_appointment', 'orders', ['appointment_at'], unique=False,
+        sqlite_where=sa.text('appointment_at IS NOT NULL'), postgresql_where=sa.text('appointment_at IS NOT NULL'),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index('ix_orders_appointment', table_name='orders')
     op.drop_index('ix_orders_queue', table_name='orders')
