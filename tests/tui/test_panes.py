@@ -142,3 +142,20 @@ async def test_the_queue_says_why_an_order_was_not_matched_in_words(ctx: AppCont
         assert "no keyword" in texts(pane)[row_of(pane, "MT1001")]
         # The suggestion says why, in the words of the assign dialog (one vocabulary).
         assert "阳光店 0.82 similar spelling" in texts(pane)[row_of(pane, "MT1003")]
+
+
+def test_picking_clock_follows_a_reassignment_between_two_loads(ctx: AppContext, shift: dict[str, int]) -> None:
+    """The console keeps picking deadlines between refreshes (by order version): an order sent back
+    to the queue and assigned again between two loads restarts its clock on the next one."""
+    first = pane_service.load(ctx)
+    row = next(r for r in first.panes["picking"].rows if r.order_no == "MT1005")
+    assert row.assigned_at == T0 - timedelta(minutes=3)
+    ctx.clock.set(T0 + timedelta(minutes=10))  # type: ignore[attr-defined]
+    perform(ctx, shift["MT1005"], Action.REASSIGN, DISPATCHER, reason="store asked")
+    perform(ctx, shift["MT1005"], Action.ASSIGN, DISPATCHER, store_id="S02")
+    second = pane_service.load(ctx)
+    moved = next(r for r in second.panes["picking"].rows if r.order_no == "MT1005")
+    assert (moved.store_id, moved.assigned_at) == ("S02", T0 + timedelta(minutes=10))
+    assert second.picking_deadlines is not None
+    assert moved.assigned_at + timedelta(minutes=moved.sla_minutes) in second.picking_deadlines
+    assert row.assigned_at + timedelta(minutes=row.sla_minutes) not in second.picking_deadlines
