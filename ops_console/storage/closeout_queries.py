@@ -93,17 +93,35 @@ def orders_by_id(session: Session, ids: Sequence[int]) -> list[OrderFacts]:
     return out
 
 
+def _order_events_stmt(session: Session, start: datetime, end: datetime) -> Any:
+    detail = E.detail
+    # In time order (ties: as written); the index on `at` gives the order, the log is appended in time.
+    return (select(E.order_id, epoch_ms(session, E.at), E.actor, E.action, E.to_status,
+                   detail["method"].as_string(), detail["store_id"].as_string(), detail["reason"].as_string(),
+                   detail["to_tier"].as_string())
+            .where(E.at >= start, E.at < end, E.order_id.is_not(None))
+            .order_by(E.at, E.id))
+
+
 def order_events(session: Session, start: datetime, end: datetime) -> list[tuple[Any, ...]]:
     """(order_id, at ms, actor, action, to_status, method, store_id, reason, to_tier) of the order
     events of the range, in the order they were written."""
-    detail = E.detail
-    # In time order (ties: as written); the index on `at` gives the order, the log is appended in time.
-    return _plain_rows(session, select(
-        E.order_id, epoch_ms(session, E.at), E.actor, E.action, E.to_status,
-        detail["method"].as_string(), detail["store_id"].as_string(), detail["reason"].as_string(),
-        detail["to_tier"].as_string())
-        .where(E.at >= start, E.at < end, E.order_id.is_not(None))
-        .order_by(E.at, E.id))
+    return _plain_rows(session, _order_events_stmt(session, start, end))
+
+
+def order_event_batches(session: Session, start: datetime, end: datetime,
+                        size: int = 20_000) -> Iterator[list[tuple[Any, ...]]]:
+    """`order_events` a batch at a time, so a busy day's ~450,000 rows are never all Python tuples at
+    once (PostgreSQL's driver holds the result in its C buffer meanwhile). No `stream_results`: its
+    buffered strategy reads rows ahead of the DB-API cursor read here. Nothing else may run on the
+    session's connection until the last batch is read."""
+    result = session.connection().execute(_order_events_stmt(session, start, end))
+    try:
+        cursor = result.cursor
+        while batch := cursor.fetchmany(size):
+            yield batch
+    finally:
+        result.close()
 
 
 def other_actions_by_actor(session: Session, start: datetime, end: datetime) -> dict[str, int]:

@@ -1,0 +1,120 @@
+"""The one pass over a range's order events (closeout and reports): what the figures and checks read.
+
+A busy day is ~450,000 events: they are read a batch at a time (storage/closeout_queries
+`order_event_batches`, in time order) and folded as they come into small per-order maps, so the
+rows are never all in memory. Whether an order is a customer order is known only once the orders
+touched in the range are read (after the pass), so per-order facts are kept for every order and
+the figures keep the customer orders' (`EventFacts.customer_only`); the first-reached instants are
+kept for the cohort (customer orders received in the range) only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Container, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+_REASONED = frozenset({"escalate", "refuse", "fail", "cancel", "reassign"})
+DELIVERY_ACTIONS = frozenset({"dispatch", "deliver", "refuse", "fail"})  # orders whose attempts are read
+
+
+@dataclass
+class EventFacts:
+    """Per order: `reached[status][order]` first instant (epoch ms) the cohort order reached the
+    status; the method of its first assignment in the range and the store of its last (re)assignment
+    (cohort); first pick, and the latest (re)assignment before it; first delivery. Lists of the
+    hand assignments (operator, order, assigned at, queued at if in the range) and of the reasoned
+    events (order, reason[, to tier]); events per actor; the orders with a `receive`, the orders with
+    an attempt-making action, and every order the range's events name."""
+
+    reached: dict[str, dict[int, int]] = field(default_factory=dict)
+    first_assign: dict[int, str] = field(default_factory=dict)
+    last_store: dict[int, str | None] = field(default_factory=dict)
+    picked_at: dict[int, int] = field(default_factory=dict)
+    assigned_before: dict[int, int | None] = field(default_factory=dict)
+    delivered_at: dict[int, int] = field(default_factory=dict)
+    waits: list[tuple[str, int, int, int | None]] = field(default_factory=list)
+    escalations: list[tuple[int, str | None, str | None]] = field(default_factory=list)
+    refusals: list[tuple[int, str | None]] = field(default_factory=list)
+    failures: list[tuple[int, str | None]] = field(default_factory=list)
+    cancels: list[tuple[int, str | None]] = field(default_factory=list)
+    actors: dict[str, int] = field(default_factory=dict)
+    received_ids: set[int] = field(default_factory=set)
+    delivery_ids: set[int] = field(default_factory=set)
+    order_ids: set[int] = field(default_factory=set)
+
+    def customer_only(self, customer: Container[int]) -> EventFacts:
+        """The facts the figures read, of customer orders only (other orders' events still count
+        for `actors` and the ids, as they always did)."""
+        keep = lambda d: {oid: v for oid, v in d.items() if oid in customer}  # noqa: E731
+        return EventFacts(
+            reached=self.reached, first_assign=self.first_assign, last_store=self.last_store,
+            picked_at=keep(self.picked_at), assigned_before=keep(self.assigned_before),
+            delivered_at=keep(self.delivered_at),
+            waits=[w for w in self.waits if w[1] in customer],
+            escalations=[e for e in self.escalations if e[0] in customer],
+            refusals=[r for r in self.refusals if r[0] in customer],
+            failures=[f for f in self.failures if f[0] in customer],
+            cancels=[c for c in self.cancels if c[0] in customer],
+            actors=self.actors, received_ids=self.received_ids, delivery_ids=self.delivery_ids,
+            order_ids=self.order_ids,
+        )
+
+
+def fold(batches: Iterable[list[tuple[Any, ...]]], cohort: Container[int]) -> EventFacts:
+    """The facts of the events (order_id, at ms, actor, action, to_status, method, store_id, reason,
+    to_tier), given in time order; `cohort`: the ids whose first-reached instants are kept."""
+    f = EventFacts()
+    reached, first_assign, last_store = f.reached, f.first_assign, f.last_store
+    picked_at, assigned_before, delivered_at = f.picked_at, f.assigned_before, f.delivered_at
+    actors, received_ids, delivery_ids, order_ids = f.actors, f.received_ids, f.delivery_ids, f.order_ids
+    last_assigned: dict[int, int] = {}
+    queued: dict[int, int] = {}
+    actors_get = actors.get
+    for batch in batches:
+        for oid, at, actor, action, to_status, method, store, reason, to_tier in batch:
+            actors[actor] = actors_get(actor, 0) + 1
+            order_ids.add(oid)
+            mine = oid in cohort
+            if to_status:
+                if mine:
+                    firsts = reached.get(to_status)
+                    if firsts is None:
+                        firsts = reached[to_status] = {}
+                    if oid not in firsts:
+                        firsts[oid] = at
+                if to_status == "assigned":
+                    last_assigned[oid] = at
+                elif to_status == "unassigned":
+                    queued[oid] = at
+            if action == "receive":
+                received_ids.add(oid)
+                continue
+            if action in DELIVERY_ACTIONS:
+                delivery_ids.add(oid)
+            if action == "assign":
+                if mine:
+                    if oid not in first_assign:
+                        first_assign[oid] = method or ("auto" if actor == "system" else "manual")
+                    last_store[oid] = store
+                if actor != "system":
+                    f.waits.append((actor, oid, at, queued.get(oid)))
+            elif action == "finish_picking":
+                if oid not in picked_at:
+                    picked_at[oid] = at
+                    assigned_before[oid] = last_assigned.get(oid)
+            elif action == "deliver":
+                if oid not in delivered_at:
+                    delivered_at[oid] = at
+            elif action in _REASONED:
+                if action == "escalate":
+                    f.escalations.append((oid, reason, to_tier))
+                elif action == "refuse":
+                    f.refusals.append((oid, reason))
+                elif action == "fail":
+                    f.failures.append((oid, reason))
+                elif action == "cancel":
+                    f.cancels.append((oid, reason))
+                elif mine:  # reassign
+                    last_store[oid] = store
+    return f
