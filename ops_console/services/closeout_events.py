@@ -10,6 +10,7 @@ kept for the cohort (customer orders received in the range) only.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +26,7 @@ class EventFacts:
     (cohort); first pick, and the latest (re)assignment before it; first delivery. Lists of the
     hand assignments (operator, order, assigned at, queued at if in the range) and of the reasoned
     events (order, reason[, to tier]); events per actor; the orders with a `receive`, the orders with
-    an attempt-making action, and every order the range's events name."""
+    an attempt-making action, and the orders outside the cohort the range's events name."""
 
     reached: dict[str, dict[int, int]] = field(default_factory=dict)
     first_assign: dict[int, str] = field(default_factory=dict)
@@ -41,7 +42,7 @@ class EventFacts:
     actors: dict[str, int] = field(default_factory=dict)
     received_ids: set[int] = field(default_factory=set)
     delivery_ids: set[int] = field(default_factory=set)
-    order_ids: set[int] = field(default_factory=set)
+    others: set[int] = field(default_factory=set)  # orders outside the cohort the events name
 
     def customer_only(self, customer: Container[int]) -> EventFacts:
         """The facts the figures read, of customer orders only (other orders' events still count
@@ -57,25 +58,32 @@ class EventFacts:
             failures=[f for f in self.failures if f[0] in customer],
             cancels=[c for c in self.cancels if c[0] in customer],
             actors=self.actors, received_ids=self.received_ids, delivery_ids=self.delivery_ids,
-            order_ids=self.order_ids,
+            others=self.others,
         )
 
 
+def _detail(text: str | None) -> dict[str, Any]:
+    value = json.loads(text) if text else None
+    return value if isinstance(value, dict) else {}
+
+
 def fold(batches: Iterable[list[tuple[Any, ...]]], cohort: Container[int]) -> EventFacts:
-    """The facts of the events (order_id, at ms, actor, action, to_status, method, store_id, reason,
-    to_tier), given in time order; `cohort`: the ids whose first-reached instants are kept."""
+    """The facts of the events (order_id, at ms, actor, action, to_status, detail JSON text or None),
+    given in time order; `cohort`: the ids whose first-reached instants are kept. Details are
+    decoded only for the actions whose method, store, reason or tier are read."""
     f = EventFacts()
     reached, first_assign, last_store = f.reached, f.first_assign, f.last_store
     picked_at, assigned_before, delivered_at = f.picked_at, f.assigned_before, f.delivered_at
-    actors, received_ids, delivery_ids, order_ids = f.actors, f.received_ids, f.delivery_ids, f.order_ids
+    actors, received_ids, delivery_ids, others = f.actors, f.received_ids, f.delivery_ids, f.others
     last_assigned: dict[int, int] = {}
     queued: dict[int, int] = {}
     actors_get = actors.get
     for batch in batches:
-        for oid, at, actor, action, to_status, method, store, reason, to_tier in batch:
+        for oid, at, actor, action, to_status, detail in batch:
             actors[actor] = actors_get(actor, 0) + 1
-            order_ids.add(oid)
             mine = oid in cohort
+            if not mine:
+                others.add(oid)
             if to_status:
                 if mine:
                     firsts = reached.get(to_status)
@@ -94,9 +102,10 @@ def fold(batches: Iterable[list[tuple[Any, ...]]], cohort: Container[int]) -> Ev
                 delivery_ids.add(oid)
             if action == "assign":
                 if mine:
+                    d = _detail(detail)
                     if oid not in first_assign:
-                        first_assign[oid] = method or ("auto" if actor == "system" else "manual")
-                    last_store[oid] = store
+                        first_assign[oid] = d.get("method") or ("auto" if actor == "system" else "manual")
+                    last_store[oid] = d.get("store_id")
                 if actor != "system":
                     f.waits.append((actor, oid, at, queued.get(oid)))
             elif action == "finish_picking":
@@ -107,14 +116,15 @@ def fold(batches: Iterable[list[tuple[Any, ...]]], cohort: Container[int]) -> Ev
                 if oid not in delivered_at:
                     delivered_at[oid] = at
             elif action in _REASONED:
+                d = _detail(detail)
                 if action == "escalate":
-                    f.escalations.append((oid, reason, to_tier))
+                    f.escalations.append((oid, d.get("reason"), d.get("to_tier")))
                 elif action == "refuse":
-                    f.refusals.append((oid, reason))
+                    f.refusals.append((oid, d.get("reason")))
                 elif action == "fail":
-                    f.failures.append((oid, reason))
+                    f.failures.append((oid, d.get("reason")))
                 elif action == "cancel":
-                    f.cancels.append((oid, reason))
+                    f.cancels.append((oid, d.get("reason")))
                 elif mine:  # reassign
-                    last_store[oid] = store
+                    last_store[oid] = d.get("store_id")
     return f

@@ -103,13 +103,15 @@ def chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
 def load(session: Session, span: Span) -> DayData:
     cohort = {row.id: row for row in cq.orders_received(session, OrderKind.CUSTOMER.value, span.start, span.end)}
     facts = fold(cq.order_event_batches(session, span.start, span.end), cohort)
-    touched = sorted(facts.order_ids - cohort.keys())
+    touched = sorted(facts.others)
     extra = {row.id: row for row in cq.orders_by_id(session, touched)}
     return DayData(span, cohort, facts, extra)
 
 
-def compute(session: Session, ctx: AppContext, span: Span, data: DayData | None = None) -> dict[str, Any]:
-    """Every figure of the span (not the checks, not the status): one JSON-ready dict."""
+def compute(session: Session, ctx: AppContext, span: Span, data: DayData | None = None,
+            counted: dict[str, int] | None = None) -> dict[str, Any]:
+    """Every figure of the span (not the checks, not the status): one JSON-ready dict. `cash` keeps
+    the lines of `cash_lines` (with `counted`), private fields and all (see `public_cash`)."""
     data = data or load(session, span)
     s = ctx.settings
     tz = s.tz
@@ -192,7 +194,7 @@ def compute(session: Session, ctx: AppContext, span: Span, data: DayData | None 
         "operators": _operators(session, span, waits, orders_of, actors),
         "stores": _stores(session, cohort, reached, last_store, within, orders_of),
         "couriers": deliveries["couriers"],
-        "cash": cash_lines(session, s, span),
+        "cash": cash_lines(session, s, span, counted),
         "replenishment": _replenishment(session, span),
         "not_available": list(NOT_AVAILABLE),
         **{key: None for key in NOT_AVAILABLE},
@@ -205,7 +207,8 @@ def _hours(instants: Iterable[int], span: Span, tz: Any) -> Counter[str]:
     first, last = span.start.astimezone(tz).utcoffset(), (span.end - timedelta(seconds=1)).astimezone(tz).utcoffset()
     if first == last and first is not None:
         offset = int(first.total_seconds() * 1000)
-        return Counter(f"{(ms + offset) // 3_600_000 % 24:02d}" for ms in instants)
+        hours = Counter((ms + offset) // 3_600_000 % 24 for ms in instants)  # ints: one string per hour
+        return Counter({f"{h:02d}": n for h, n in hours.items()})
     return Counter(datetime.fromtimestamp(ms / 1000, tz).strftime("%H") for ms in instants)
 
 
@@ -216,7 +219,16 @@ def _slas(session: Session, order_ids: Sequence[int], sla: dict[str, int]) -> di
     for oid, category in cq.line_categories(session, order_ids):
         if oid in wanted:
             categories[oid].append(category)
-    return {oid: kpi.strictest_sla(cats, sla) for oid, cats in categories.items()}
+    # A day has a handful of distinct category mixes: each is worked out once.
+    memo: dict[tuple[str, ...], int] = {}
+    out: dict[int, int] = {}
+    for oid, cats in categories.items():
+        key = tuple(cats)
+        minutes = memo.get(key)
+        if minutes is None:
+            minutes = memo[key] = kpi.strictest_sla(cats, sla)
+        out[oid] = minutes
+    return out
 
 
 def _deliveries(session: Session, span: Span, order_ids: set[int]) -> dict[str, Any]:
