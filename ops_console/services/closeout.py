@@ -34,7 +34,6 @@ from ops_console.services.anomalies import raise_finding
 from ops_console.services.closeout_figures import (
     DayData,
     Span,
-    cash_lines,
     compute,
     load,
     not_completed_summary,

@@ -11,12 +11,15 @@ kept for the cohort (customer orders received in the range) only.
 from __future__ import annotations
 
 import json
+from collections import Counter, defaultdict
 from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 _REASONED = frozenset({"escalate", "refuse", "fail", "cancel", "reassign"})
 DELIVERY_ACTIONS = frozenset({"dispatch", "deliver", "refuse", "fail"})  # orders whose attempts are read
+_READ = _REASONED | DELIVERY_ACTIONS | {"receive", "assign", "finish_picking"}  # the others: status and actor only
 
 
 @dataclass
@@ -72,35 +75,32 @@ def fold(batches: Iterable[list[tuple[Any, ...]]], cohort: Container[int]) -> Ev
     given in time order; `cohort`: the ids whose first-reached instants are kept. Details are
     decoded only for the actions whose method, store, reason or tier are read."""
     f = EventFacts()
-    reached, first_assign, last_store = f.reached, f.first_assign, f.last_store
+    reached: defaultdict[str, dict[int, int]] = defaultdict(dict)
+    first_assign, last_store = f.first_assign, f.last_store
     picked_at, assigned_before, delivered_at = f.picked_at, f.assigned_before, f.delivered_at
-    actors, received_ids, delivery_ids, others = f.actors, f.received_ids, f.delivery_ids, f.others
+    received_ids, delivery_ids, others = f.received_ids, f.delivery_ids, f.others
+    actors: Counter[str] = Counter()
     last_assigned: dict[int, int] = {}
     queued: dict[int, int] = {}
-    actors_get = actors.get
+    actor_of = itemgetter(2)
     for batch in batches:
+        actors.update(map(actor_of, batch))  # counted in C
         for oid, at, actor, action, to_status, detail in batch:
-            actors[actor] = actors_get(actor, 0) + 1
             mine = oid in cohort
             if not mine:
                 others.add(oid)
             if to_status:
                 if mine:
-                    firsts = reached.get(to_status)
-                    if firsts is None:
-                        firsts = reached[to_status] = {}
-                    if oid not in firsts:
-                        firsts[oid] = at
+                    reached[to_status].setdefault(oid, at)  # in time order: the first instant stays
                 if to_status == "assigned":
                     last_assigned[oid] = at
                 elif to_status == "unassigned":
                     queued[oid] = at
+            if action not in _READ:
+                continue
             if action == "receive":
                 received_ids.add(oid)
-                continue
-            if action in DELIVERY_ACTIONS:
-                delivery_ids.add(oid)
-            if action == "assign":
+            elif action == "assign":
                 if mine:
                     d = _detail(detail)
                     if oid not in first_assign:
@@ -112,19 +112,25 @@ def fold(batches: Iterable[list[tuple[Any, ...]]], cohort: Container[int]) -> Ev
                 if oid not in picked_at:
                     picked_at[oid] = at
                     assigned_before[oid] = last_assigned.get(oid)
+            elif action == "dispatch":
+                delivery_ids.add(oid)
             elif action == "deliver":
+                delivery_ids.add(oid)
                 if oid not in delivered_at:
                     delivered_at[oid] = at
-            elif action in _REASONED:
+            else:  # the reasoned actions
                 d = _detail(detail)
                 if action == "escalate":
                     f.escalations.append((oid, d.get("reason"), d.get("to_tier")))
                 elif action == "refuse":
+                    delivery_ids.add(oid)
                     f.refusals.append((oid, d.get("reason")))
                 elif action == "fail":
+                    delivery_ids.add(oid)
                     f.failures.append((oid, d.get("reason")))
                 elif action == "cancel":
                     f.cancels.append((oid, d.get("reason")))
                 elif mine:  # reassign
                     last_store[oid] = d.get("store_id")
+    f.reached, f.actors = dict(reached), dict(actors)
     return f

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from ops_console.config import Settings
@@ -262,8 +262,8 @@ def _stores(session: Session, cohort: dict[int, Any], reached: dict[str, dict[in
     names = dict(session.execute(select(col(Store.id), col(Store.name))).all())
     # store → [received, delivered, refused, not_completed, cancelled, amount] (plain lists: 50,000 orders a day)
     per: dict[str, list[int]] = {}
-    delivered, refused, failed, cancelled = (reached.get(status, {}) for status in
-                                             ("delivered", "refused", "not_completed", "cancelled"))
+    reached_delivered, reached_refused, reached_failed, reached_cancelled = (
+        reached.get(status, {}) for status in ("delivered", "refused", "not_completed", "cancelled"))
     for oid, store in last_store.items():
         if not store:
             continue
@@ -271,10 +271,10 @@ def _stores(session: Session, cohort: dict[int, Any], reached: dict[str, dict[in
         if n is None:
             n = per[store] = [0, 0, 0, 0, 0, 0]
         n[0] += 1
-        n[1] += oid in delivered
-        n[2] += oid in refused
-        n[3] += oid in failed
-        n[4] += oid in cancelled
+        n[1] += oid in reached_delivered
+        n[2] += oid in reached_refused
+        n[3] += oid in reached_failed
+        n[4] += oid in reached_cancelled
         n[5] += cohort[oid].amount
     picks: dict[str, list[bool]] = defaultdict(list)
     for oid, ok in within.items():
@@ -326,35 +326,49 @@ def public_cash(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: v for k, v in line.items() if not k.startswith("_")} for line in lines]
 
 
+# The tables below grow with the history (a year of requests, alerts, reminders): each is read with
+# the span or the open statuses in SQL, never whole.
+
+
 def _service_requests(session: Session, span: Span, delivered: int) -> dict[str, Any]:
-    rows = session.execute(select(col(ServiceRequest.kind), col(ServiceRequest.status), col(ServiceRequest.created_at))).all()
-    opened = [r for r in rows if span.holds(r.created_at)]
+    created = col(ServiceRequest.created_at)
+    opened = session.execute(select(col(ServiceRequest.kind), col(ServiceRequest.status))
+                             .where(created >= span.start, created < span.end)).all()
     returns = sum(1 for r in opened if r.kind in ("return", "exchange"))
+    open_total = session.execute(select(func.count()).select_from(ServiceRequest).where(
+        col(ServiceRequest.status).not_in(("closed", "declined", "refunded", "exchanged")))).scalar_one()
     return {
         "opened": len(opened),
         "by_kind": kpi.count_map(r.kind for r in opened),
         "by_status": kpi.count_map(r.status for r in opened),
         "returns_exchanges_pct": kpi.pct(returns, delivered),
-        "open_total": sum(1 for r in rows if r.status not in ("closed", "declined", "refunded", "exchanged")),
+        "open_total": int(open_total),
     }
 
 
 def _anomalies(session: Session, span: Span) -> dict[str, Any]:
-    rows = session.execute(select(col(Anomaly.id), col(Anomaly.rule), col(Anomaly.status), col(Anomaly.first_seen))).all()
-    rule_of = {r.id: r.rule for r in rows}
-    raised = [r for r in rows if span.holds(r.first_seen)]
+    first_seen = col(Anomaly.first_seen)
+    raised = session.execute(select(col(Anomaly.id), col(Anomaly.rule), col(Anomaly.status))
+                             .where(first_seen >= span.start, first_seen < span.end)).all()
     resolved_ids = cq.resolved_anomaly_ids(session, span.start, span.end)
     resolved_ids |= {r.id for r in raised if r.status == "resolved"}
+    rule_of: dict[int, str] = {}
+    for part in chunks(sorted(resolved_ids)):
+        rule_of.update((r.id, r.rule) for r in session.execute(select(col(Anomaly.id), col(Anomaly.rule))
+                                                               .where(col(Anomaly.id).in_(list(part)))))
+    open_rules = session.execute(select(col(Anomaly.rule))
+                                 .where(col(Anomaly.status).in_(("open", "acknowledged")))).scalars()
     return {
         "raised": kpi.count_map(r.rule for r in raised),
         "resolved": kpi.count_map(rule_of[i] for i in resolved_ids if i in rule_of),
-        "open": kpi.count_map(r.rule for r in rows if r.status in ("open", "acknowledged")),
+        "open": kpi.count_map(open_rules),
     }
 
 
 def _reminders(session: Session, span: Span) -> dict[str, Any]:
-    rows = session.execute(select(col(Reminder.kind), col(Reminder.raised_at), col(Reminder.acknowledged_at))).all()
-    raised = [r for r in rows if span.holds(r.raised_at)]
+    raised_at = col(Reminder.raised_at)
+    raised = session.execute(select(col(Reminder.kind), raised_at, col(Reminder.acknowledged_at))
+                             .where(raised_at >= span.start, raised_at < span.end)).all()
     acked: dict[str, list[float]] = defaultdict(list)
     for r in raised:
         if r.acknowledged_at is not None and r.acknowledged_at >= r.raised_at:
@@ -380,11 +394,9 @@ def _operators(session: Session, span: Span, waits: list[tuple[str, int, int, in
         start = queued if queued is not None else orders_of[oid].unassigned
         m = kpi.minutes(start, at)
         minutes[actor].append(m if m is not None else 0.0)
-    acks = Counter(
-        who for who, at in session.execute(select(col(Reminder.acknowledged_by), col(Reminder.acknowledged_at))
-                                           .where(col(Reminder.acknowledged_by).is_not(None)))
-        if span.holds(at)
-    )
+    acked_at = col(Reminder.acknowledged_at)
+    acks = Counter(session.execute(select(col(Reminder.acknowledged_by)).where(
+        col(Reminder.acknowledged_by).is_not(None), acked_at >= span.start, acked_at < span.end)).scalars())
     out = []
     for op_id in sorted(set(actions) | set(acks)):
         name, role = ops[op_id]

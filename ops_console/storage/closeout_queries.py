@@ -120,7 +120,7 @@ def order_event_batches(session: Session, start: datetime, end: datetime,
     try:
         cursor = result.cursor
         while batch := cursor.fetchmany(size):
-            yield batch
+            yield typing.cast("list[tuple[Any, ...]]", batch)  # DB-API drivers return a list
     finally:
         result.close()
 
