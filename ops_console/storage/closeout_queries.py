@@ -32,7 +32,11 @@ def epoch_ms(session: Session, col: Any) -> Any:
     Rounded to the millisecond, so the double of SQLite's julianday (≈40 µs) never moves a boundary."""
     if session.get_bind().dialect.name == "sqlite":
         return cast(func.round((func.julianday(col) - 2440587.5) * 86400000.0), Integer)
-    return cast(func.round(func.extract("epoch", col) * 1000), BigInteger)
+    # PostgreSQL: EXTRACT gives a numeric (slow, ~0.2 s more per 450,000 events); date_part's double
+    # rounds back to the exact microsecond (error < 0.5 µs until the 2200s), then integer maths rounds
+    # half up to the millisecond, as round() of the numeric did.
+    micros = cast(func.round(func.date_part("epoch", col) * 1_000_000), BigInteger)
+    return (micros + 500) // 1000
 
 
 class OrderFacts(NamedTuple):
