@@ -3,9 +3,14 @@
     .venv/bin/python -m bench.scale            # full run (minutes), rewrites its section of docs/PERFORMANCE.md
     .venv/bin/python -m bench.scale --quick    # a few thousand orders, seconds, writes nothing
     .venv/bin/python -m bench.scale --history 100000   # a full run that stops at this much history
+    .venv/bin/python -m bench.scale --only postgres    # one engine (prints, writes nothing)
 
-The database (SQLite, WAL) is built with the bulk path (storage/bulk.py `insert_rows`, Core
-executemany): 200 stores with a company courier each and 30 couriers of the other tiers; a history
+With OPS_TEST_POSTGRES_URL set, every run (`--quick` too) is made on SQLite and then on a PostgreSQL
+database of its own beside that URL's (bench/_pg.py: created for the run, dropped after; an
+unreachable server fails the run at once), and the section has a part for each.
+
+The database (SQLite in WAL mode, or PostgreSQL) is built with the bulk path (storage/bulk.py
+`insert_rows`, Core executemany): 200 stores with a company courier each and 30 couriers of the other tiers; a history
 of closed orders spread over the year before the day (one line and one `receive` event each); the
 day to close: 50,000 orders with their whole event chain (receive, review_pass, assign, picking,
 picked, dispatch, out for delivery, delivered and for most confirm; 5 % refused or failed, then
@@ -20,8 +25,9 @@ Measured:
   the very same SQL text and parameters replayed on the DB-API cursor (captured from the engine);
   median of repeated runs, warm cache;
 - `closeout` of the 50,000-order day: checks, figures, cash control, freeze, the report files
-  (CSV, Excel, HTML); the time of one untraced run, then the peak of Python allocations
-  (tracemalloc) of a second run after `reopen`, and the process's peak RSS.
+  (CSV, Excel, HTML); the best of two untraced runs (`--quick`: one), then the peak of Python
+  allocations (tracemalloc) of one more run after `reopen`, and the process's peak RSS. On
+  PostgreSQL the pane times are wall clock and the closeout's CPU adds the server's (see PG_NOTE).
 Goals (issue 12): each pane ≤ 3× its raw SQL and the four together ≤ 10 ms; closeout < 3 s and
 < 300 MB; the same at 100,000 and 1,000,000 orders of history.
 """
