@@ -65,9 +65,14 @@ class EventFacts:
         )
 
 
-def _detail(text: str | None) -> dict[str, Any]:
-    value = json.loads(text) if text else None
-    return value if isinstance(value, dict) else {}
+class _Details(dict[str | None, dict[str, Any]]):
+    """Decoded details by their text: a day's assignments repeat a few hundred texts (method and
+    store), so each is decoded once. The dicts are shared: read only."""
+
+    def __missing__(self, text: str | None) -> dict[str, Any]:
+        value = json.loads(text) if text else None
+        out = self[text] = value if isinstance(value, dict) else {}
+        return out
 
 
 def fold(batches: Iterable[list[tuple[Any, ...]]], cohort: Container[int]) -> EventFacts:
@@ -83,6 +88,7 @@ def fold(batches: Iterable[list[tuple[Any, ...]]], cohort: Container[int]) -> Ev
     last_assigned: dict[int, int] = {}
     queued: dict[int, int] = {}
     actor_of = itemgetter(2)
+    details = _Details()
     for batch in batches:
         actors.update(map(actor_of, batch))  # counted in C
         for oid, at, actor, action, to_status, detail in batch:
@@ -102,7 +108,7 @@ def fold(batches: Iterable[list[tuple[Any, ...]]], cohort: Container[int]) -> Ev
                 received_ids.add(oid)
             elif action == "assign":
                 if mine:
-                    d = _detail(detail)
+                    d = details[detail]
                     if oid not in first_assign:
                         first_assign[oid] = d.get("method") or ("auto" if actor == "system" else "manual")
                     last_store[oid] = d.get("store_id")
@@ -119,7 +125,7 @@ def fold(batches: Iterable[list[tuple[Any, ...]]], cohort: Container[int]) -> Ev
                 if oid not in delivered_at:
                     delivered_at[oid] = at
             else:  # the reasoned actions
-                d = _detail(detail)
+                d = details[detail]
                 if action == "escalate":
                     f.escalations.append((oid, d.get("reason"), d.get("to_tier")))
                 elif action == "refuse":
