@@ -114,12 +114,13 @@ def stage_summary(per_order: Iterable[Mapping[str, float]]) -> dict[str, dict[st
     return {key: spread(values) for key, values in collected.items()}
 
 
-def stage_summary_of(first_reached: Iterable[Mapping[str, int]]) -> dict[str, dict[str, float | None]]:
-    """`stage_summary` of many orders' first-reached instants (epoch ms), one pass per stage."""
-    orders = list(first_reached)
+def stage_summary_by_status(first_reached: Mapping[str, Mapping[int, int]]) -> dict[str, dict[str, float | None]]:
+    """`stage_summary` of many orders' first-reached instants, kept per status ({status: {order:
+    first instant, epoch ms}}): one pass per stage."""
     out: dict[str, dict[str, float | None]] = {}
     for key, start, end in STAGES:
-        values = [(r[end] - r[start]) / 60_000 for r in orders if start in r and end in r and r[end] >= r[start]]
+        starts, ends = first_reached.get(start, {}), first_reached.get(end, {})
+        values = [(e - s) / 60_000 for oid, e in ends.items() if (s := starts.get(oid)) is not None and e >= s]
         out[key] = spread(values)
     return out
 

@@ -34,7 +34,6 @@ from ops_console.services.anomalies import raise_finding
 from ops_console.services.closeout_figures import (
     DayData,
     Span,
-    cash_lines,
     compute,
     load,
     not_completed_summary,
@@ -307,9 +306,9 @@ def close_day(
             raise CashInputError("closeout.cash.unknown_courier", couriers=", ".join(unknown))
         with gc_paused():
             data = load(s, span)
-            figures = compute(s, ctx, span, data)
+            figures = compute(s, ctx, span, data, counted or {})
             blocking, carry = operational_checks(s, ctx, data)
-        lines = cash_lines(s, ctx.settings, span, counted or {})
+        lines = figures["cash"]  # `cash_lines` with the counts: the ledger read once
     cash_misses = cash_checks(lines)
     public_misses = public_cash(cash_misses)  # the fen fields stay inside
     stops = ([b for b in blocking] if not carry_over_reason else []) + (public_misses if not accept_reason else [])

@@ -19,13 +19,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from ops_console.config import Settings
 from ops_console.domain import kpi
 from ops_console.domain.types import TIER_ORDER, OrderKind, Status
 from ops_console.services.cash import CashLine, expected_cash
+from ops_console.services.closeout_events import EventFacts, fold
 from ops_console.services.context import AppContext
 from ops_console.storage import closeout_queries as cq
 from ops_console.storage.models import (
@@ -40,8 +41,6 @@ from ops_console.storage.models import (
 
 _CHUNK = 900  # ids per IN (...) (SQLite's variable limit is far above; keeps statements small)
 NOT_AVAILABLE = ("customer_satisfaction", "inventory_accuracy")  # no data source: never invented
-_DELIVERY_ACTIONS = frozenset({"dispatch", "deliver", "refuse", "fail"})  # orders whose attempts are read
-_REASONED = frozenset({"escalate", "refuse", "fail", "cancel", "reassign"})
 _FINISHED = ("signed", "refused", "not_completed")
 _HAND_CHANNELS = ("phone", "fax", "email")  # entered by a person from a call, a fax, an e-mail
 _REACHED = ("delivered", "completed", "cancelled", "rejected", "not_completed")
@@ -83,14 +82,17 @@ class Span:
 @dataclass
 class DayData:
     """What the figures and the checks read, loaded once: the range's orders (rows of
-    `closeout_queries._order_columns`, times in epoch ms) and its order events as tuples
-    (order_id, at ms, actor, action, to_status, method, store_id, reason, to_tier)."""
+    `closeout_queries._order_columns`, times in epoch ms) and what its order events say
+    (services/closeout_events.py: one pass, the rows never all in memory)."""
 
     span: Span
     cohort: dict[int, Any]  # order id → row of the customer orders received in the span
-    events: list[tuple[Any, ...]]
+    facts: EventFacts
     extra_orders: dict[int, Any] = field(default_factory=dict)  # orders touched in the span, received before it
-    received_ids: set[int] = field(default_factory=set)  # orders with a `receive` event in the span
+
+    @property
+    def received_ids(self) -> set[int]:  # orders with a `receive` event in the span
+        return self.facts.received_ids
 
 
 def chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
@@ -100,15 +102,16 @@ def chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
 
 def load(session: Session, span: Span) -> DayData:
     cohort = {row.id: row for row in cq.orders_received(session, OrderKind.CUSTOMER.value, span.start, span.end)}
-    events = cq.order_events(session, span.start, span.end)
-    received_ids = {e[0] for e in events if e[3] == "receive"}
-    touched = sorted({e[0] for e in events} - cohort.keys())
+    facts = fold(cq.order_event_batches(session, span.start, span.end), cohort)
+    touched = sorted(facts.others)
     extra = {row.id: row for row in cq.orders_by_id(session, touched)}
-    return DayData(span, cohort, events, extra, received_ids)
+    return DayData(span, cohort, facts, extra)
 
 
-def compute(session: Session, ctx: AppContext, span: Span, data: DayData | None = None) -> dict[str, Any]:
-    """Every figure of the span (not the checks, not the status): one JSON-ready dict."""
+def compute(session: Session, ctx: AppContext, span: Span, data: DayData | None = None,
+            counted: dict[str, int] | None = None) -> dict[str, Any]:
+    """Every figure of the span (not the checks, not the status): one JSON-ready dict. `cash` keeps
+    the lines of `cash_lines` (with `counted`), private fields and all (see `public_cash`)."""
     data = data or load(session, span)
     s = ctx.settings
     tz = s.tz
@@ -116,63 +119,18 @@ def compute(session: Session, ctx: AppContext, span: Span, data: DayData | None 
     orders_of = {**data.extra_orders, **cohort}
     customer = "customer"
 
-    # One pass over the range's order events, in time order.
+    # The pass over the range's order events (load), kept to the customer orders.
     customer_ids = {oid for oid, o in orders_of.items() if o.kind == customer}
-    reached: dict[int, dict[str, int]] = {oid: {} for oid in cohort}
-    first_assign: dict[int, str] = {}  # order → method of its first assignment in the span
-    last_store: dict[int, str | None] = {}
-    delivered_at: dict[int, int] = {}
-    picked_at: dict[int, int] = {}
-    assigned_before: dict[int, int | None] = {}  # order → its latest (re)assignment before the first pick
-    last_assigned: dict[int, int] = {}
-    queued: dict[int, int] = {}
-    waits: list[tuple[str, int, int, int | None]] = []  # (operator, order, assigned at, queued at if in the span)
-    escalations: list[tuple[str | None, str | None]] = []
-    refusals: list[str | None] = []
-    failures: list[str | None] = []
-    cancels: list[str | None] = []
-    actors: Counter[str] = Counter()
-    for oid, at, actor, action, to_status, method, store, reason, to_tier in data.events:
-        actors[actor] += 1
-        if oid not in customer_ids:
-            continue
-        mine = reached.get(oid)
-        if to_status:
-            if mine is not None and to_status not in mine:
-                mine[to_status] = at
-            if to_status == "assigned":
-                last_assigned[oid] = at
-            elif to_status == "unassigned":
-                queued[oid] = at
-        if action == "assign":
-            if mine is not None:
-                if oid not in first_assign:
-                    first_assign[oid] = method or ("auto" if actor == "system" else "manual")
-                last_store[oid] = store
-            if actor != "system":
-                waits.append((actor, oid, at, queued.get(oid)))
-        elif action == "finish_picking":
-            if oid not in picked_at:
-                picked_at[oid] = at
-                assigned_before[oid] = last_assigned.get(oid)
-        elif action == "deliver":
-            delivered_at.setdefault(oid, at)
-        elif action in _REASONED:
-            if action == "escalate":
-                escalations.append((reason, to_tier))
-            elif action == "refuse":
-                refusals.append(reason)
-            elif action == "fail":
-                failures.append(reason)
-            elif action == "cancel":
-                cancels.append(reason)
-            elif mine is not None:  # reassign
-                last_store[oid] = store
+    f = data.facts.customer_only(customer_ids)
+    reached = f.reached  # status → {cohort order → first instant}
+    first_assign, last_store, delivered_at, picked_at = f.first_assign, f.last_store, f.delivered_at, f.picked_at
+    assigned_before, waits = f.assigned_before, f.waits
+    actors: Counter[str] = Counter(f.actors)
     for actor, n in cq.other_actions_by_actor(session, span.start, span.end).items():
         actors[actor] += n
 
     def reached_count(status: str) -> int:
-        return sum(1 for r in reached.values() if status in r)
+        return len(reached.get(status, ()))
 
     methods = Counter(first_assign.values())
     orders = {
@@ -192,7 +150,7 @@ def compute(session: Session, ctx: AppContext, span: Span, data: DayData | None 
             online_by_channel[o.channel] += o.paid_amount or o.amount
     amounts = {
         "received": kpi.yuan(sum(o.amount for o in cohort.values())),
-        "delivered": kpi.yuan(sum(o.amount for oid, o in cohort.items() if "delivered" in reached[oid])),
+        "delivered": kpi.yuan(sum(cohort[oid].amount for oid in reached.get("delivered", ()))),
         "online_paid_by_channel": {ch: kpi.yuan(v) for ch, v in sorted(online_by_channel.items())},
     }
     per_hour = _hours((o.received for o in cohort.values()), span, tz)
@@ -212,7 +170,7 @@ def compute(session: Session, ctx: AppContext, span: Span, data: DayData | None 
              for m in [kpi.minutes(o.placed, o.received)] if m is not None]
     entry_minutes = {"orders": len(entry), **kpi.spread(entry),
                      "within_pct": kpi.pct(sum(1 for m in entry if m <= s.intake.entry_minutes), len(entry))}
-    deliveries = _deliveries(session, span, {e[0] for e in data.events if e[3] in _DELIVERY_ACTIONS})
+    deliveries = _deliveries(session, span, f.delivery_ids)
     figures: dict[str, Any] = {
         "orders": orders,
         "amounts": amounts,
@@ -223,20 +181,20 @@ def compute(session: Session, ctx: AppContext, span: Span, data: DayData | None 
         "picking": {"picked": len(within), "within_sla": sum(within.values())},
         # Orders taken by hand (phone, fax, e-mail): call → entry within `intake.entry_minutes`.
         "entry_minutes": entry_minutes,
-        "stage_minutes": kpi.stage_summary_of(reached.values()),
+        "stage_minutes": kpi.stage_summary_by_status(reached),
         "deliveries_by_tier": deliveries["by_tier"],
-        "escalations": kpi.count_map(r for r, _ in escalations),
-        "escalations_by_tier": kpi.count_map(t for _, t in escalations),
-        "refusals": kpi.count_map(refusals),
-        "not_completed": kpi.count_map(failures),
-        "cancellations": kpi.count_map(cancels),
+        "escalations": kpi.count_map(r for _, r, _ in f.escalations),
+        "escalations_by_tier": kpi.count_map(t for _, _, t in f.escalations),
+        "refusals": kpi.count_map(r for _, r in f.refusals),
+        "not_completed": kpi.count_map(r for _, r in f.failures),
+        "cancellations": kpi.count_map(r for _, r in f.cancels),
         "service_requests": _service_requests(session, span, len(delivered_at)),
         "anomalies": _anomalies(session, span),
         "reminders": _reminders(session, span),
         "operators": _operators(session, span, waits, orders_of, actors),
         "stores": _stores(session, cohort, reached, last_store, within, orders_of),
         "couriers": deliveries["couriers"],
-        "cash": cash_lines(session, s, span),
+        "cash": cash_lines(session, s, span, counted),
         "replenishment": _replenishment(session, span),
         "not_available": list(NOT_AVAILABLE),
         **{key: None for key in NOT_AVAILABLE},
@@ -249,7 +207,8 @@ def _hours(instants: Iterable[int], span: Span, tz: Any) -> Counter[str]:
     first, last = span.start.astimezone(tz).utcoffset(), (span.end - timedelta(seconds=1)).astimezone(tz).utcoffset()
     if first == last and first is not None:
         offset = int(first.total_seconds() * 1000)
-        return Counter(f"{(ms + offset) // 3_600_000 % 24:02d}" for ms in instants)
+        hours = Counter((ms + offset) // 3_600_000 % 24 for ms in instants)  # ints: one string per hour
+        return Counter({f"{h:02d}": n for h, n in hours.items()})
     return Counter(datetime.fromtimestamp(ms / 1000, tz).strftime("%H") for ms in instants)
 
 
@@ -260,7 +219,16 @@ def _slas(session: Session, order_ids: Sequence[int], sla: dict[str, int]) -> di
     for oid, category in cq.line_categories(session, order_ids):
         if oid in wanted:
             categories[oid].append(category)
-    return {oid: kpi.strictest_sla(cats, sla) for oid, cats in categories.items()}
+    # A day has a handful of distinct category mixes: each is worked out once.
+    memo: dict[tuple[str, ...], int] = {}
+    out: dict[int, int] = {}
+    for oid, cats in categories.items():
+        key = tuple(cats)
+        minutes = memo.get(key)
+        if minutes is None:
+            minutes = memo[key] = kpi.strictest_sla(cats, sla)
+        out[oid] = minutes
+    return out
 
 
 def _deliveries(session: Session, span: Span, order_ids: set[int]) -> dict[str, Any]:
@@ -289,23 +257,24 @@ def _deliveries(session: Session, span: Span, order_ids: set[int]) -> dict[str, 
     return {"by_tier": dict(sorted(by_tier.items())), "couriers": lines}
 
 
-def _stores(session: Session, cohort: dict[int, Any], reached: dict[int, dict[str, int]],
+def _stores(session: Session, cohort: dict[int, Any], reached: dict[str, dict[int, int]],
             last_store: dict[int, str | None], within: dict[int, bool], orders_of: dict[int, Any]) -> list[dict[str, Any]]:
     names = dict(session.execute(select(col(Store.id), col(Store.name))).all())
     # store → [received, delivered, refused, not_completed, cancelled, amount] (plain lists: 50,000 orders a day)
     per: dict[str, list[int]] = {}
+    reached_delivered, reached_refused, reached_failed, reached_cancelled = (
+        reached.get(status, {}) for status in ("delivered", "refused", "not_completed", "cancelled"))
     for oid, store in last_store.items():
         if not store:
             continue
         n = per.get(store)
         if n is None:
             n = per[store] = [0, 0, 0, 0, 0, 0]
-        r = reached[oid]
         n[0] += 1
-        n[1] += "delivered" in r
-        n[2] += "refused" in r
-        n[3] += "not_completed" in r
-        n[4] += "cancelled" in r
+        n[1] += oid in reached_delivered
+        n[2] += oid in reached_refused
+        n[3] += oid in reached_failed
+        n[4] += oid in reached_cancelled
         n[5] += cohort[oid].amount
     picks: dict[str, list[bool]] = defaultdict(list)
     for oid, ok in within.items():
@@ -357,35 +326,49 @@ def public_cash(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: v for k, v in line.items() if not k.startswith("_")} for line in lines]
 
 
+# The tables below grow with the history (a year of requests, alerts, reminders): each is read with
+# the span or the open statuses in SQL, never whole.
+
+
 def _service_requests(session: Session, span: Span, delivered: int) -> dict[str, Any]:
-    rows = session.execute(select(col(ServiceRequest.kind), col(ServiceRequest.status), col(ServiceRequest.created_at))).all()
-    opened = [r for r in rows if span.holds(r.created_at)]
+    created = col(ServiceRequest.created_at)
+    opened = session.execute(select(col(ServiceRequest.kind), col(ServiceRequest.status))
+                             .where(created >= span.start, created < span.end)).all()
     returns = sum(1 for r in opened if r.kind in ("return", "exchange"))
+    open_total = session.execute(select(func.count()).select_from(ServiceRequest).where(
+        col(ServiceRequest.status).not_in(("closed", "declined", "refunded", "exchanged")))).scalar_one()
     return {
         "opened": len(opened),
         "by_kind": kpi.count_map(r.kind for r in opened),
         "by_status": kpi.count_map(r.status for r in opened),
         "returns_exchanges_pct": kpi.pct(returns, delivered),
-        "open_total": sum(1 for r in rows if r.status not in ("closed", "declined", "refunded", "exchanged")),
+        "open_total": int(open_total),
     }
 
 
 def _anomalies(session: Session, span: Span) -> dict[str, Any]:
-    rows = session.execute(select(col(Anomaly.id), col(Anomaly.rule), col(Anomaly.status), col(Anomaly.first_seen))).all()
-    rule_of = {r.id: r.rule for r in rows}
-    raised = [r for r in rows if span.holds(r.first_seen)]
+    first_seen = col(Anomaly.first_seen)
+    raised = session.execute(select(col(Anomaly.id), col(Anomaly.rule), col(Anomaly.status))
+                             .where(first_seen >= span.start, first_seen < span.end)).all()
     resolved_ids = cq.resolved_anomaly_ids(session, span.start, span.end)
     resolved_ids |= {r.id for r in raised if r.status == "resolved"}
+    rule_of: dict[int, str] = {}
+    for part in chunks(sorted(resolved_ids)):
+        rule_of.update((r.id, r.rule) for r in session.execute(select(col(Anomaly.id), col(Anomaly.rule))
+                                                               .where(col(Anomaly.id).in_(list(part)))))
+    open_rules = session.execute(select(col(Anomaly.rule))
+                                 .where(col(Anomaly.status).in_(("open", "acknowledged")))).scalars()
     return {
         "raised": kpi.count_map(r.rule for r in raised),
         "resolved": kpi.count_map(rule_of[i] for i in resolved_ids if i in rule_of),
-        "open": kpi.count_map(r.rule for r in rows if r.status in ("open", "acknowledged")),
+        "open": kpi.count_map(open_rules),
     }
 
 
 def _reminders(session: Session, span: Span) -> dict[str, Any]:
-    rows = session.execute(select(col(Reminder.kind), col(Reminder.raised_at), col(Reminder.acknowledged_at))).all()
-    raised = [r for r in rows if span.holds(r.raised_at)]
+    raised_at = col(Reminder.raised_at)
+    raised = session.execute(select(col(Reminder.kind), raised_at, col(Reminder.acknowledged_at))
+                             .where(raised_at >= span.start, raised_at < span.end)).all()
     acked: dict[str, list[float]] = defaultdict(list)
     for r in raised:
         if r.acknowledged_at is not None and r.acknowledged_at >= r.raised_at:
@@ -411,11 +394,9 @@ def _operators(session: Session, span: Span, waits: list[tuple[str, int, int, in
         start = queued if queued is not None else orders_of[oid].unassigned
         m = kpi.minutes(start, at)
         minutes[actor].append(m if m is not None else 0.0)
-    acks = Counter(
-        who for who, at in session.execute(select(col(Reminder.acknowledged_by), col(Reminder.acknowledged_at))
-                                           .where(col(Reminder.acknowledged_by).is_not(None)))
-        if span.holds(at)
-    )
+    acked_at = col(Reminder.acknowledged_at)
+    acks = Counter(session.execute(select(col(Reminder.acknowledged_by)).where(
+        col(Reminder.acknowledged_by).is_not(None), acked_at >= span.start, acked_at < span.end)).scalars())
     out = []
     for op_id in sorted(set(actions) | set(acks)):
         name, role = ops[op_id]

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import BigInteger, Integer, cast, func, or_, select
+from sqlalchemy import BigInteger, Integer, String, case, cast, func, or_, select
 from sqlmodel import Session
 
 from ops_console.storage.models import Delivery, Event, Order, OrderLine
@@ -32,7 +32,11 @@ def epoch_ms(session: Session, col: Any) -> Any:
     Rounded to the millisecond, so the double of SQLite's julianday (≈40 µs) never moves a boundary."""
     if session.get_bind().dialect.name == "sqlite":
         return cast(func.round((func.julianday(col) - 2440587.5) * 86400000.0), Integer)
-    return cast(func.round(func.extract("epoch", col) * 1000), BigInteger)
+    # PostgreSQL: EXTRACT gives a numeric (slow, ~0.2 s more per 450,000 events); date_part's double
+    # rounds back to the exact microsecond (error < 0.5 µs until the 2200s), then integer maths rounds
+    # half up to the millisecond, as round() of the numeric did.
+    micros = cast(func.round(func.date_part("epoch", col) * 1_000_000), BigInteger)
+    return (micros + 500) // 1000
 
 
 class OrderFacts(NamedTuple):
@@ -93,17 +97,36 @@ def orders_by_id(session: Session, ids: Sequence[int]) -> list[OrderFacts]:
     return out
 
 
-def order_events(session: Session, start: datetime, end: datetime) -> list[tuple[Any, ...]]:
-    """(order_id, at ms, actor, action, to_status, method, store_id, reason, to_tier) of the order
-    events of the range, in the order they were written."""
-    detail = E.detail
+def _order_events_stmt(session: Session, start: datetime, end: datetime) -> Any:
+    # The detail as JSON text, and only when it is not empty (most events' is `{}`): the caller
+    # decodes the few it reads. Four JSON paths per row in SQL cost more than the rest of the read.
+    detail = cast(E.detail, String)
     # In time order (ties: as written); the index on `at` gives the order, the log is appended in time.
-    return _plain_rows(session, select(
-        E.order_id, epoch_ms(session, E.at), E.actor, E.action, E.to_status,
-        detail["method"].as_string(), detail["store_id"].as_string(), detail["reason"].as_string(),
-        detail["to_tier"].as_string())
-        .where(E.at >= start, E.at < end, E.order_id.is_not(None))
-        .order_by(E.at, E.id))
+    return (select(E.order_id, epoch_ms(session, E.at), E.actor, E.action, E.to_status,
+                   case((detail != "{}", detail), else_=None))
+            .where(E.at >= start, E.at < end, E.order_id.is_not(None))
+            .order_by(E.at, E.id))
+
+
+def order_events(session: Session, start: datetime, end: datetime) -> list[tuple[Any, ...]]:
+    """(order_id, at ms, actor, action, to_status, detail JSON text or None when empty) of the order
+    events of the range, in the order they were written."""
+    return _plain_rows(session, _order_events_stmt(session, start, end))
+
+
+def order_event_batches(session: Session, start: datetime, end: datetime,
+                        size: int = 20_000) -> Iterator[list[tuple[Any, ...]]]:
+    """`order_events` a batch at a time, so a busy day's ~450,000 rows are never all Python tuples at
+    once (PostgreSQL's driver holds the result in its C buffer meanwhile). No `stream_results`: its
+    buffered strategy reads rows ahead of the DB-API cursor read here. Nothing else may run on the
+    session's connection until the last batch is read."""
+    result = session.connection().execute(_order_events_stmt(session, start, end))
+    try:
+        cursor = result.cursor
+        while batch := cursor.fetchmany(size):
+            yield typing.cast("list[tuple[Any, ...]]", batch)  # DB-API drivers return a list
+    finally:
+        result.close()
 
 
 def other_actions_by_actor(session: Session, start: datetime, end: datetime) -> dict[str, int]:

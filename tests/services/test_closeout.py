@@ -346,6 +346,19 @@ def test_later_events_on_a_closed_days_orders_count_on_their_own_day(day: Day) -
         "queue_to_assign_median": None, "reminders_acknowledged": 0, "actions": 1}
 
 
+def test_an_order_of_the_day_before_worked_after_midnight_counts_in_the_next_days_events(day: Day) -> None:
+    # I: received 23:50 on the 24th; U01 assigns 00:10 (queued on its own clock since 23:50: 20 min),
+    # picking 00:12–00:15 (5 min of the SLA), C01 00:20, out 00:25, delivered 00:40 (50 min: on time).
+    report = svc.report(day.ctx, "daily", D25)
+    assert report["orders"]["received"] == 0 and report["stores"][0]["received"] == 0  # not the 25th's cohort
+    assert (report["on_time"], report["picking"]) == ({"delivered": 1, "on_time": 1}, {"picked": 1, "within_sla": 1})
+    assert report["deliveries_by_tier"] == {"company": 1}
+    assert [(c["courier_id"], c["dispatched"], c["delivered"]) for c in report["couriers"]] == [("C01", 1, 1)]
+    assert [(o["operator_id"], o["assigned_by_hand"], o["queue_to_assign_median"], o["actions"])
+            for o in report["operators"]] == [("U01", 1, 20.0, 6)]  # assign, pick ×2, dispatch, out, deliver
+    assert all(v == {"median": None, "p90": None} for v in report["stage_minutes"].values())
+
+
 def test_weekly_and_monthly_reports(day: Day) -> None:
     ctx = day.ctx
     week = svc.report(ctx, "weekly", D24)
