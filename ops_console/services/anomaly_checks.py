@@ -130,12 +130,18 @@ def history_index(session: Session, ctx: AppContext, exclude: Sequence[int] = ()
         ctx.cache[CACHE_KEY] = cache
         since = ctx.clock.now() - timedelta(days=th.history_days)
     newest = session.exec(select(func.max(Order.id))).one() or 0
-    if newest > cache.last_id:
+    if newest > cache.last_id and not _only(exclude, cache.last_id + 1, newest):
         observe = cache.index.observe
         for facts in _history_facts(session, ctx, since, cache.last_id, exclude):
             observe(facts)
         cache.last_id = newest
     return cache.index
+
+
+def _only(ids: Sequence[int], low: int, high: int) -> bool:
+    """Whether `ids` are exactly the ids from `low` to `high` (intake's batch, its ids reserved
+    together right after the last order the history has seen: nothing else to read)."""
+    return bool(ids) and min(ids) == low and max(ids) == high and len(set(ids)) == high - low + 1
 
 
 def forget_history(ctx: AppContext) -> None:

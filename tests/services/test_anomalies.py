@@ -431,3 +431,16 @@ def test_new_findings_written_together_are_the_rows_raise_finding_writes(tmp_pat
     assert {a.severity for a in anomalies.list_alerts(together)} >= {"critical", "warning"}
     for ctx in contexts:
         ctx.close()
+
+
+def test_the_seam_history_takes_in_orders_written_since_by_another_path(city: AppContext, clock: ManualClock) -> None:
+    first = new_order(city, "MT60")
+    with write_session(city.engine) as s:
+        assert anomaly_checks.evaluate_new_orders(s, city, [first.order_id]) == {first.order_id: []}
+    clock.advance(minutes=15)
+    new_order(city, "MT61")  # not through the seam: the history must read it back
+    clock.advance(minutes=5)
+    third = new_order(city, "MT62")  # 20 minutes after the first, 5 after the second
+    with write_session(city.engine) as s:
+        found = anomaly_checks.evaluate_new_orders(s, city, [third.order_id])[third.order_id]
+    assert [(f.rule, f.params["other"]) for f in found] == [(RuleId.DUPLICATE_ORDER, "MT61")]
