@@ -75,11 +75,25 @@ class Series:
         del self.ordered[bisect_left(self.ordered, old)]
         self._stats = self._median = None
 
+    def _drop_before(self, cutoff: datetime) -> None:
+        """Forget the leading observations older than `cutoff` (up to the first that is not: the
+        times are in arrival order), all at once — a series judged after a quiet spell drops many."""
+        times = self.times
+        n, k = len(times), 1  # the caller saw times[0] < cutoff
+        while k < n and times[k] < cutoff:
+            k += 1
+        old = self.values[:k]
+        del times[:k], self.values[:k]
+        ordered = self.ordered
+        for value in old:
+            del ordered[bisect_left(ordered, value)]
+        self._stats = self._median = None
+
     def median(self, cutoff: datetime, min_points: int) -> float | None:
         """Only the median (the cheap first test of a surge), or None below `min_points`."""
         times = self.times
-        while times and times[0] < cutoff:
-            self._drop_oldest()
+        if times and times[0] < cutoff:
+            self._drop_before(cutoff)
         if len(times) < min_points:
             return None
         med = self._median
@@ -90,8 +104,8 @@ class Series:
     def stats(self, cutoff: datetime, min_points: int) -> Stats | None:
         """The stats of the observations since `cutoff` (now − history days), or None below `min_points`."""
         times = self.times
-        while times and times[0] < cutoff:  # older than the window: forget, the stats change
-            self._drop_oldest()
+        if times and times[0] < cutoff:  # older than the window: forget, the stats change
+            self._drop_before(cutoff)
         if len(times) < min_points:
             return None
         stats = self._stats
