@@ -62,31 +62,22 @@ class Series:
         self._median: float | None = None
 
     def add(self, at: datetime, value: float) -> None:
-        if len(self.values) >= self.points:
-            self._drop_oldest()
+        values, ordered = self.values, self.ordered
+        if len(values) >= self.points:  # full: the oldest goes (inline: most series of a city are full)
+            del self.times[0]
+            del ordered[bisect_left(ordered, values.pop(0))]
         self.times.append(at)
-        self.values.append(value)
-        insort(self.ordered, value)
-        self._stats = self._median = None
-
-    def _drop_oldest(self) -> None:
-        del self.times[0]
-        old = self.values.pop(0)
-        del self.ordered[bisect_left(self.ordered, old)]
+        values.append(value)
+        insort(ordered, value)
         self._stats = self._median = None
 
     def _drop_before(self, cutoff: datetime) -> None:
         """Forget the leading observations older than `cutoff` (up to the first that is not: the
-        times are in arrival order), all at once — a series judged after a quiet spell drops many."""
-        times = self.times
-        n, k = len(times), 1  # the caller saw times[0] < cutoff
-        while k < n and times[k] < cutoff:
-            k += 1
-        old = self.values[:k]
-        del times[:k], self.values[:k]
-        ordered = self.ordered
-        for value in old:
-            del ordered[bisect_left(ordered, value)]
+        times are in arrival order), in one call — a series judged after a quiet spell drops many."""
+        times, values, ordered = self.times, self.values, self.ordered
+        while times and times[0] < cutoff:
+            del times[0]
+            del ordered[bisect_left(ordered, values.pop(0))]
         self._stats = self._median = None
 
     def median(self, cutoff: datetime, min_points: int) -> float | None:
