@@ -299,7 +299,8 @@ Why it is cheap: each store's SKU (its own orders and its customers' orders apar
 phone's amounts keep their last `anomaly.history_points` values in a sorted list beside the
 chronological one (insertion and eviction by bisection), the median is read off it and cached until
 the next change, and the MAD is computed only when a value passes `surge_min_ratio` × median first —
-which most values never do.
+which most values never do; a series judged after a quiet spell forgets its observations older than
+the window in one step.
 
 **The seam in intake** (`services.anomaly_checks.evaluate_new_orders`, called by intake once per file of 1,000 orders,
 bench/ingest.py's catalogue and orders): {s['orders']:,} orders; ingest without the rules {s['ingest_s']:.2f} s, the rules' share
@@ -307,6 +308,9 @@ bench/ingest.py's catalogue and orders): {s['orders']:,} orders; ingest without 
 Ingest with the rules runs at **{s['ratio']:.0%}** of the raw insert rate (without the rules
 {s['ratio_plain']:.0%}); goal ≥ {GOAL_RATIO:.0%} {'✓' if ok_seam else '✗'}. {s['alerts']} alerts were raised
 (mostly `amount_cap`: cash-on-delivery orders above the cap; the random phones have no history).
+Per file the seam reads back none of intake's new orders (intake hands over the rows it wrote), does not
+read the history again when the orders since its last look are the file's own, and writes the file's
+alerts and their events as two executemany statements (one look-up of their keys first).
 """
     write_section("anomaly", "Anomaly rules per new order", body)
     print("docs/PERFORMANCE.md: section 'anomaly' written")

@@ -320,7 +320,7 @@ the wall-clock best is beside it.
 What makes the difference (see `services/intake.py`, `bulk_receive.receive_orders`, `storage/bulk.py`): the cyclic
 garbage collector is paused while a file is taken in (the batch's objects hold no cycles; collections walking them again
 and again: {gc_s - plain_s:.2f} s more CPU above); values go through each column's own type processing once (memoised) and are
-sent with `insert()` on a light table clause, columns with one value in every row written into the statement; ids are
+sent as tuples to the DB-API's executemany (no per-row parameter building in Core), columns with one value in every row written into the statement; ids are
 reserved, so orders, lines and events are three executemany statements; the review and the table's answers are asked per
 order but computed once per kind of question.
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import func
@@ -32,6 +32,7 @@ from ops_console.domain.anomaly.alerts import (
     AlertStatus,
     ack_timed_out,
     episode_key,
+    severity_for,
     silence_expired,
 )
 from ops_console.domain.anomaly.orders import HistoryIndex, LineFacts, OrderFacts, evaluate_order
@@ -45,15 +46,18 @@ from ops_console.services.anomalies import (
     CHECK_RULES,
     _iso,
     _OrderRef,
+    _params,
     _set_resolved,
     raise_finding,
     thresholds,
 )
 from ops_console.services.context import SYSTEM, AppContext
-from ops_console.services.events import record
+from ops_console.services.events import event_row, record
 from ops_console.storage import reminder_queries as rq
+from ops_console.storage.bulk import insert_rows, reserve_ids, row_defaults
 from ops_console.storage.db import write_session
-from ops_console.storage.models import Anomaly, Order, OrderLine, Sku, TrackingUpdate
+from ops_console.storage.models import Anomaly, Event, Order, OrderLine, Sku, TrackingUpdate
+from ops_console.storage.tables import table_of
 
 # ------------------------------------------------------------------------- intake: new orders
 
@@ -69,15 +73,15 @@ _FACT_COLUMNS = (col(Order.id), col(Order.order_no), col(Order.kind), col(Order.
                  col(Order.amount), col(Order.store_id), col(Order.phone), col(Order.payment_method))
 
 
-def _facts_of(ctx: AppContext, row: Sequence[Any], lines: tuple[LineFacts, ...]) -> OrderFacts:
-    """OrderFacts from a row of `_FACT_COLUMNS`."""
+def _facts_of(row: Sequence[Any], lines: tuple[LineFacts, ...], tz: tzinfo, now: datetime) -> OrderFacts:
+    """OrderFacts from a row of `_FACT_COLUMNS` (`now`: the time of an order with neither stamp)."""
     oid, no, kind, placed, received, amount, store_id, phone, method = row[:9]
-    at = placed or received or ctx.clock.now()
+    at = placed or received or now
     if at.tzinfo is None:  # raw rows on SQLite may come back naive: stored as UTC
         at = at.replace(tzinfo=UTC)
     minutes = 0
     if kind == "replenishment":  # only the reorder window looks at the local time of day
-        local = at.astimezone(ctx.settings.tz)
+        local = at.astimezone(tz)
         minutes = local.hour * 60 + local.minute
     return OrderFacts(oid, no, kind, at, minutes, amount, lines, store_id, phone or "", method)
 
@@ -109,7 +113,8 @@ def _history_facts(session: Session, ctx: AppContext, since: datetime | None, af
             col(OrderLine.order_id).in_([r[0] for r in rows]))
     for order_id, sku, qty in conn.execute(lq):
         lines.setdefault(order_id, []).append(LineFacts(sku, qty))
-    out = [_facts_of(ctx, r, tuple(lines.get(r[0], ()))) for r in rows]
+    tz, now = ctx.settings.tz, ctx.clock.now()
+    out = [_facts_of(r, tuple(lines.get(r[0], ())), tz, now) for r in rows]
     out.sort(key=lambda f: (f.placed_at, f.order_id))
     return out
 
@@ -125,12 +130,18 @@ def history_index(session: Session, ctx: AppContext, exclude: Sequence[int] = ()
         ctx.cache[CACHE_KEY] = cache
         since = ctx.clock.now() - timedelta(days=th.history_days)
     newest = session.exec(select(func.max(Order.id))).one() or 0
-    if newest > cache.last_id:
+    if newest > cache.last_id and not _only(exclude, cache.last_id + 1, newest):
         observe = cache.index.observe
         for facts in _history_facts(session, ctx, since, cache.last_id, exclude):
             observe(facts)
         cache.last_id = newest
     return cache.index
+
+
+def _only(ids: Sequence[int], low: int, high: int) -> bool:
+    """Whether `ids` are exactly the ids from `low` to `high` (intake's batch, its ids reserved
+    together right after the last order the history has seen: nothing else to read)."""
+    return bool(ids) and min(ids) == low and max(ids) == high and len(set(ids)) == high - low + 1
 
 
 def forget_history(ctx: AppContext) -> None:
@@ -177,9 +188,11 @@ def evaluate_new_orders(session: Session, ctx: AppContext, order_ids: Sequence[i
                 .where(col(OrderLine.order_id).in_(part)).order_by(col(OrderLine.order_id), col(OrderLine.line_no))):
             raw_lines.setdefault(order_id, []).append((sku, qty, step))
     codes = list({sku for ls in raw_lines.values() for sku, _, _ in ls})
-    catalogue = {code: (step, stock) for code, step, stock in
+    catalogue = {code: (step or 1, stock) for code, step, stock in
                  conn.execute(select(Sku.code, Sku.step, Sku.stock).where(col(Sku.code).in_(codes)))} if codes else {}
     out: dict[int, list[Finding]] = {}
+    found: list[tuple[Finding, _OrderRef]] = []  # alerts to raise, in order: written together
+    tz, now = ctx.settings.tz, ctx.clock.now()
     for order_id in ids:
         row = rows.get(order_id)
         if row is None:
@@ -187,24 +200,83 @@ def evaluate_new_orders(session: Session, ctx: AppContext, order_ids: Sequence[i
         lines = []
         for sku, qty, step in raw_lines.get(order_id, ()):
             listed = catalogue.get(sku)
-            lines.append(LineFacts(sku, qty, (listed[0] if listed else step) or 1, listed[1] if listed else None))
-        facts = _facts_of(ctx, row, tuple(lines))
+            lines.append(LineFacts(sku, qty, listed[0], listed[1]) if listed is not None
+                         else LineFacts(sku, qty, step or 1, None))
+        facts = _facts_of(row, tuple(lines), tz, now)
         findings = evaluate_order(facts, index, th)
         index.observe(facts)
         out[order_id] = findings
-        ref = _OrderRef(order_id, row[1], row[2], row[6], row[9])
-        for finding in findings:
-            raise_finding(session, ctx, finding, order=ref)
-        if ref.kind == "replenishment":
+        if findings:
+            ref = _OrderRef(order_id, row[1], row[2], row[6], row[9])
+            found.extend((finding, ref) for finding in findings)
+        if row[2] == "replenishment":
+            # Its hold or accept Event comes after its alerts' Events, as when raised one by one.
+            raise_new_findings(session, ctx, found)
+            found.clear()
             order = session.get(Order, order_id)
             if order is not None:
                 replenishment.after_rules(session, ctx, order, findings)
+    raise_new_findings(session, ctx, found)
     payments.apply_waiting_many(session, ctx, [(order_id, rows[order_id][9], rows[order_id][1])
                                                for order_id in ids if order_id in rows])
     cache = ctx.cache.get(CACHE_KEY)
     if isinstance(cache, _Cache):
         cache.last_id = max(cache.last_id, *ids)
     return out
+
+
+def raise_new_findings(session: Session, ctx: AppContext, found: Sequence[tuple[Finding, _OrderRef]]) -> None:
+    """`raise_finding` with its defaults (no episode, the system) for findings on new orders, in
+    order, with the same rows: the keys are looked up in one query, and the alerts of keys never
+    seen (all of them, but for an order id used before) are written with their Events as two
+    executemany statements instead of an ORM flush and an insert each. A key already known (or
+    twice in `found`) goes through `raise_finding` itself."""
+    if not found:
+        return
+    keys = [episode_key(f.rule.value, f.subject, "") for f, _ in found]
+    known: set[str] = set()
+    for i in range(0, len(keys), 500):
+        known.update(session.exec(select(Anomaly.key).where(col(Anomaly.key).in_(keys[i:i + 500]))))
+    now, th = ctx.clock.now(), thresholds(ctx.settings)
+    fresh: list[tuple[Finding, _OrderRef, str]] = []
+    for (finding, ref), key in zip(found, keys, strict=True):
+        if key in known:
+            _write_alerts(session, fresh, now, th)
+            fresh.clear()
+            raise_finding(session, ctx, finding, order=ref)
+            continue
+        known.add(key)
+        fresh.append((finding, ref, key))
+    _write_alerts(session, fresh, now, th)
+
+
+def _write_alerts(session: Session, fresh: Sequence[tuple[Finding, _OrderRef, str]], now: datetime,
+                  th: Thresholds) -> None:
+    """New alerts and their `raised` Events: the columns and values `raise_finding` writes."""
+    if not fresh:
+        return
+    session.flush()  # what raise_finding's query would flush first (the alerts refer to their orders)
+    conn = session.connection()
+    ids = reserve_ids(conn, table_of(Anomaly), len(fresh))
+    defaults = row_defaults(Anomaly)
+    alerts: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    status = AlertStatus.OPEN.value
+    for alert_id, (finding, ref, key) in zip(ids, fresh, strict=True):
+        rule = finding.rule.value
+        severity = severity_for(finding.rule, finding.amount, ref.kind, th).value
+        alerts.append({**defaults, "id": alert_id, "rule": rule, "severity": severity, "order_id": ref.id,
+                       "store_id": ref.store_id, "fingerprint": key, "key": key, "subject": finding.subject,
+                       "first_seen": now, "last_seen": now, "count": 1, "status": status,
+                       "amount": finding.amount,
+                       "detail": {"params": _params(finding), "lines": list(finding.lines), "episode": "",
+                                  "order_no": ref.order_no, "order_kind": ref.kind}})
+        events.append(event_row(now, SYSTEM, SubjectType.ANOMALY, alert_id, AlertAction.RAISE, order_id=ref.id,
+                                to_status=status,
+                                detail={"rule": rule, "severity": severity, "subject": finding.subject,
+                                        "key": key, "params": _params(finding)}))
+    insert_rows(conn, table_of(Anomaly), alerts)
+    insert_rows(conn, table_of(Event), events)
 
 
 def evaluate_new_order(session: Session, ctx: AppContext, order_id: int) -> list[Finding]:

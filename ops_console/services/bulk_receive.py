@@ -8,6 +8,7 @@ differs: ids reserved, then orders, lines and events as three executemany statem
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from sqlmodel import Session, col, select
@@ -91,6 +92,11 @@ def receive_orders(
     line_rows: list[dict[str, Any]] = []
     event_rows: list[dict[str, Any]] = []
     out: list[Received] = []
+    passed: dict[tuple[Any, ...], tuple[dict[str, Any], dict[str, Any]]] = {}  # see _same_step
+
+    def review_passed(order_id: int) -> Transition:
+        return Transition(order_id, passed_step, received, target(passed_step, view), SYSTEM, now, {})
+
     received_text, receive, actor_id = received.value, Action.RECEIVE, actor.id
     # Enum members looked up once (each `Enum.MEMBER` is a descriptor call in the loop otherwise).
     passed_step, failed_step, assign_step = Action.REVIEW_PASS, Action.REVIEW_FAIL, Action.ASSIGN
@@ -115,10 +121,11 @@ def receive_orders(
                                             "source": row["source"], "version": 1}))  # fmt: skip
         verdict = review(facts, catalogue, row["payment_method"], row["payment_status"], amount, row["paid_amount"])
         if verdict.passed:
-            step, params = passed_step, {}
+            _same_step(row, event_rows, order_id, passed, review_passed)
         else:
-            step, params = failed_step, {"reason": verdict.reason, "reason_text": verdict.detail}
-        _step(row, event_rows, Transition(order_id, step, received, target(step, view, **params), SYSTEM, now, params))
+            params = {"reason": verdict.reason, "reason_text": verdict.detail}
+            _step(row, event_rows, Transition(order_id, failed_step, received, target(failed_step, view, **params),
+                                              SYSTEM, now, params))
         if verdict.passed and matcher is not None:
             result = matcher.match(row["address"] or "")
             if result.auto and result.store_id and result.store_id in store_names:
@@ -164,6 +171,24 @@ def _step(row: dict[str, Any], events: list[dict[str, Any]], t: Transition, stor
     row.update(t.stamps())
     row["version"] += 1
     events.append(t.event(row["version"], detail))
+
+
+def _same_step(row: dict[str, Any], events: list[dict[str, Any]], order_id: int,
+               memo: dict[tuple[Any, ...], tuple[dict[str, Any], dict[str, Any]]],
+               make: Callable[[int], Transition]) -> None:
+    """`_step` for a step without params (the review's pass), whose columns and Event are the same
+    for every order of the batch at the same version and store but for the order's id: the engine's
+    Transition (`make(order_id)`) is asked once per batch, its answer stamped on each row."""
+    key = (row["version"], row["store_id"])
+    done = memo.get(key)
+    if done is None:
+        t = make(order_id)
+        values, detail = system_effects(t, row["store_id"])
+        done = memo[key] = ({**values, **t.stamps()}, t.event(row["version"] + 1, detail))
+    values, event = done
+    row.update(values)
+    row["version"] += 1
+    events.append({**event, "subject_id": str(order_id), "order_id": order_id})
 
 
 def _sku_facts(session: Session, skus: set[str]) -> dict[str, SkuFacts]:

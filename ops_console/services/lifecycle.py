@@ -116,7 +116,8 @@ class Transition:
 
     def detail(self) -> dict[str, Any]:
         """The event detail the params give: every value that is set, made JSON-plain."""
-        return {k: _plain(v) for k, v in self.params.items() if v is not None and k != "actor_id"}
+        return {k: v if type(v) in _AS_IS else _plain(v) for k, v in self.params.items()
+                if v is not None and k != "actor_id"}
 
     def event(self, version: int, detail: dict[str, Any] | None = None) -> dict[str, Any]:
         """The Event row of the step; `detail` gains who it was on behalf of and the new version."""
@@ -369,6 +370,9 @@ def _finish(d: Delivery, now: datetime, outcome: DeliveryOutcome, code: Any = No
     d.outcome = outcome.value
     d.reason_code = str(code) if code else None
     d.reason_text = str(text) if text else None
+
+
+_AS_IS = frozenset({str, int, float, bool})  # what _plain returns unchanged, known by its exact type
 
 
 def _plain(value: Any) -> Any:

@@ -2,8 +2,9 @@
 
 On SQLite the values are run through each column's own bind processor (so the stored text is
 exactly what the ORM writes: UTC datetimes, JSON, booleans), memoised for repeated values, and
-sent with an `insert()` on a lightweight table clause: Core then has no per-value work left and
-executemany runs close to the DB-API's speed. Other databases use the typed table as it is.
+sent as tuples to the DB-API's executemany (`exec_driver_sql`, still on the session's connection
+and transaction): no per-row work is left to Core, which would otherwise rebuild each row's
+parameters from the compiled statement. Other databases use the typed table as it is.
 
 `reserve_ids` hands out primary keys for rows whose children go in in the same transaction.
 """
@@ -14,19 +15,8 @@ from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Table, column, func, insert, literal_column, select, table, text
+from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.expression import TableClause
-
-_LITE: dict[tuple[str, tuple[str, ...]], TableClause] = {}
-
-
-def _lite(tbl: Table, names: tuple[str, ...]) -> TableClause:
-    key = (tbl.name, names)
-    found = _LITE.get(key)
-    if found is None:
-        found = _LITE[key] = table(tbl.name, *(column(n) for n in names))
-    return found
 
 
 def _processors(tbl: Table, names: Sequence[str], conn: Connection) -> list[tuple[str, Callable[[Any], Any]]]:
@@ -39,52 +29,70 @@ def _processors(tbl: Table, names: Sequence[str], conn: Connection) -> list[tupl
 
 
 def insert_rows(conn: Connection, tbl: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert `rows` (dicts with the same keys) into `tbl` with one executemany."""
+    """Insert `rows` (dicts with the same keys) into `tbl` with one executemany. `rows` are left as
+    they are (the values sent are processed copies)."""
     if not rows:
         return
     names = tuple(rows[0])
     if conn.dialect.name != "sqlite":
         conn.execute(insert(tbl), rows)
         return
-    for name, proc in _processors(tbl, names, conn):
-        memo: dict[Any, Any] = {}
-        for row in rows:
-            value = row[name]
-            if value is None:
-                continue
-            try:
-                done = memo.get(value)
-            except TypeError:  # unhashable (JSON): the same object repeated is serialized once
-                key = ("id", id(value))
-                done = memo.get(key)
-                if done is None:
-                    done = memo[key] = proc(value)
-                row[name] = done
-                continue
-            if done is None:
-                done = memo[value] = proc(value)
-            row[name] = done
-    # A column with one value in every row is written into the statement once, not bound per row.
-    constants: dict[str, Any] = {}
-    first, last = rows[0], rows[-1]
+    procs = dict(_processors(tbl, names, conn))
+    columns: list[list[Any]] = []
+    literals: list[str | None] = []
     for name in names:
-        value = first[name]
-        literal = _sql_literal(value)
-        if literal is None or last[name] != value:
+        values = list(map(itemgetter(name), rows))  # one column at C speed
+        proc = procs.get(name)
+        columns.append(_processed(values, proc) if proc is not None else values)
+        literals.append(_constant(columns[-1]))
+    if all(literal is not None for literal in literals):  # nothing left to bind: bind everything
+        literals = [None] * len(names)
+    quote = conn.dialect.identifier_preparer.quote
+    # A column with one value in every row is written into the statement once, not bound per row.
+    marks = ", ".join("?" if literal is None else literal for literal in literals)
+    sql = f"INSERT INTO {quote(tbl.name)} ({', '.join(map(quote, names))}) VALUES ({marks})"
+    bound = [values for values, literal in zip(columns, literals, strict=True) if literal is None]
+    # The DB-API's executemany with tuples: Core would rebuild every row's parameters through the
+    # compiled statement (construct_params per row), which costs more than SQLite's insert itself.
+    conn.exec_driver_sql(sql, list(zip(*bound, strict=True)))
+
+
+def _processed(values: list[Any], proc: Callable[[Any], Any]) -> list[Any]:
+    """`proc` over a column's values, once per distinct value (None stays None)."""
+    memo: dict[Any, Any] = {}
+    out: list[Any] = []
+    append = out.append
+    for value in values:
+        if value is None:
+            append(None)
             continue
         try:
-            distinct = set(map(itemgetter(name), rows))  # C speed; values are processed (hashable) here
-        except TypeError:
+            done = memo.get(value)
+        except TypeError:  # unhashable (JSON): the same object repeated is serialized once
+            key = ("id", id(value))
+            done = memo.get(key)
+            if done is None:
+                done = memo[key] = proc(value)
+            append(done)
             continue
-        if len(distinct) == 1 and all(type(v) is type(value) for v in distinct):
-            constants[name] = literal_column(literal)
-    if constants and len(constants) < len(names):
-        for row in rows:
-            for name in constants:
-                del row[name]
-        conn.execute(insert(_lite(tbl, names)).values(constants), rows)
-        return
-    conn.execute(insert(_lite(tbl, names)), rows)
+        if done is None:
+            done = memo[value] = proc(value)
+        append(done)
+    return out
+
+
+def _constant(values: list[Any]) -> str | None:
+    """The SQL literal of a column whose rows all hold the same plain value (of the same type), else None."""
+    first = values[0]
+    literal = _sql_literal(first)
+    if literal is None or values[-1] != first:
+        return None
+    try:
+        distinct = set(values)  # C speed; values are processed (hashable) here
+    except TypeError:
+        return None
+    # One value of one type (1, 1.0 and True are equal but are not written alike).
+    return literal if len(distinct) == 1 and len(set(map(type, values))) == 1 else None
 
 
 def _sql_literal(value: Any) -> str | None:

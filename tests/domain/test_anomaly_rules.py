@@ -301,3 +301,31 @@ def test_flat_history_of_ones_does_not_fire_on_a_second_unit() -> None:
     assert "quantity_surge" not in rules(repl(2), index)
     assert "quantity_surge" not in rules(repl(1 + TH.surge_k), index)  # MAD counts as one unit at least
     assert "quantity_surge" in rules(repl(2 + TH.surge_k), index)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(st.integers(0, 120), st.integers(0, 30), st.sampled_from(["add", "median", "stats"])),
+                max_size=80))
+def test_series_forgets_like_a_plain_list(steps: list[tuple[int, int, str]]) -> None:
+    """A series keeps the last `points` observations and forgets, when asked at a cutoff, the
+    leading ones older than it (arrival order, not time order): the same as a plain list would."""
+    from ops_console.domain.anomaly.stats import Series
+
+    series = Series(6)
+    times: list[datetime] = []
+    values: list[float] = []
+    for minute, value, op in steps:
+        at = T0 + timedelta(minutes=minute)
+        if op == "add":
+            series.add(at, value)
+            times.append(at)
+            values.append(value)
+            if len(values) > 6:
+                del times[0], values[0]
+            continue
+        while times and times[0] < at:  # `at` as the cutoff
+            del times[0], values[0]
+        want = robust_stats(values).median if len(values) >= 2 else None
+        got = series.median(at, 2) if op == "median" else series.stats(at, 2)
+        assert (got if op == "median" or got is None else got.median) == want
+        assert (series.times, series.values, series.ordered) == (times, values, sorted(values))

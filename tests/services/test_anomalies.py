@@ -379,3 +379,68 @@ def test_staff_report_on_a_store_and_repeats_count(city: AppContext) -> None:
     assert names == {"U01": "王丽", "U03": "张强"}
     with pytest.raises(Refused):
         anomalies.report(city, "S01", "   ", DISPATCHER)
+
+
+# ------------------------------------------------------------- the seam's alerts written together
+
+
+def _alert_tables(ctx: AppContext) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    with ctx.engine.connect() as conn:
+        alerts = [tuple(r) for r in conn.exec_driver_sql("SELECT * FROM anomaly ORDER BY id")]
+        events = [tuple(r) for r in conn.exec_driver_sql("SELECT * FROM event WHERE subject_type = 'anomaly' ORDER BY id")]
+    return alerts, events
+
+
+def test_new_findings_written_together_are_the_rows_raise_finding_writes(tmp_path: object, clock: ManualClock) -> None:
+    from pathlib import Path
+
+    from ops_console.config import Settings
+    from tests.factories import seed_city
+
+    folder = Path(str(tmp_path))
+    contexts = []
+    for name in ("one_by_one", "together"):
+        ctx = AppContext.open(Settings(), clock, url=f"sqlite:///{folder / name}.db")
+        seed_city(ctx)
+        contexts.append(ctx)
+    found = []
+    for i in range(3):  # the same orders (same ids) in both databases
+        ids = [new_order(ctx, f"MT5{i}", payment="cod", qty=2 + i).order_id for ctx in contexts]
+        assert ids[0] == ids[1]
+        ref = anomalies._OrderRef(ids[0], f"MT5{i}", "replenishment" if i == 2 else "customer", "S01", "meituan")
+        found.append((Finding(RuleId.AMOUNT_CAP, f"order:{ids[0]}", {"order": f"MT5{i}", "amount": "1.00"},
+                              150_000 * (i + 1), ("P001",)), ref))
+        found.append((Finding(RuleId.ZERO_STOCK, f"order:{ids[0]}", {"order": f"MT5{i}", "sku": "P001"}), ref))
+    # A key raised before (an order id used again) counts as a repeat on both paths.
+    earlier = found[2]
+    for ctx in contexts:
+        _raise(ctx, earlier[0], order=earlier[1])
+    clock.advance(minutes=1)
+    found.append(found[0])  # and a key twice in one call
+    one_by_one, together = contexts
+    with write_session(one_by_one.engine) as s:
+        for finding, ref in found:
+            anomalies.raise_finding(s, one_by_one, finding, order=ref)
+    with write_session(together.engine) as s:
+        anomaly_checks.raise_new_findings(s, together, found)
+    alerts, events = _alert_tables(together)
+    assert (alerts, events) == _alert_tables(one_by_one)
+    counts = {(a.order_no, a.rule): a.count for a in anomalies.list_alerts(together)}
+    assert len(alerts) == 6 and counts[("MT50", "amount_cap")] == counts[("MT51", "amount_cap")] == 2
+    assert sum(counts.values()) == 8
+    assert {a.severity for a in anomalies.list_alerts(together)} >= {"critical", "warning"}
+    for ctx in contexts:
+        ctx.close()
+
+
+def test_the_seam_history_takes_in_orders_written_since_by_another_path(city: AppContext, clock: ManualClock) -> None:
+    first = new_order(city, "MT60")
+    with write_session(city.engine) as s:
+        assert anomaly_checks.evaluate_new_orders(s, city, [first.order_id]) == {first.order_id: []}
+    clock.advance(minutes=15)
+    new_order(city, "MT61")  # not through the seam: the history must read it back
+    clock.advance(minutes=5)
+    third = new_order(city, "MT62")  # 20 minutes after the first, 5 after the second
+    with write_session(city.engine) as s:
+        found = anomaly_checks.evaluate_new_orders(s, city, [third.order_id])[third.order_id]
+    assert [(f.rule, f.params["other"]) for f in found] == [(RuleId.DUPLICATE_ORDER, "MT61")]

@@ -62,24 +62,29 @@ class Series:
         self._median: float | None = None
 
     def add(self, at: datetime, value: float) -> None:
-        if len(self.values) >= self.points:
-            self._drop_oldest()
+        values, ordered = self.values, self.ordered
+        if len(values) >= self.points:  # full: the oldest goes (inline: most series of a city are full)
+            del self.times[0]
+            del ordered[bisect_left(ordered, values.pop(0))]
         self.times.append(at)
-        self.values.append(value)
-        insort(self.ordered, value)
+        values.append(value)
+        insort(ordered, value)
         self._stats = self._median = None
 
-    def _drop_oldest(self) -> None:
-        del self.times[0]
-        old = self.values.pop(0)
-        del self.ordered[bisect_left(self.ordered, old)]
+    def _drop_before(self, cutoff: datetime) -> None:
+        """Forget the leading observations older than `cutoff` (up to the first that is not: the
+        times are in arrival order), in one call — a series judged after a quiet spell drops many."""
+        times, values, ordered = self.times, self.values, self.ordered
+        while times and times[0] < cutoff:
+            del times[0]
+            del ordered[bisect_left(ordered, values.pop(0))]
         self._stats = self._median = None
 
     def median(self, cutoff: datetime, min_points: int) -> float | None:
         """Only the median (the cheap first test of a surge), or None below `min_points`."""
         times = self.times
-        while times and times[0] < cutoff:
-            self._drop_oldest()
+        if times and times[0] < cutoff:
+            self._drop_before(cutoff)
         if len(times) < min_points:
             return None
         med = self._median
@@ -90,8 +95,8 @@ class Series:
     def stats(self, cutoff: datetime, min_points: int) -> Stats | None:
         """The stats of the observations since `cutoff` (now − history days), or None below `min_points`."""
         times = self.times
-        while times and times[0] < cutoff:  # older than the window: forget, the stats change
-            self._drop_oldest()
+        if times and times[0] < cutoff:  # older than the window: forget, the stats change
+            self._drop_before(cutoff)
         if len(times) < min_points:
             return None
         stats = self._stats
