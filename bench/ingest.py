@@ -213,11 +213,13 @@ def run_hostile() -> list[tuple[str, float, float, bool]]:
     return out
 
 
-def report_hostile(results: list[tuple[str, float, float, bool]]) -> bool:
+def report_hostile(results: list[tuple[str, float, float, bool]], timed: bool = True) -> bool:
+    """Print each file's outcome; True when all came out right (and, when `timed`, in time: a quick
+    run asserts no timing, so a slow or busy machine never fails `make test`)."""
     print(f"hostile files (goal: each < {HOSTILE_GOAL_S:.0f} s CPU, every good order kept, every bad one set aside):")
     good = True
     for name, cpu, wall, ok in results:
-        met = ok and cpu < HOSTILE_GOAL_S
+        met = ok and (cpu < HOSTILE_GOAL_S or not timed)
         good &= met
         print(f"  {name:<16} {cpu:6.2f} s CPU  [{wall:6.2f} s wall]  {'ok' if met else 'FAILED' if not ok else 'SLOW'}")
     return good
@@ -289,7 +291,7 @@ def main(argv: list[str]) -> int:
     print(f"raw executemany     {rate['raw']:10,.0f} orders/s  {raw_s:6.2f} s  ({total_rows / raw_s:,.0f} rows/s)  "
           f"[{wall['raw']:.2f} s]")
     print(f"no matcher, GC on   {new / gc_s:10,.0f} orders/s  {gc_s:6.2f} s")
-    hostile_ok = report_hostile(run_hostile())
+    hostile_ok = report_hostile(run_hostile(), timed=not args.quick)
     if args.quick:
         assert new + summary["rejected"] == n, summary
         return 0 if hostile_ok else 1
