@@ -85,6 +85,15 @@ def deep_json_array(folder: Path) -> tuple[Path, Expect]:
     return path, Expect(2, 1)
 
 
+def deep_json_wrapped(folder: Path) -> tuple[Path, Expect]:
+    """The same inside the `{"orders": [...]}` wrapper some platforms export."""
+    deep = '{"order_no": "D3", "lines": ' + "[" * 1000 + "]" * 1000 + "}"
+    path = folder / "deep_wrapped.json"
+    body = ",\n  ".join([json.dumps(obj(0)), deep, json.dumps(obj(1))])
+    path.write_text('{"source": "export", "orders" :\n [' + body + "]}", encoding="utf-8")
+    return path, Expect(2, 1)
+
+
 def huge_numbers(folder: Path) -> tuple[Path, Expect]:
     """1e308 and "1e999999999" prices, a "1e7000000" quantity, a 5,000-digit integer."""
     records = [obj(0), obj(1, unit_price=1e308), obj(2, unit_price="1e999999999"), obj(3, qty="1e7000000"),
@@ -139,10 +148,11 @@ def million_empty(folder: Path) -> tuple[Path, Expect]:
 
 MAKERS: dict[str, Callable[[Path], tuple[Path, Expect]]] = {
     f.__name__: f
-    for f in (stray_quote, huge_field, deep_json, deep_json_array, huge_numbers, far_dates, long_remarks,
-              bom_nul_crlf, wide_row, million_empty)
+    for f in (stray_quote, huge_field, deep_json, deep_json_array, deep_json_wrapped, huge_numbers, far_dates,
+              long_remarks, bom_nul_crlf, wide_row, million_empty)
 }
-SMALL = ("deep_json", "deep_json_array", "huge_numbers", "far_dates", "bom_nul_crlf")
+SMALL = ("deep_json", "deep_json_array", "deep_json_wrapped", "huge_numbers", "far_dates",
+         "bom_nul_crlf")
 
 
 if __name__ == "__main__":

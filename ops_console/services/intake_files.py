@@ -316,13 +316,15 @@ def _json_error(exc: Exception) -> str:
 
 
 _TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{},]')
+_BLANKS = re.compile(r"\s*")
 
 
-def _array_items(text: str) -> list[tuple[int, int]] | None:
-    """Spans of the elements of a top-level JSON array, found without parsing; None if not one."""
-    body = text.strip()
-    offset = text.index(body[:1]) if body else 0
-    if body[:1] != "[":
+def _array_items(text: str, start: int = 0) -> list[tuple[int, int]] | None:
+    """Spans of the elements of the JSON array at `start` (after blanks), found without parsing;
+    None if there is no array there."""
+    blanks = _BLANKS.match(text, start)
+    offset = blanks.end() if blanks else start
+    if text[offset:offset + 1] != "[":
         return None
     spans: list[tuple[int, int]] = []
     depth, begin = 0, offset + 1
@@ -342,11 +344,45 @@ def _array_items(text: str) -> list[tuple[int, int]] | None:
     return spans
 
 
+_MEMBER = re.compile(r"\s*:")
+
+
+def _orders_member(text: str) -> int | None:
+    """Where the value of the top-level `"orders"` key of a JSON object starts, found without
+    parsing (the `{"orders": [...]}` wrapper); None if the text is no object or has no such key."""
+    body = text.lstrip()
+    if body[:1] != "{":
+        return None
+    depth = 0
+    for m in _TOKEN.finditer(text, len(text) - len(body)):
+        tok = m.group()
+        if tok in ("[", "{"):
+            depth += 1
+        elif tok in ("]", "}"):
+            depth -= 1
+            if depth == 0:
+                return None
+        elif depth == 1 and tok[:1] == '"':
+            colon = _MEMBER.match(text, m.end())
+            if colon is not None and _is_orders_key(tok):
+                return colon.end()
+    return None
+
+
+def _is_orders_key(token: str) -> bool:
+    try:
+        return bool(json.loads(token) == "orders")
+    except ValueError:
+        return False
+
+
 def _read_json(path: Path, text: str, encoding: str) -> IntakeFile:
     if json_depth(text) > MAX_JSON_DEPTH:
         # Somewhere too deep: read the elements of the list one by one, so only the deep ones
         # are set aside (json.loads of the whole would raise RecursionError and lose them all).
         spans = _array_items(text)
+        if spans is None and (member := _orders_member(text)) is not None:
+            spans = _array_items(text, member)  # {"orders": [...]}: the same, one element at a time
         if spans is None:
             record = SourceRecord(0, None, raw=text, error_key="intake.json.too_deep",
                                   error_params={"limit": MAX_JSON_DEPTH})  # fmt: skip

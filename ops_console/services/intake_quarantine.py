@@ -78,6 +78,7 @@ class Describer:
         self._texts: dict[int, str] = {}
         # Problems without a field: "<where>: <message>" as one template per message, {position} left.
         self._row_at: dict[str, str] = {}
+        self._row_key: dict[str, str] = {}  # the same by catalog key, for problems without parameters
 
     def _row_template(self, message: str) -> str:
         """"<where>: <message>" for one message as a format string with only {position} open."""
@@ -108,6 +109,13 @@ class Describer:
         done = self._texts.get(id(problem))
         if done is not None:
             return done
+        if problem.field is None and problem.position is not None and not problem.params:
+            # The usual bad record ("no order field", "not an object"): one template per key.
+            tpl = self._row_key.get(problem.key)
+            if tpl is None:
+                tpl = self._row_key[problem.key] = self._row_template(self.message(problem))
+            text = self._texts[id(problem)] = tpl.format(position=problem.position)
+            return text
         message = self.message(problem)
         if problem.field is None and problem.position is not None:
             tpl = self._row_at.get(message)
@@ -162,8 +170,13 @@ def write_quarantine(
     directory = Path(directory)
     make_private_dir(directory)
     d = describer or Describer(batch.source, batch.unit, lang)
-    reasons = {pos: d(probs[0]) if len(probs) == 1 else "; ".join(map(d, probs))
-               for pos, probs in batch.problems_by_position().items()}  # fmt: skip
+    reasons: dict[int, str] = {}  # position → its problems' texts (a record may have several)
+    for rejected in (*batch.rejected, *batch.noted):
+        for problem in rejected.problems:
+            if problem.position is not None:
+                text = d(problem)
+                before = reasons.get(problem.position)
+                reasons[problem.position] = text if before is None else before + "; " + text
     if file.fmt == "csv":
         suffix, data = ".csv", _quarantine_csv(file, batch, reasons).encode("utf-8-sig")
     else:
@@ -202,11 +215,12 @@ def _quarantine_csv(file: IntakeFile, batch: IntakeBatch, reasons: dict[int, str
 
 
 def _quarantine_jsonl(file: IntakeFile, batch: IntakeBatch, reasons: dict[int, str]) -> str:
-    records = {r.position: r for r in file.records}
+    wanted = {p for r in (*batch.rejected, *batch.noted) for p in r.positions}
     lines: list[str] = []
-    for pos in batch.quarantine_positions:
-        record = records[pos]
-        reason = reasons.get(pos, "")
+    for record in file.records:  # in file order, as the reader made them
+        if record.position not in wanted:
+            continue
+        reason = reasons.get(record.position, "")
         if record.data == {} and record.error is None and record.error_key is None:
             lines.append('{"_reason": ' + _json_str(reason) + "}")  # a file may hold a million {}
             continue

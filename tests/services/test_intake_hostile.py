@@ -191,6 +191,20 @@ def test_a_stray_quote_in_the_header_still_reads_the_rows(tmp_path: Path) -> Non
     assert any(w.key == "intake.csv.bad_record" for w in batch.warnings)
 
 
+def test_a_too_deep_order_in_the_wrapper_is_named_by_its_index(intake: AppContext, tmp_path: Path) -> None:
+    from tests.hostile_corpus import obj
+
+    deep = '{"order_no": "D9", "lines": ' + "[" * 500 + "]" * 500 + "}"
+    # An "orders" key deeper down and an "orders" string value are not the wrapper's list.
+    decoy = '{"orders": [' + "[" * 40 + "]" * 40 + '], "note": "orders"}'
+    path = tmp_path / "wrapped.json"
+    path.write_text('{"meta": ' + decoy + ', "orders": [' + ",".join([json.dumps(obj(0)), deep, json.dumps(obj(1))])
+                    + "]}", encoding="utf-8")
+    report = ingest_file(intake, path, lang="en")
+    assert (report.new, report.rejected) == (2, 1)
+    assert report.problems[0].startswith("wrapped.json index 1: "), report.problems
+
+
 def test_master_data_row_with_a_stray_quote_is_named_not_taken(ctx: AppContext, tmp_path: Path) -> None:
     from ops_console.services.masterdata import import_stores
 
