@@ -399,7 +399,7 @@ def _sort_key(v: AlertView) -> tuple[int, int, float]:
 
 
 def list_alerts(ctx: AppContext, *, include_all: bool = False, rule: str | None = None, order_id: int | None = None,
-                limit: int = 500) -> list[AlertView]:
+                store_id: str | None = None, limit: int = 500) -> list[AlertView]:
     """Alerts not resolved (open first, most severe first, newest first); `include_all` adds resolved."""
     if rule is not None and rule not in {r.value for r in RuleId}:
         raise ServiceError("anomalies.unknown_rule", rule=rule, known=", ".join(r.value for r in RuleId))
@@ -411,6 +411,8 @@ def list_alerts(ctx: AppContext, *, include_all: bool = False, rule: str | None 
             q = q.where(Anomaly.rule == rule)
         if order_id is not None:
             q = q.where(Anomaly.order_id == order_id)
+        if store_id is not None:
+            q = q.where(Anomaly.store_id == store_id)
         rows = list(s.exec(q.order_by(col(Anomaly.last_seen).desc(), col(Anomaly.id).desc()).limit(limit)))
     return sorted((_view(a, o) for a, o in rows), key=_sort_key)
 

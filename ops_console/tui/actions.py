@@ -35,6 +35,7 @@ from ops_console.tui.messages import (
     first_line,
 )
 from ops_console.tui.panes.cells import label
+from ops_console.tui.screens.alert_detail import FeedKey
 
 if TYPE_CHECKING:
     from ops_console.services.context import Actor, AppContext
@@ -239,6 +240,9 @@ class OrderActions(LiveRefresh):
         self.app.push_screen(cls(self.ctx, self.actor, *args), callback or self._after_dialog)
 
     def _after_dialog(self, result: Any) -> None:
+        if isinstance(result, FeedKey):  # a feed key pressed in an alert's detail: the feed runs it
+            self.call_later(self.run_action, result.action)
+            return
         if result is not None:
             summary = getattr(result, "summary", None)
             if callable(summary):
@@ -284,6 +288,8 @@ class OrderActions(LiveRefresh):
         order_id = getattr(row, "order_id", None) if pane.pane_id == "alerts" else row.id
         if order_id is not None:
             self.push_dialog(dialogs.DETAIL, order_id)
+        elif getattr(row, "source", None) == "anomaly":
+            self.push_dialog(dialogs.ALERT_DETAIL, row.id)  # about a store or a courier: the alert itself
         elif getattr(row, "subject", ""):
             self.look_up_order(row.subject, "detail", row.subject)
         else:

@@ -19,12 +19,13 @@ from ops_console.tui.screens import (
     ReasonScreen,
     ShortageScreen,
 )
+from ops_console.tui.screens.alert_detail import AlertDetailScreen
 from ops_console.tui.screens.alert_forms import AlertFormScreen, StaffReportScreen
 
 ASSIGN, REASON, COURIER, HAND_OVER, CALL_OUTCOME, SHORTAGE, DETAIL, PHONE_ORDER, CONFIRM, STAFF_REPORT = (
     "assign", "reason", "courier", "hand_over", "call_outcome", "shortage", "detail", "phone_order", "confirm",
     "staff_report")
-ALERT_FORM = "alert_form"
+ALERT_FORM, ALERT_DETAIL = "alert_form", "alert_detail"
 
 DIALOGS: dict[str, type[Any]] = {
     ASSIGN: AssignScreen,
@@ -38,6 +39,7 @@ DIALOGS: dict[str, type[Any]] = {
     CONFIRM: ConfirmScreen,
     STAFF_REPORT: StaffReportScreen,
     ALERT_FORM: AlertFormScreen,
+    ALERT_DETAIL: AlertDetailScreen,
 }
 
 

@@ -148,10 +148,13 @@ class OpsModal(ModalScreen[Any]):
             yield Static(capitalised(self.dialog_title()), id="title", classes="title")
             yield from self.compose_body()
             yield Static("", id="message", classes="message")
-            yield Static(t(self.hint_key), id="hint", classes="hint")
+            yield Static(self.hint_text(), id="hint", classes="hint")
 
     def compose_body(self) -> ComposeResult:
         yield from ()
+
+    def hint_text(self) -> str:
+        return t(self.hint_key)
 
     def show_message(self, message: str | Text, error: bool = True) -> None:
         widget = self.query_one("#message", Static)
