@@ -126,6 +126,7 @@ class AlertRow:
     at: datetime | None
     count: int
     owner: str | None
+    order_kind: str | None = None  # an anomaly's order: customer or replenishment (pane 4's y / x)
 
     @property
     def key(self) -> str:

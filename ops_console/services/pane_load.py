@@ -216,7 +216,8 @@ def alerts_pane(s: Any, window: int, ctx: AppContext | None = None) -> PaneData:
         detail = r.detail if isinstance(r.detail, dict) else {}
         subject = str(detail.get("summary") or detail.get("description") or r.store_id or "")
         rows.append(AlertRow("anomaly", r.id, r.rule, r.severity or "warning", r.status, subject, r.order_id,
-                             r.order_no, r.last_seen or r.first_seen, r._mapping["count"] or 1, r.owner))  # Row.count is tuple.count
+                             r.order_no, r.last_seen or r.first_seen, r._mapping["count"] or 1, r.owner,  # Row.count is tuple.count
+                             detail.get("order_kind")))
     rows.sort(key=lambda a: (a.at is None, -(a.at.timestamp() if a.at else 0), a.key))
     rows = rows[:window]
     if ctx is not None:  # service requests after the alerts (the console shows them to customer service)

@@ -125,6 +125,25 @@ def cancel(ctx: AppContext, ref: str, actor: Actor, reason: str = "") -> ReplVie
     return _act(ctx, ref, ReplAction.CANCEL, actor, reason=reason.strip())
 
 
+def _alert_order_no(ctx: AppContext, alert_id: int) -> str:
+    with read_session(ctx.engine) as s:
+        alert = s.get(Anomaly, alert_id)
+        order = s.get(Order, alert.order_id) if alert is not None and alert.order_id is not None else None
+        if order is None:
+            raise Refused("replenish.alert_without_order", alert=alert_id)
+        return order.order_no
+
+
+def verify_for_alert(ctx: AppContext, alert_id: int, actor: Actor, note: str = "") -> ReplView:
+    """The console's `y` on an alert of a held replenishment order: verified with the store."""
+    return verify(ctx, _alert_order_no(ctx, alert_id), actor, note)
+
+
+def cancel_for_alert(ctx: AppContext, alert_id: int, actor: Actor, reason: str = "") -> ReplView:
+    """The console's `x` on an alert of a held replenishment order: the store's order is cancelled."""
+    return cancel(ctx, _alert_order_no(ctx, alert_id), actor, reason)
+
+
 def mark_sorted(ctx: AppContext, ref: str, actor: Actor = SYSTEM) -> ReplView:
     return _act(ctx, ref, ReplAction.SORT, actor)
 

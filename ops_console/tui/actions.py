@@ -15,7 +15,7 @@ from textual import work
 from textual.timer import Timer
 
 from ops_console.domain.lifecycle import LIFECYCLE, allowed_actions, role_allowed
-from ops_console.domain.types import Action, Status
+from ops_console.domain.types import Action, OrderKind, Status
 from ops_console.i18n import Ref, t
 from ops_console.services import panes as pane_service
 from ops_console.services import reminders as reminder_service
@@ -341,9 +341,15 @@ class OrderActions(LiveRefresh):
         self._dialog_for_rows(dialogs.ASSIGN, Action.ASSIGN)
 
     def action_approve(self) -> None:
+        if self.focused_pane().pane_id == "alerts":  # y on a held store order's alert: verified
+            self._store_order_alert("verify")
+            return
         self.direct(Action.APPROVE)
 
     def action_reject_or_cancel(self) -> None:
+        if self.focused_pane().pane_id == "alerts":  # x on a held store order's alert: cancelled
+            self._store_order_alert("cancel_hold")
+            return
         rows = self._rows()
         if not rows:
             return
@@ -410,6 +416,15 @@ class OrderActions(LiveRefresh):
         self.push_dialog(dialogs.STAFF_REPORT, order_id)
 
     # -- alerts ----------------------------------------------------------------------------------------
+    def _store_order_alert(self, verb: str) -> None:
+        """y / x in pane 4 act on the store (replenishment) order an anomaly is about, nothing else."""
+        rows = self.focused_pane().targets()
+        other = next((r for r in rows if r.source != "anomaly" or r.order_kind != OrderKind.REPLENISHMENT), None)
+        if other is not None:
+            self._warn(t("console.not_store_order", what=other.order_no or f"#{other.id}"))
+            return
+        self.action_alert(verb)
+
     def action_alert(self, verb: str) -> None:
         pane = self.focused_pane()
         if pane.pane_id != "alerts":

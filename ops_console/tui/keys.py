@@ -29,6 +29,7 @@ class KeySpec:
     lifecycle: tuple[Action, ...] = ()  # the order actions it may take (role checks, palette)
     palette: bool = True  # offered by name in ctrl+p
     pane: bool = False  # bound by the pane (movement), not by the screen
+    bound: bool = True  # False: only described — the key is bound by another spec whose action routes by pane
 
     @property
     def name(self) -> str:
@@ -71,6 +72,8 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("T", "T", "alert('own')", "console.key.own", ALERTS),
     KeySpec("m", "m", "alert('silence')", "console.key.silence", ALERTS),
     KeySpec("R", "R", "alert('resolve')", "console.key.resolve", ALERTS),
+    KeySpec("y", "y", "alert('verify')", "console.key.verify", ALERTS, palette=False, bound=False),
+    KeySpec("x", "x", "alert('cancel_hold')", "console.key.cancel_hold", ALERTS, palette=False, bound=False),
     KeySpec("u,ctrl+z", "u ctrl+z", "undo", "console.key.undo", GENERAL, palette=False),
     KeySpec("n", "n", "phone_order", "console.key.phone_order", GENERAL, (Action.RECEIVE,)),
     KeySpec("exclamation_mark", "!", "staff_report", "console.key.staff_report", GENERAL),
@@ -100,7 +103,7 @@ def bindings() -> list[BindingType]:
     return [
         Binding(k.key, k.action, k.desc, show=False)
         for k in KEYS
-        if k.key not in ("ctrl+p", "enter") and not k.pane
+        if k.key not in ("ctrl+p", "enter") and not k.pane and k.bound
     ]
 
 

@@ -24,7 +24,7 @@ from ops_console.tui.keys import ALERTS, KEYS
 from ops_console.tui.screens.base import OpsModal, error_text, label
 
 SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
-FEED_KEYS = tuple(k for k in KEYS if k.group == ALERTS)  # the feed's verbs: A T m R
+FEED_KEYS = tuple(k for k in KEYS if k.group == ALERTS and k.bound)  # A T m R (y x are for store orders)
 
 
 @dataclass(frozen=True)

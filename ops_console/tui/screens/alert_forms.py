@@ -59,12 +59,12 @@ def parse_when(text: str, now: datetime, tz: tzinfo) -> datetime | None:
 
 
 class AlertFormScreen(OpsModal):
-    """`AlertFormScreen(verb, names, now, tz, ask_informed)`: own / silence / resolve; dismisses with
-    the keyword arguments of the service call."""
+    """`AlertFormScreen(verb, names, now, tz, ask_informed)`: own / silence / resolve, and verify /
+    cancel_hold of a held store order; dismisses with the keyword arguments of the service call."""
 
     hint_key = "alertform.hint"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", show=False)]
-    VERBS = ("own", "silence", "resolve")
+    VERBS = ("own", "silence", "resolve", "verify", "cancel_hold")
 
     def __init__(self, verb: str, names: list[str], now: datetime, tz: tzinfo, ask_informed: bool) -> None:
         super().__init__()
@@ -84,6 +84,10 @@ class AlertFormScreen(OpsModal):
             yield Input(id="when", placeholder=t("alertform.when_placeholder"))
             yield Static(t("alertform.reason"), classes="label")
             yield Input(id="text")
+        elif self.verb in ("verify", "cancel_hold"):  # a held store order: what the store said
+            yield Static(t("alertform.verify_note" if self.verb == "verify" else "alertform.cancel_reason"),
+                         classes="label")
+            yield Input(id="text")
         else:
             yield Static(t("alertform.resolution"), classes="label")
             yield Input(id="text")
@@ -93,7 +97,7 @@ class AlertFormScreen(OpsModal):
                                  Option(t("alertform.informed_no"), id="no"), id="informed")
 
     def on_mount(self) -> None:
-        self.query_one("#when" if self.verb != "resolve" else "#text").focus()
+        self.query_one("#when" if self.verb in ("own", "silence") else "#text").focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -128,6 +132,13 @@ class AlertFormScreen(OpsModal):
             if not text:
                 raise InputProblem(t("alertform.text_required"), "text")
             out["reason" if self.verb == "silence" else "text"] = text
+        if self.verb == "verify":
+            out["note"] = self.query_one("#text", Input).value.strip()
+        if self.verb == "cancel_hold":
+            text = self.query_one("#text", Input).value.strip()
+            if not text:
+                raise InputProblem(t("alertform.text_required"), "text")
+            out["reason"] = text
         if self.verb == "resolve" and self.ask_informed:
             informed = self.query_one("#informed", OptionList).highlighted
             if informed is None:
