@@ -157,6 +157,10 @@ def show_figures(f: dict[str, Any]) -> None:
     notes = [f"{t(f'closeout.carry.{k}')} {len(v)}" for k, v in carry.items() if v]
     if notes:
         console.print(t("closeout.carry.title") + ": " + ", ".join(notes))
+    for item in carry.get("on_the_road") or []:  # each with the reason it may stay out
+        reason = t(f"closeout.road.{item.get('reason')}", text=item.get("text", ""))
+        console.print(escape(t("closeout.road.line", order=item.get("order", ""),
+                               status=t(f"status.{item.get('status')}"), reason=reason)))
     console.print(t("closeout.not_available_line", keys=", ".join(t(f"closeout.na.{k}") for k in f.get("not_available", []))))
 
 

@@ -39,6 +39,7 @@ from ops_console.services.closeout_figures import (
     not_completed_summary,
     public_cash,
 )
+from ops_console.services.closeout_road import road_reasons
 from ops_console.services.context import Actor, AppContext
 from ops_console.services.errors import Conflict, Refused, ServiceError
 from ops_console.services.events import record
@@ -179,8 +180,12 @@ def operational_checks(session: Session, ctx: AppContext, data: DayData) -> tupl
     blocking: list[dict[str, Any]] = []
     carry: dict[str, list[str]] = {s.value: [] for s in CARRY_STATUSES}
     blocking_values = {s.value for s in BLOCKING_STATUSES}
+    on_road: list[dict[str, Any]] = []  # on the road with a recorded reason: carried over, listed
+    reasons = road_reasons(session, data.cohort.values())
     for o in sorted(data.cohort.values(), key=lambda o: o.id):
-        if o.status in blocking_values:
+        if o.id in reasons:
+            on_road.append({"order": _ref(o), "status": o.status, **reasons[o.id]})
+        elif o.status in blocking_values:
             blocking.append({"check": "open_order", "order": _ref(o), "status": o.status})
         elif o.status in carry:
             carry[o.status].append(_ref(o))
@@ -196,7 +201,7 @@ def operational_checks(session: Session, ctx: AppContext, data: DayData) -> tupl
         select(col(ServiceRequest.id)).where(col(ServiceRequest.status).in_(_OPEN_REQUEST)).order_by(col(ServiceRequest.id)))]
     carry_over = {"awaiting_confirmation": carry["delivered"], "held": carry["held"],
                   "refused": carry["refused"], "not_completed": carry["not_completed"],
-                  "open_service_requests": requests}
+                  "open_service_requests": requests, "on_the_road": on_road}
     return blocking, carry_over
 
 

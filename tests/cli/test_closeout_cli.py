@@ -13,6 +13,7 @@ from ops_console.config import load_settings
 from ops_console.services.context import AppContext
 from tests.conftest import T0
 from tests.factories import seed_city
+from tests.services.closeout_day import at as at_
 from tests.services.closeout_day import build_day
 
 AFTER_MIDNIGHT = {"OPS_NOW": "2026-11-25T01:00:00+08:00"}
@@ -124,3 +125,22 @@ def test_reopen_report_backup_and_restore(built, tmp_path: Path) -> None:
     again = json.loads(cli("report", "daily", "--date", "2026-11-24", "--json",
                            env={"OPS_DATABASE__URL": f"sqlite:///{target}"}).stdout)
     assert again == daily
+
+
+def test_report_names_each_order_on_the_road_with_its_recorded_reason(cli) -> None:
+    from ops_console.domain.types import Action
+
+    ctx = AppContext.open(load_settings(), ManualClock(T0))
+    seed_city(ctx)
+    day = build_day(ctx)
+    day.receive("Z", at_(21, 0), channel="meituan")
+    day.do("Z", at_(21, 1), Action.ASSIGN, store_id="S01")
+    day.do("Z", at_(21, 2), Action.START_PICKING)
+    day.do("Z", at_(21, 5), Action.FINISH_PICKING)
+    day.do("Z", at_(21, 10), Action.DISPATCH, courier_id="C01")
+    day.do("Z", at_(21, 40), Action.CALL, outcome="unreachable")
+    ctx.close()
+    shown = cli("--operator", "U03", "report", "daily", "--date", "2026-11-24", env=AFTER_MIDNIGHT)
+    assert shown.exit_code == 0, shown.output
+    assert "在途(已记录原因) 1" in shown.output
+    assert "meituan:Z 已派单 — 配送员来电:联系不上顾客" in shown.output

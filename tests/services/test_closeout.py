@@ -24,7 +24,7 @@ from ops_console.services.errors import Refused
 from ops_console.services.events import record
 from ops_console.services.lifecycle import perform
 from ops_console.storage.db import read_session, write_session
-from ops_console.storage.models import Anomaly, Closeout, Event, Reminder
+from ops_console.storage.models import Anomaly, Closeout, Event, Order, Reminder
 from tests.conftest import CS, DISPATCHER, SUPERVISOR
 from tests.services.closeout_day import DAY, Day, add_rows, at, build_day
 
@@ -146,7 +146,8 @@ def test_every_figure_of_the_day_is_the_one_worked_out_by_hand(day: Day, tmp_pat
     assert f["not_available"] == ["customer_satisfaction", "inventory_accuracy"]
     assert f["customer_satisfaction"] is None and f["inventory_accuracy"] is None
     assert f["carry_over"] == {"awaiting_confirmation": ["eleme:B", "eleme:H", "meituan:I"], "held": [],
-                               "refused": ["app:D"], "not_completed": ["meituan:G"], "open_service_requests": []}
+                               "refused": ["app:D"], "not_completed": ["meituan:G"], "open_service_requests": [],
+                               "on_the_road": []}
     assert f["checksum"] == sha256_of(f)
 
     # Running it again prints the stored report unchanged.
@@ -286,6 +287,39 @@ def test_cash_file_bad_row_is_named(tmp_path: Path) -> None:
     with pytest.raises(svc.CashInputError) as exc:
         svc.read_cash_file(bad)
     assert "bad.csv" in exc.value.message and "3" in exc.value.message and "counted" in exc.value.message
+
+
+def test_on_the_road_with_a_recorded_reason_is_carried_over_the_others_block(city: AppContext) -> None:
+    d = Day(city)
+    for no in ("R1", "R2", "R3"):
+        d.receive(no, at(20, 0), channel="meituan")
+        d.do(no, at(20, 1), "assign", store_id="S01")
+        d.do(no, at(20, 2), "start_picking")
+        d.do(no, at(20, 5), "finish_picking")
+        d.do(no, at(20, 10), "dispatch", courier_id="C01")
+    d.do("R1", at(20, 30), "call", outcome="unreachable")  # the courier recorded why it is still out
+    d.do("R3", at(20, 31), "call", outcome="now")  # out for delivery, and nothing said since
+    city.clock.set(at(23, 0))
+    with pytest.raises(svc.CloseoutBlocked) as blocked:
+        svc.close_day(city, SUPERVISOR, D24, counted={"C01": 20000})
+    assert blocked.value.figures["blocking"] == [
+        {"check": "open_order", "order": "meituan:R2", "status": "dispatched"},
+        {"check": "open_order", "order": "meituan:R3", "status": "out_for_delivery"},
+    ]
+    on_road = blocked.value.figures["carry_over"]["on_the_road"]
+    assert [(r["order"], r["status"], r["reason"]) for r in on_road] == [
+        ("meituan:R1", "dispatched", "call_unreachable")]
+    # R2's late alert taken by a person is a recorded reason too; R3 still blocks.
+    with read_session(city.engine) as s:
+        r2 = s.exec(select(Order).where(Order.order_no == "R2")).one()
+    add_rows(city, Anomaly(rule="delivery_overdue", severity="warning", order_id=r2.id, fingerprint="do:R2",
+                           first_seen=at(21, 0), last_seen=at(21, 0), status="acknowledged",
+                           acknowledged_by="U01", owner="U01"))
+    with pytest.raises(svc.CloseoutBlocked) as again:
+        svc.close_day(city, SUPERVISOR, D24, counted={"C01": 20000})
+    assert [b["order"] for b in again.value.figures["blocking"]] == ["meituan:R3"]
+    assert [(r["order"], r["reason"]) for r in again.value.figures["carry_over"]["on_the_road"]] == [
+        ("meituan:R1", "call_unreachable"), ("meituan:R2", "alert_taken")]
 
 
 def test_critical_alerts_the_log_and_intake_counts_are_checked(day: Day) -> None:
