@@ -139,8 +139,12 @@ def test_report_names_each_order_on_the_road_with_its_recorded_reason(cli) -> No
     day.do("Z", at_(21, 5), Action.FINISH_PICKING)
     day.do("Z", at_(21, 10), Action.DISPATCH, courier_id="C01")
     day.do("Z", at_(21, 40), Action.CALL, outcome="unreachable")
+    day.receive("Y", at_(21, 50), channel="eleme")  # left unassigned: a miss, named in words
     ctx.close()
     shown = cli("--operator", "U03", "report", "daily", "--date", "2026-11-24", env=AFTER_MIDNIGHT)
     assert shown.exit_code == 0, shown.output
     assert "在途(已记录原因) 1" in shown.output
     assert "meituan:Z 已派单 — 配送员来电:联系不上顾客" in shown.output
+    blocked = cli("--operator", "U03", "closeout", "--date", "2026-11-24", env=AFTER_MIDNIGHT)
+    assert blocked.exit_code == 1
+    assert "订单 eleme:Y 仍为 待分配" in blocked.output and "meituan:Z 仍为" not in blocked.output
