@@ -30,6 +30,7 @@ from ops_console.domain.anomaly import RuleId
 from ops_console.domain.anomaly.inspection import cash_difference
 from ops_console.domain.money import MoneyError, yuan_to_fen
 from ops_console.domain.types import Role, Status, SubjectType
+from ops_console.i18n import t
 from ops_console.services.anomalies import raise_finding
 from ops_console.services.closeout_figures import (
     DayData,
@@ -123,6 +124,14 @@ def report_span(ctx: AppContext, kind: str, day: date) -> Span:
     raise ServiceError("closeout.bad_report_kind", kind=kind, allowed=", ".join(REPORT_KINDS))
 
 
+def _count(text: str) -> int:
+    """Cash handed in, in fen: yuan with at most two decimals, never below zero."""
+    fen = yuan_to_fen(text)
+    if fen < 0:
+        raise MoneyError(text)
+    return fen
+
+
 def parse_cash(values: Iterable[str]) -> dict[str, int]:
     """`C07=1234.50` (repeatable) → {courier: fen}; a bad value names itself."""
     out: dict[str, int] = {}
@@ -132,36 +141,64 @@ def parse_cash(values: Iterable[str]) -> dict[str, int]:
         if not sep or not courier:
             raise CashInputError("closeout.cash.bad_arg", value=value)
         try:
-            out[courier] = yuan_to_fen(amount)
+            out[courier] = _count(amount)
         except MoneyError:
             raise CashInputError("closeout.cash.bad_amount", value=value, field=courier) from None
     return out
 
 
 def read_cash_file(path: Path) -> dict[str, int]:
-    """CSV `courier_id,counted` (yuan); a bad row is named by file, row and field, and stops the
-    closeout (a cash count is not something to half-take)."""
+    """CSV `courier_id,counted` (yuan). Each row is read on its own (a stray quote costs that row,
+    not the rest of the file); every bad row — a bad value, a courier counted twice — is named by
+    file, row and field, all at once, and stops the closeout (a cash count is not something to
+    half-take)."""
     from ops_console.services.intake_files import decode  # one encoding policy for every CSV
 
     try:
         text, _ = decode(path.read_bytes())
     except UnicodeDecodeError:
         raise CashInputError("import.bad_encoding", file=str(path)) from None
-    reader = csv.DictReader(text.splitlines())
-    fields = {(f or "").strip().lower() for f in reader.fieldnames or []}
-    if not {"courier_id", "counted"} <= fields:
+    lines = text.splitlines()
+    try:
+        header = [h.strip().lower() for h in next(csv.reader(lines[:1], strict=True), [])]
+    except csv.Error:
+        header = []
+    if not {"courier_id", "counted"} <= set(header):
         raise CashInputError("closeout.cash.file_header", file=str(path))
     out: dict[str, int] = {}
-    for n, row in enumerate(reader, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+    first_row: dict[str, int] = {}
+    problems: list[str] = []
+
+    def bad(n: int, field: str, value: str) -> None:
+        problems.append(t("closeout.cash.file_row", file=str(path), row=n, field=field, value=value[:40]))
+
+    for n, line in enumerate(lines[1:], start=2):
+        if not line.strip():
+            continue
+        try:
+            cells = next(csv.reader([line], strict=True))
+        except csv.Error:  # a stray quote: this row only
+            problems.append(t("closeout.cash.file_quote", file=str(path), row=n, value=line[:40]))
+            continue
+        row = dict(zip(header, (c.strip() for c in cells), strict=False))
         courier = row.get("courier_id", "")
         if not courier:
-            raise CashInputError("closeout.cash.file_row", file=str(path), row=n, field="courier_id", value="")
+            bad(n, "courier_id", "")
+            continue
+        if courier in first_row:
+            problems.append(t("closeout.cash.file_twice", file=str(path), row=n, courier=courier,
+                              first=first_row[courier]))
+            continue
+        first_row[courier] = n
         try:
-            out[courier] = yuan_to_fen(row.get("counted", ""))
+            out[courier] = _count(row.get("counted", ""))
         except MoneyError:
-            raise CashInputError("closeout.cash.file_row", file=str(path), row=n, field="counted",
-                                 value=row.get("counted", "")) from None
+            bad(n, "counted", row.get("counted", ""))
+    if len(problems) == 1:
+        raise CashInputError("closeout.cash.file_problems", problems=problems[0])
+    if problems:
+        raise CashInputError("closeout.cash.file_problems",
+                             problems=t("closeout.cash.file_many", n=len(problems)) + "\n  " + "\n  ".join(problems))
     return out
 
 

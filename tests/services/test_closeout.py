@@ -289,6 +289,21 @@ def test_cash_file_bad_row_is_named(tmp_path: Path) -> None:
     assert "bad.csv" in exc.value.message and "3" in exc.value.message and "counted" in exc.value.message
 
 
+def test_cash_file_names_every_bad_row_at_once_and_a_stray_quote_costs_one_row(tmp_path: Path) -> None:
+    hostile = tmp_path / "hostile.csv"
+    hostile.write_text('courier_id,counted\nC01,1e308\nC02,"12\nC03,-3\nC05,90\nC05,10\n,5\n', encoding="utf-8")
+    with pytest.raises(svc.CashInputError) as exc:
+        svc.read_cash_file(hostile)
+    lines = exc.value.message.splitlines()
+    assert "5" in lines[0]  # five rows wrong; C05's first row is the one good row
+    assert len(lines) == 6
+    shown = "\n".join(lines)
+    for row, words in ((2, "1e308"), (3, "引号"), (4, "-3"), (6, "C05"), (7, "courier_id")):
+        assert any(f"第 {row} 行" in ln and words in ln for ln in lines), (row, shown)
+    with pytest.raises(svc.CashInputError, match="C07=-5"):
+        svc.parse_cash(["C07=-5"])
+
+
 def test_on_the_road_with_a_recorded_reason_is_carried_over_the_others_block(city: AppContext) -> None:
     d = Day(city)
     for no in ("R1", "R2", "R3"):
