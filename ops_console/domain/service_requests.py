@@ -104,6 +104,18 @@ def next_status(action: RequestAction, kind: RequestType, status: RequestStatus,
     return step.target
 
 
+def possible_steps(kind: RequestType, status: RequestStatus, role: Role) -> list[RequestAction]:
+    """The steps `role` may take now on a request of `kind` in `status`, in lifecycle order."""
+    out: list[RequestAction] = []
+    for action in STEPS:
+        try:
+            next_status(action, kind, status, role)
+        except RuleError:
+            continue
+        out.append(action)
+    return out
+
+
 @dataclass(frozen=True)
 class Policy:
     window_days: int

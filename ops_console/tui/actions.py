@@ -23,6 +23,7 @@ from ops_console.services import undo as undo_service
 from ops_console.services.actions import perform
 from ops_console.services.errors import ServiceError
 from ops_console.services.lifecycle import Outcome
+from ops_console.services.panes import SERVICE_REQUEST
 from ops_console.tui import dialogs
 from ops_console.tui.keys import UNDO_SECONDS
 from ops_console.tui.live import LiveRefresh
@@ -363,6 +364,9 @@ class OrderActions(LiveRefresh):
         self.direct(Action.FINISH_PICKING)
 
     def action_shortage(self) -> None:
+        if self.focused_pane().pane_id == "alerts":  # s on a service request: its next step
+            self._service_step()
+            return
         self._dialog_for_one(dialogs.SHORTAGE, Action.REPORT_SHORTAGE)
 
     def action_dispatch(self) -> None:
@@ -416,6 +420,13 @@ class OrderActions(LiveRefresh):
         self.push_dialog(dialogs.STAFF_REPORT, order_id)
 
     # -- alerts ----------------------------------------------------------------------------------------
+    def _service_step(self) -> None:
+        row = self.focused_pane().selected()
+        if row is None or getattr(row, "source", None) != SERVICE_REQUEST:
+            self._warn(t("console.not_service_request"))
+            return
+        self.push_dialog(dialogs.SERVICE_STEP, row.id)
+
     def _store_order_alert(self, verb: str) -> None:
         """y / x in pane 4 act on the store (replenishment) order an anomaly is about, nothing else."""
         rows = self.focused_pane().targets()

@@ -21,11 +21,12 @@ from ops_console.tui.screens import (
 )
 from ops_console.tui.screens.alert_detail import AlertDetailScreen
 from ops_console.tui.screens.alert_forms import AlertFormScreen, StaffReportScreen
+from ops_console.tui.screens.service_step import ServiceStepScreen
 
 ASSIGN, REASON, COURIER, HAND_OVER, CALL_OUTCOME, SHORTAGE, DETAIL, PHONE_ORDER, CONFIRM, STAFF_REPORT = (
     "assign", "reason", "courier", "hand_over", "call_outcome", "shortage", "detail", "phone_order", "confirm",
     "staff_report")
-ALERT_FORM, ALERT_DETAIL = "alert_form", "alert_detail"
+ALERT_FORM, ALERT_DETAIL, SERVICE_STEP = "alert_form", "alert_detail", "service_step"
 
 DIALOGS: dict[str, type[Any]] = {
     ASSIGN: AssignScreen,
@@ -40,6 +41,7 @@ DIALOGS: dict[str, type[Any]] = {
     STAFF_REPORT: StaffReportScreen,
     ALERT_FORM: AlertFormScreen,
     ALERT_DETAIL: AlertDetailScreen,
+    SERVICE_STEP: ServiceStepScreen,
 }
 
 

@@ -74,6 +74,7 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("R", "R", "alert('resolve')", "console.key.resolve", ALERTS),
     KeySpec("y", "y", "alert('verify')", "console.key.verify", ALERTS, palette=False, bound=False),
     KeySpec("x", "x", "alert('cancel_hold')", "console.key.cancel_hold", ALERTS, palette=False, bound=False),
+    KeySpec("s", "s", "service_step", "console.key.service_step", ALERTS, palette=False, bound=False),
     KeySpec("u,ctrl+z", "u ctrl+z", "undo", "console.key.undo", GENERAL, palette=False),
     KeySpec("n", "n", "phone_order", "console.key.phone_order", GENERAL, (Action.RECEIVE,)),
     KeySpec("exclamation_mark", "!", "staff_report", "console.key.staff_report", GENERAL),

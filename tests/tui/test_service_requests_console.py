@@ -54,3 +54,61 @@ async def test_a_dispatchers_pane_4_lists_alerts_only(ctx: AppContext, shift: di
     async with app.run_test(size=SIZE) as pilot:
         main = await settle(pilot)
         assert not any("MT2001" in line for line in texts(main.panes["alerts"]))
+
+
+async def test_s_in_pane_4_takes_a_requests_next_steps_up_to_the_refund(
+        ctx: AppContext, shift: dict[str, int], make_app: Any) -> None:
+    from ops_console.tui.screens.service_step import ServiceStepScreen
+
+    delivered(ctx, "MT2001")
+    opened = open_request(ctx, "MT2001", "refund", "少送一袋", CS, reason="quality")
+
+    def status() -> str:
+        with read_session(ctx.engine) as s:
+            sr = s.get(ServiceRequest, opened.id)
+            assert sr is not None
+            return sr.status
+
+    app = make_app(actor=CS)
+    async with app.run_test(size=SIZE) as pilot:
+        main = await settle(pilot)
+        await pilot.press("4")
+        pane = main.panes["alerts"]
+        for step, after in (("confirm", "confirmed"), ("contact", "contacted")):
+            pane.move_cursor(row=row_of(pane, "MT2001"))
+            await pilot.press("s")
+            await wait_until(pilot, lambda: isinstance(app.screen, ServiceStepScreen) and bool(app.screen.steps))
+            screen = app.screen
+            assert isinstance(screen, ServiceStepScreen) and screen.steps[0].value == step  # only what may come next
+            await pilot.press("enter", "enter")  # the step, then the (empty) note
+            await wait_until(pilot, lambda after=after: status() == after)
+            main = await settle(pilot)
+        pane.move_cursor(row=row_of(pane, "MT2001"))
+        await pilot.press("s")
+        await wait_until(pilot, lambda: isinstance(app.screen, ServiceStepScreen) and bool(app.screen.steps))
+        screen = app.screen
+        assert isinstance(screen, ServiceStepScreen)
+        assert [a.value for a in screen.steps] == ["refund", "decline"]  # a refund request: no pick-up, no close
+        await pilot.press("enter")  # refund: how?
+        assert screen.query_one("#refund").display
+        await pilot.press("enter")  # online (the first), then the amount
+        await pilot.press(*"abc", "enter", "enter")
+        assert "无效" in str(screen.query_one("#message").render())  # not an amount: the form stays
+        screen.query_one("#amount").value = ""
+        screen.query_one("#amount").focus()
+        await pilot.press("enter", "enter")  # all the customer paid
+        await wait_until(pilot, lambda: status() == "refunded")
+        await wait_until(pilot, lambda: any("已退款" in str(n.message) for n in app._notifications))
+
+
+async def test_s_on_an_alert_says_it_is_for_service_requests(ctx: AppContext, shift: dict[str, int],
+                                                             make_app: Any) -> None:
+    app = make_app(actor=CS)
+    async with app.run_test(size=SIZE) as pilot:
+        main = await settle(pilot)
+        await pilot.press("4")
+        pane = main.panes["alerts"]
+        pane.move_cursor(row=row_of(pane, "MT1002"))
+        await pilot.press("s")
+        await wait_until(pilot, lambda: any("售后申请" in str(n.message) for n in app._notifications))
+        assert app.screen is main
