@@ -182,6 +182,8 @@ class MainScreen(CommandRouting):
                 continue
             if k.lifecycle and not any(role_allowed(LIFECYCLE[a], self.actor.role) for a in k.lifecycle):
                 continue
+            if k.action == "service_step" and not getattr(pane, "show_service_requests", False):
+                continue  # no service requests in this person's pane 4
             parts.append(f"[b]{k.shown}[/] {t(k.desc)}")
         parts.append(f"[b]?[/] {t('console.key.help')}")
         parts.append(f"[b]q[/] {t('console.key.quit')}")

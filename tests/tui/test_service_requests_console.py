@@ -54,6 +54,8 @@ async def test_a_dispatchers_pane_4_lists_alerts_only(ctx: AppContext, shift: di
     async with app.run_test(size=SIZE) as pilot:
         main = await settle(pilot)
         assert not any("MT2001" in line for line in texts(main.panes["alerts"]))
+        await pilot.press("4")
+        assert "售后下一步" not in main.query_one("#keybar").render().plain  # nothing of the kind here
 
 
 async def test_s_in_pane_4_takes_a_requests_next_steps_up_to_the_refund(
@@ -73,6 +75,7 @@ async def test_s_in_pane_4_takes_a_requests_next_steps_up_to_the_refund(
     async with app.run_test(size=SIZE) as pilot:
         main = await settle(pilot)
         await pilot.press("4")
+        assert "s 售后下一步" in main.query_one("#keybar").render().plain
         pane = main.panes["alerts"]
         for step, after in (("confirm", "confirmed"), ("contact", "contacted")):
             pane.move_cursor(row=row_of(pane, "MT2001"))
