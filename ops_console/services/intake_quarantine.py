@@ -172,7 +172,11 @@ def write_quarantine(
     d = describer or Describer(batch.source, batch.unit, lang)
     reasons: dict[int, str] = {}  # position → its problems' texts (a record may have several)
     for rejected in (*batch.rejected, *batch.noted):
-        for problem in rejected.problems:
+        problems = rejected.problems
+        if len(problems) == 1 and problems[0].position is not None and problems[0].position not in reasons:
+            reasons[problems[0].position] = d(problems[0])  # the usual record: one problem
+            continue
+        for problem in problems:
             if problem.position is not None:
                 text = d(problem)
                 before = reasons.get(problem.position)
@@ -217,12 +221,15 @@ def _quarantine_csv(file: IntakeFile, batch: IntakeBatch, reasons: dict[int, str
 def _quarantine_jsonl(file: IntakeFile, batch: IntakeBatch, reasons: dict[int, str]) -> str:
     wanted = {p for r in (*batch.rejected, *batch.noted) for p in r.positions}
     lines: list[str] = []
+    append, reason_of = lines.append, reasons.get
     for record in file.records:  # in file order, as the reader made them
-        if record.position not in wanted:
+        position = record.position
+        if position not in wanted:
             continue
-        reason = reasons.get(record.position, "")
-        if record.data == {} and record.error is None and record.error_key is None:
-            lines.append('{"_reason": ' + _json_str(reason) + "}")  # a file may hold a million {}
+        reason = reason_of(position, "")
+        data = record.data
+        if type(data) is dict and not data and record.error is None and record.error_key is None:
+            append('{"_reason": ' + _json_str(reason) + "}")  # a file may hold a million {}
             continue
         if isinstance(record.data, dict) and record.error is None:
             obj = {k: v for k, v in record.data.items() if k not in REASON_KEYS}
@@ -231,7 +238,7 @@ def _quarantine_jsonl(file: IntakeFile, batch: IntakeBatch, reasons: dict[int, s
             obj = {"_raw": json.dumps(record.data, ensure_ascii=False), "_reason": reason}
         else:
             obj = {"_raw": record.raw or "", "_reason": reason}
-        lines.append(json.dumps(obj, ensure_ascii=False, default=str))  # default: Decimal from _json_int
+        append(json.dumps(obj, ensure_ascii=False, default=str))  # default: Decimal from _json_int
     return "\n".join(lines) + "\n"
 
 
