@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ops_console.cli.common import console, err_console, fail, guarded, print_json, state
-from ops_console.i18n import has, t
+from ops_console.i18n import t
 
 
 def register(app: typer.Typer) -> None:
@@ -164,17 +164,8 @@ def show_figures(f: dict[str, Any]) -> None:
     console.print(t("closeout.not_available_line", keys=", ".join(t(f"closeout.na.{k}") for k in f.get("not_available", []))))
 
 
-# Codes in the checks shown in words: a status, an anomaly rule, a reminder kind.
-_CODE_LABELS = {"status": "status", "rule": "anomalies.rule", "kind": "reminders.kind"}
-
-
-def _shown(key: str, value: Any) -> str:
-    prefix = _CODE_LABELS.get(key)
-    return t(f"{prefix}.{value}") if prefix and has(f"{prefix}.{value}") else str(value)
-
-
 def show_blocking(items: list[dict[str, Any]]) -> None:
+    from ops_console.services.closeout import describe_check
+
     for item in items:
-        params = {k: escape(_shown(k, v)) for k, v in item.items() if k != "check"}
-        key = f"closeout.check.{item.get('check')}"
-        console.print(f"  [red]•[/] {escape(t(key, **params))}")
+        console.print(f"  [red]•[/] {escape(describe_check(item))}")

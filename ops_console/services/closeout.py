@@ -15,7 +15,7 @@ from __future__ import annotations
 import calendar
 import csv
 import gc
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -30,7 +30,7 @@ from ops_console.domain.anomaly import RuleId
 from ops_console.domain.anomaly.inspection import cash_difference
 from ops_console.domain.money import MoneyError, yuan_to_fen
 from ops_console.domain.types import Role, Status, SubjectType
-from ops_console.i18n import t
+from ops_console.i18n import has, t
 from ops_console.services.anomalies import raise_finding
 from ops_console.services.closeout_figures import (
     DayData,
@@ -205,6 +205,19 @@ def read_cash_file(path: Path) -> dict[str, int]:
 # ----------------------------------------------------------------------------------------------
 # Checks
 # ----------------------------------------------------------------------------------------------
+
+
+# Codes in the checks shown in words: a status, an anomaly rule, a reminder kind.
+_CODE_LABELS = {"status": "status", "rule": "anomalies.rule", "kind": "reminders.kind"}
+
+
+def describe_check(item: Mapping[str, Any]) -> str:
+    """One miss of the checks as a line for a person (the CLI's list, the console's `:report`)."""
+    def shown(key: str, value: Any) -> str:
+        prefix = _CODE_LABELS.get(key)
+        return t(f"{prefix}.{value}") if prefix and has(f"{prefix}.{value}") else str(value)
+
+    return t(f"closeout.check.{item.get('check')}", **{k: shown(k, v) for k, v in item.items() if k != "check"})
 
 
 def _ref(o: Any) -> str:

@@ -30,6 +30,9 @@ async def test_a_supervisor_gets_todays_figures_read_only(ctx: AppContext, shift
         assert "今日至今" in str(app.screen.query_one("#title").render())
         head, numbers = [line for line in text.splitlines() if "接单" in line or line.strip().startswith("│ ")][:2]
         assert "接单" in head and numbers.split("│")[1].strip() == "9"  # the shift's nine orders came in today
+        # What would stop a closeout now, in words: the shift's open orders and its critical reminder.
+        assert "现在日结会被以下" in text
+        assert "订单 meituan:MT1001 仍为 待分配" in text and "严重提醒" in text and "待分配严重积压" in text
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, ReportScreen))
 

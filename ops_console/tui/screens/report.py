@@ -22,6 +22,7 @@ from ops_console.tui.screens.base import OpsModal, error_text, label
 
 ORDER_COLUMNS = ("received", "delivered", "completed", "refused", "not_completed", "cancelled", "rejected",
                  "assigned_auto", "assigned_manual")
+BLOCKING_SHOWN = 30  # the checks listed on the screen; the CLI's closeout lists them all
 CASH_COLUMNS = ("courier_id", "tier", "float", "cod_collected", "refunds_paid", "expected")
 
 
@@ -32,6 +33,9 @@ def _num(value: Any) -> str:
 def figures_view(f: dict[str, Any]) -> RenderableType:
     """The figures as the console shows them: orders, KPIs, stage times, reasons, cash due."""
     parts: list[RenderableType] = []
+    blocking = f.get("blocking") or []
+    if blocking:  # the evening's question first: could the day be closed now? (the list is at the end)
+        parts.append(Text(t("report.blocking_summary", n=len(blocking)), style="bold red"))
     o, a = f.get("orders", {}), f.get("amounts", {})
     orders = Table(header_style="bold", expand=True)
     for key in ORDER_COLUMNS:
@@ -60,6 +64,15 @@ def figures_view(f: dict[str, Any]) -> RenderableType:
             cash.add_row(*("" if line.get(k) is None else label("tier", line[k]) if k == "tier" else str(line[k])
                            for k in CASH_COLUMNS))
         parts.append(cash)
+    if blocking:  # what would stop the closeout now: the supervisor's list for the evening
+        text = Text(t("report.blocking", n=len(blocking)), style="bold red")
+        for item in blocking[:BLOCKING_SHOWN]:
+            text.append("\n  • " + closeout_service.describe_check(item), style="")
+        if len(blocking) > BLOCKING_SHOWN:
+            text.append("\n  " + t("report.blocking_more", n=len(blocking) - BLOCKING_SHOWN), style="dim")
+        parts.append(text)
+    elif f.get("status") == "open":
+        parts.append(Text(t("report.no_blocking"), style="green"))
     return Group(*parts)
 
 
