@@ -39,7 +39,7 @@ class AlertsPane(LiveTable):
             Column("severity", "console.col.severity", 4, lambda r: ("critical", "warning", "info").index(r.severity)
                    if r.severity in ("critical", "warning", "info") else 3, priority=4),
             Column("kind", "console.col.kind", 6, lambda r: r.kind),
-            Column("subject", "console.col.subject", 6, lambda r: r.order_no or r.subject),
+            Column("subject", "console.col.subject", 6, shown_subject),
             Column("count", "console.col.count", 3, lambda r: -r.count, priority=5),
             Column("state", "console.col.state", 4, lambda r: r.status, priority=2),
         )
@@ -47,7 +47,7 @@ class AlertsPane(LiveTable):
     def cells(self, row: AlertRow, now: datetime) -> list[Text]:
         sev_style = SEVERITY_STYLE.get(row.severity, "")
         prefix = {"reminder": "reminders.kind", SERVICE_REQUEST: "service.type"}.get(row.source, "anomalies.rule")
-        subject = row.order_no or row.subject
+        subject = shown_subject(row)
         at = clock_time(row.at, self.tz, now) if row.at else ""
         dim = "dim" if row.status in ("acknowledged", "silenced") else ""
         if row.source == SERVICE_REQUEST:
@@ -81,11 +81,27 @@ def alert_counts(rows: Sequence[AlertRow]) -> tuple[int, int]:
     return len(open_rows), sum(1 for r in open_rows if r.severity == "critical")
 
 
+def shown_subject(row: AlertRow) -> str:
+    """What an alert is about, as a person reads it: the order number, else the subject without its
+    codes (`queue` → the unassigned queue, `day:2026-12-03` → 12-03, `store:S01` → S01)."""
+    if row.order_no:
+        return row.order_no
+    kind, _, rest = row.subject.partition(":")
+    if not rest:
+        return label("console.subject", kind) if kind else ""
+    if kind == "day":
+        return rest[5:] if len(rest) == 10 else rest  # the month and day: the year is this one
+    if kind in ("store", "courier"):
+        ident, _, day = rest.partition(":")
+        return f"{ident} {day[5:]}".strip() if day else ident
+    return row.subject
+
+
 def alert_line(row: AlertRow, now: datetime, tz: tzinfo) -> Text:
     """A critical alert for the banner, one line, rebuilt with every reload (raise count, status)."""
     prefix = "reminders.kind" if row.source == "reminder" else "anomalies.rule"
     line = Text(" ⚠ ", "bold white on red")
-    line.append(f" {label(prefix, row.kind)} · {row.order_no or row.subject}", "bold")
+    line.append(f" {label(prefix, row.kind)} · {shown_subject(row)}", "bold")
     if row.at is not None:  # when it was (last) raised: the live ages are in the header and the panes
         line.append(" · " + t("console.banner.at", at=clock_time(row.at, tz, now)))
     if row.count > 1:
