@@ -1,6 +1,6 @@
 """The rush-hour drill (issue #14): the demo simulator at 300 orders an hour, 20 % of them with an
 address the rules cannot place, against a scripted dispatcher in the console (Pilot) who uses only
-the keys `?` lists (tui/keys.py): `1` `2` `3` focus a pane, `g` `j` move, `a` Enter assign with the
+the keys `?` lists (tui/keys.py): `1` `2` `3` focus a pane, `g` `j` `k` move, `a` Enter assign with the
 preselected suggestion, `p` / `d` start / finish picking, `i` Enter dispatch to the proposed courier.
 
 Simulated time moves on a ManualClock, one minute a step; after every key the driver waits for the
@@ -18,6 +18,7 @@ plays a few minutes with no timing figure and is what `make test` and tests/tui/
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import sys
 import tempfile
@@ -62,6 +63,7 @@ class DrillResult:
     created: int = 0
     unmatched: int = 0
     backlog_ages: list[float] = field(default_factory=list)  # minutes, the oldest unassigned order, per step
+    picked_waits: list[float] = field(default_factory=list)  # minutes, the oldest picked order, after each step
     keys: Counter[str] = field(default_factory=Counter)  # per kind of step: keys pressed
     handled: Counter[str] = field(default_factory=Counter)  # per kind of step: orders moved on
     stuck: int = 0  # dialogs that could not confirm with Enter (the dispatcher had to give up)
@@ -70,6 +72,10 @@ class DrillResult:
     @property
     def max_backlog(self) -> float:
         return max(self.backlog_ages, default=0.0)
+
+    @property
+    def max_picked_wait(self) -> float:
+        return max(self.picked_waits, default=0.0)
 
     def per_order(self, kind: str) -> float:
         """Action keys (the key and its dialog's Enter) per order handled."""
@@ -121,15 +127,23 @@ class Dispatcher:
         await self.until(lambda: self.app.screen is not main)
         await self.until(lambda: getattr(getattr(self.app.screen, "job", None), "loaded", True))
         await self.press(kind, "enter")
-        try:
-            await self.until(lambda: self.app.screen is main, timeout=3.0)
-        except TimeoutError:
+        # Closed, or refused and saying why (a courier at capacity); a form that stops Enter says nothing
+        # the driver can read: that gets a few seconds.
+        with contextlib.suppress(TimeoutError):
+            await self.until(lambda: self.app.screen is main or self.refused(self.app.screen), timeout=3.0)
+        if self.app.screen is not main:
             self.result.stuck += 1
             await self.pilot.press("escape")
             await self.until(lambda: self.app.screen is main)
             return False
         await self.settle()
         return True
+
+    @staticmethod
+    def refused(dialog: Any) -> bool:
+        """Whether the action came back refused and the dialog stays open showing why (tui/screens/base.py)."""
+        job = getattr(dialog, "job", None)
+        return job is not None and not job.busy and job.attempted and any(not o.ok for o in job.outcomes)
 
     async def assign_all(self) -> None:
         pane = self.main.panes["unassigned"]
@@ -145,49 +159,97 @@ class Dispatcher:
                 break
             self.result.handled["assign"] += 1
 
+    async def move_to(self, kind: str, pane: Any, key: str) -> bool:
+        """Movement keys until the cursor is on the row `key` (as a person who sees it on screen would
+        go there: `g` when it is the first order or nearer the top than the cursor, else `j` / `k`)."""
+        for _ in range(2 * pane.row_count + 2):
+            order = [r.key.value for r in pane.ordered_rows]
+            current = pane.current_key()
+            if current == key:
+                return True
+            if key not in order:
+                return False
+            first = next(i for i, k in enumerate(order) if is_order(pane, k))
+            target, at = order.index(key), order.index(current) if current in order else 0
+            if target < at and target - first < at - target:
+                await self.press(kind, "g", nav=True)
+            else:
+                await self.press(kind, "j" if target > at else "k", nav=True)
+        return False
+
+    def next_row(self, pane: Any, ready: Any, passed: set[str]) -> str | None:
+        """The first row on screen, top down, that the dispatcher has to act on now and has not tried."""
+        for r in pane.ordered_rows:
+            item = pane.items.get(r.key.value)
+            if is_order(pane, r.key.value) and item.key not in passed and ready(item):
+                return str(item.key)
+        return None
+
     async def board_steps(self, now: datetime) -> None:
-        """Pane 2: `p` on assigned orders, `d` on orders the store has picked; pane 3: `i` Enter."""
+        """Pane 2: `p` on assigned orders, `d` on orders the store has picked; pane 3: `i` Enter. The
+        dispatcher goes from one row ready for a key to the next, top down (rows move when acted on: a
+        dispatched order goes down to its stage with the cursor), and leaves the pane when none is left:
+        it does not walk past the orders that wait for the store or are on the road."""
+
+        def ready_on_picking(row: Any) -> bool:
+            if row.status == "assigned":
+                return True
+            since = self.picking_since.get(row.order_no, now)
+            return row.status == "picking" and now - since >= timedelta(minutes=PICK_MINUTES)
+
         pane = self.main.panes["picking"]
         await self.press("board", "2", nav=True)
-        await self.press("board", "g", nav=True)
+        passed: set[str] = set()
         for _ in range(400):
-            row = pane.selected()
-            if row is None:
+            key = self.next_row(pane, ready_on_picking, passed)
+            if key is None or not await self.move_to("board", pane, key):
                 break
-            before = row.order_no
+            passed.add(key)
+            row = pane.selected()
+            await self.press("board", "p" if row.status == "assigned" else "d")
             if row.status == "assigned":
-                await self.press("board", "p")
                 self.picking_since[row.order_no] = now
-                await self.settle()
-                self.result.handled["board"] += 1
-            elif row.status == "picking" and now - self.picking_since.get(row.order_no, now) >= timedelta(
-                    minutes=PICK_MINUTES):
-                await self.press("board", "d")
-                await self.settle()
-                self.result.handled["board"] += 1
-            if (row := pane.selected()) is not None and row.order_no == before:
-                await self.press("board", "j", nav=True)
-                if (again := pane.selected()) is None or again.order_no == before:
-                    break  # the last row
+            await self.settle()
+            self.result.handled["board"] += 1
         board = self.main.panes["board"]
         await self.press("board", "3", nav=True)
-        await self.press("board", "g", nav=True)
+        passed.clear()
         for _ in range(400):
-            row = board.selected()
-            if row is None:
+            key = self.next_row(board, has_courier, passed)
+            if key is None or not await self.move_to("board", board, key):
                 break
-            before = row.order_no
-            if row.status == "picked" and await self.dialog("board", "i"):
+            passed.add(key)
+            if await self.dialog("board", "i"):
                 self.result.handled["board"] += 1
-            if (row := board.selected()) is not None and row.order_no == before:
-                await self.press("board", "j", nav=True)
-                if (again := board.selected()) is None or again.order_no == before:
-                    break
+
+
+def has_courier(row: Any) -> bool:
+    """A picked order whose proposal names a courier: the board shows `—` where nobody is free, and the
+    dispatcher leaves that order until someone is (Enter would only be refused: at capacity)."""
+    return bool(row.status == "picked" and (row.proposal is None or row.proposal[1] is not None))
+
+
+def is_order(pane: Any, key: str | None) -> bool:
+    """A row of the pane that is an order (not a section heading)."""
+    from ops_console.tui.panes.base import Heading
+
+    return key is not None and key in pane.items and not isinstance(pane.items[key], Heading)
 
 
 def oldest_unassigned(ctx: AppContext) -> float:
     with read_session(ctx.engine) as s:
         since = s.exec(select(func.min(Order.unassigned_at)).where(Order.status == "unassigned")).one()[0]  # type: ignore[call-overload]
+    return minutes_since(ctx, since)
+
+
+def oldest_picked(ctx: AppContext) -> float:
+    """How long the oldest order the store has picked has waited for a courier (the dispatcher's `i`)."""
+    with read_session(ctx.engine) as s:
+        since = s.exec(select(func.min(Order.picked_at)).where(Order.status == "picked")).one()[0]  # type: ignore[call-overload]
+    return minutes_since(ctx, since)
+
+
+def minutes_since(ctx: AppContext, since: datetime | None) -> float:
     if since is None:
         return 0.0
     since = since if since.tzinfo else since.replace(tzinfo=UTC)
@@ -225,6 +287,7 @@ async def drill(minutes: int, seed: int = 14, folder: Path | None = None) -> Dri
                 result.backlog_ages.append(oldest_unassigned(ctx))
                 await me.assign_all()
                 await me.board_steps(now)
+                result.picked_waits.append(oldest_picked(ctx))
     finally:
         ctx.close()
     result.wall_s = time.perf_counter() - started
@@ -250,6 +313,8 @@ def report(r: DrillResult) -> str:
         "|---|---:|",
         f"| max backlog age (oldest unassigned order, any step) | {r.max_backlog:.1f} min (goal < "
         f"{GOAL_BACKLOG_MINUTES:g}: {'met' if r.max_backlog < GOAL_BACKLOG_MINUTES else 'NOT met'}) |",
+        f"| longest wait of a picked order for its courier after the dispatcher's turn (any step) | "
+        f"{r.max_picked_wait:.1f} min |",
         f"| suggested assignments | {r.handled['assign']} orders, {r.keys['assign']} action keys, "
         f"{r.keys['assign_nav']} focus / movement keys |",
         f"| keys per suggested assignment (`a` Enter) | {verdict(r.per_order('assign'), GOAL_ASSIGN_KEYS)} |",
@@ -257,7 +322,7 @@ def report(r: DrillResult) -> str:
         f"| board steps (`p`, `d`, `i` Enter) | {r.handled['board']} steps, {r.keys['board']} action keys, "
         f"{r.keys['board_nav']} focus / movement keys |",
         f"| keys per board step | {verdict(r.per_order('board'), GOAL_BOARD_KEYS)} |",
-        f"| the same with focus and movement (`2` `3` `g` `j` past rows not ready) | {r.all_keys('board'):.2f} |",
+        f"| the same with focus and movement (`2` `3`, `g` `j` `k` to the next row ready) | {r.all_keys('board'):.2f} |",
         f"| dialogs Enter could not confirm | {r.stuck} |",
         f"| wall time of the drill | {r.wall_s:.0f} s |",
     ])

@@ -380,10 +380,11 @@ def _queue_key(r: QueueRow) -> tuple[bool, datetime, int]:
     return (not r.urgent, r.since, r.id)
 
 
-def _board_key(r: BoardRow) -> tuple[datetime, int]:
+def _board_key(r: BoardRow) -> tuple[bool, datetime, int]:
+    """The board window's order (storage/pane_queries.board_rows): waiting for a person before on the road."""
     if r.entered_at is None:
         raise TypeError("no entered_at")
-    return (r.entered_at, r.id)
+    return (r.status in ON_THE_ROAD, r.entered_at, r.id)
 
 
 def _header_update(s: Any, ctx: AppContext, now: datetime, counts: Mapping[str, int], moved: Moved,

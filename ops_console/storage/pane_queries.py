@@ -209,14 +209,22 @@ def _order_pane_statement(sla: tuple[tuple[str, int], ...]) -> Any:
 
 
 def board_rows(session: Session, statuses: Sequence[str], limit: int) -> Sequence[Row[Any]]:
-    """Orders on the delivery escalation board, the longest waiting first."""
+    """Orders on the delivery escalation board: first those waiting for a person (picked, refused, not
+    completed), then those on the road; the longest in their status first within each."""
     return _exec(session, _board_statement(tuple(statuses), limit)).all()
+
+
+def _on_the_road() -> Any:
+    """0 for an order waiting for the dispatcher, 1 for one on the road: the board window's first key,
+    so that orders on the road never push one that waits for a courier out of the window."""
+    return case((O.status.in_(sorted(ON_THE_ROAD)), 1), else_=0)
 
 
 @cache
 def _board_statement(statuses: tuple[str, ...], limit: int) -> Any:
     window = (
-        select(O.id).where(O.status.in_(statuses)).order_by(O.status_entered_at, O.id).limit(limit).subquery("w")
+        select(O.id).where(O.status.in_(statuses)).order_by(_on_the_road(), O.status_entered_at, O.id)
+        .limit(limit).subquery("w")
     )
     claimer = _claimer()
     return (
@@ -232,7 +240,7 @@ def _board_statement(statuses: tuple[str, ...], limit: int) -> Any:
             .outerjoin(table_of(Courier), C.id == O.courier_id)
             .outerjoin(claimer, claimer.c.id == O.claimed_by)
         )
-        .order_by(O.status_entered_at, O.id)
+        .order_by(_on_the_road(), O.status_entered_at, O.id)
     )
 
 

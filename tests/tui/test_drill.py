@@ -13,6 +13,7 @@ async def test_the_dispatcher_keeps_the_backlog_under_ten_minutes_within_the_key
     assert result.created > 0 and result.unmatched > 0  # the drill met orders the rules cannot place
     assert len(result.backlog_ages) == 4
     assert result.max_backlog < GOAL_BACKLOG_MINUTES
+    assert result.max_picked_wait == 0.0  # every order the store picked went to a courier in the same turn
     assert result.handled["assign"] > 0 and result.handled["board"] > 0
     assert result.stuck == 0  # every preselected suggestion / courier proposal confirmed with Enter
     assert result.per_order("assign") <= GOAL_ASSIGN_KEYS

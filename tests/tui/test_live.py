@@ -312,3 +312,39 @@ async def test_an_order_beyond_the_window_moves_only_the_count(ctx: AppContext, 
         await pilot.pause()
         assert "显示 10 / 共 15" in str(picking.border_title)
         assert texts(picking) == before
+
+
+def test_a_full_board_still_shows_the_orders_waiting_for_a_courier(ctx: AppContext, clock: ManualClock,
+                                                                   shift: dict[str, int]) -> None:
+    """At the rush the board holds more orders on the road than its window: an order the store has just
+    picked (the one the dispatcher must act on) is in the window all the same, ahead of the orders on
+    the road, on a whole load and when a refresh patches it in."""
+    order_no = {v: k for k, v in shift.items()}
+
+    def board(rows: Any) -> list[str]:
+        return [order_no[r.id] for r in rows]
+
+    clock.set(T0 - timedelta(minutes=1))
+    perform(ctx, shift["MT1007"], Action.DISPATCH, DISPATCHER, courier_id="C01")  # the board: all on the road
+    clock.set(T0)
+    view = pane_service.LiveView(window=2)
+    view.load(ctx)
+    assert board(view.panes["board"].rows) == ["MT1009", "MT1008"] and view.panes["board"].total == 3
+    perform(ctx, shift["MT1006"], Action.FINISH_PICKING, DISPATCHER)  # picked just now: the newest on the board
+    reloaded = view.reloaded
+    view.refresh(ctx)
+    assert view.reloaded == reloaded  # patched in, not loaded whole
+    assert board(view.panes["board"].rows) == ["MT1006", "MT1009"] and view.panes["board"].total == 4
+    whole = pane_service.load(ctx, window=2)
+    assert board(whole.panes["board"].rows) == ["MT1006", "MT1009"]
+
+
+async def test_the_console_shows_a_picked_order_on_a_board_fuller_than_its_window(
+        ctx: AppContext, make_app: Any, shift: dict[str, int]) -> None:
+    app = make_app(window=2)
+    async with app.run_test(size=SIZE) as pilot:
+        main = await settle(pilot)
+        board = main.panes["board"]
+        shown = " ".join(texts(board))
+        assert "MT1007" in shown  # picked 4 minutes ago: newer than both orders on the road
+        assert "MT1009" in shown and "MT1008" not in shown  # the oldest on the road, then the window ends
