@@ -196,6 +196,8 @@ class OrderActions(LiveRefresh):
         rows = pane.targets()
         if not rows:
             self._warn(t("console.nothing_selected"))
+        elif not pane.tagged:  # the cursor's order: once the action moves it, the cursor stays in place
+            pane.let_go(pane.current_key())
         return rows
 
     def _may(self, action: Action) -> bool:

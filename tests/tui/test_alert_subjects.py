@@ -13,8 +13,8 @@ def row(subject: str, order_no: str | None = None) -> AlertRow:
 
 
 @pytest.mark.parametrize(("subject", "order_no", "shown"), [
-    ("queue", None, "待分配队列"),
-    ("checks", None, "定时检查"),
+    ("queue", None, "队列"),
+    ("checks", None, "检查"),
     ("day:2026-12-03", None, "12-03"),
     ("store:S01", None, "S01"),
     ("courier:C07:2026-11-24", None, "C07 11-24"),

@@ -89,3 +89,26 @@ async def test_u_undoes_a_delivery_with_an_event(ctx: AppContext, make_app: Any,
         await pilot.press("u")  # once only
         await wait_until(pilot, lambda: "没有可撤销的操作" in notes(app))
         assert status_of(ctx, "MT1009") == "out_for_delivery"
+
+
+async def test_after_dispatching_the_cursor_stays_on_the_next_picked_order(
+        ctx: AppContext, make_app: Any, shift: dict[str, int]) -> None:
+    from ops_console.domain.types import Action
+    from ops_console.services.lifecycle import perform
+    from tests.conftest import DISPATCHER
+
+    perform(ctx, shift["MT1006"], Action.FINISH_PICKING, DISPATCHER)  # two picked orders wait for a courier
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        main = await settle(pilot)
+        board = main.panes["board"]
+        first = next(line for line in texts(board) if "MT1006" in line or "MT1007" in line)
+        dispatched, other = ("MT1006", "MT1007") if "MT1006" in first else ("MT1007", "MT1006")
+        await select_row(pilot, main, "board", dispatched)
+        await pilot.press("i")
+        await wait_until(pilot, lambda: app.screen is not main and bool(app.screen.query("#couriers")))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: status_of(ctx, dispatched) == "dispatched")
+        await settle(pilot)
+        selected = board.selected()
+        assert selected is not None and selected.order_no == other  # the next one to work, not the one gone

@@ -76,6 +76,7 @@ class LiveTable(CachedRowsMixin):
         self.loaded = False
         self.revision = -1  # of the PaneData shown
         self._cache: dict[str, tuple[Any, bool, tuple[Text, ...]]] = {}  # key -> (row, tagged, cells)
+        self._let_go: str | None = None  # the row this person just acted on (see let_go)
         self._column_keys: tuple[str, ...] | None = None
         self.column_choice: tuple[int, ...] | None = None  # the columns shown (indexes into columns_spec)
         self.widths: tuple[int, ...] = ()
@@ -361,15 +362,19 @@ class LiveTable(CachedRowsMixin):
             self.move_cursor(row=index, animate=False)
 
     def action_cursor_down(self) -> None:
+        self._let_go = None
         self._land(self.cursor_row + 1, 1)
 
     def action_cursor_up(self) -> None:
+        self._let_go = None
         self._land(self.cursor_row - 1, -1)
 
     def action_cursor_top(self) -> None:
+        self._let_go = None
         self._land(0, 1)
 
     def action_cursor_bottom(self) -> None:
+        self._let_go = None
         self._land(self.row_count - 1, -1)
 
     # -- cursor, selection, tags -----------------------------------------------------------------
@@ -381,8 +386,20 @@ class LiveTable(CachedRowsMixin):
         except CellDoesNotExist:  # the cursor is past the last row
             return None
 
+    def let_go(self, key: str | None) -> None:
+        """This person just acted on the row `key`: when the action moves it (a dispatched order goes
+        down the board), the cursor stays where it was, on the order that slides into its place —
+        the next one to work — instead of following it. Forgotten once used or when the cursor moves."""
+        self._let_go = key
+
     def _restore_cursor(self, key: str | None, index: int) -> None:
         if not self.row_count:
+            return
+        if key is not None and key == self._let_go and key in self.shown and self.get_row_index(key) != index:
+            self._let_go = None  # moved by this person's action: stay in place, on an order
+            self._land(min(index, self.row_count - 1), 1)
+            if self._is_heading(self.cursor_row):
+                self._land(self.cursor_row, -1)
             return
         if key is not None and key in self.shown:
             target = self.get_row_index(key)
