@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -320,13 +321,24 @@ def _set_aside(
     report: FileReport, file: IntakeFile, batch: IntakeBatch, directory: Path, ctx: AppContext, lang: str | None
 ) -> None:
     report.rejected = len(batch.rejected)
-    report.rejected_rows = len(batch.rejected_positions)
+    report.rejected_rows = len({p for r in batch.rejected for p in r.positions})
     # Cut remarks: the order is kept, the warning names it, the record is in the quarantine copy.
     report.received = len(batch.drafts) + len(batch.notices) + len(batch.rejected)
     d = Describer(batch.source, batch.unit, lang)
-    report.problems = [d(p) for p in sorted((p for r in batch.rejected for p in r.problems), key=_position)]
+    problems = [p for r in batch.rejected for p in r.problems]
+    positions = [p.position or 0 for p in problems]
+    if any(a > b for a, b in pairwise(positions)):
+        problems.sort(key=_position)  # the rejected come in file order: mostly nothing to sort
+    report.problems = d.many(problems)
     report.warnings = [d(w) for w in batch.warnings]
-    written = write_quarantine(file, batch, directory, ctx.clock.now(), lang, d)
+    # The quarantine copy's reason per record: the texts just made (a file may hold a million bad ones).
+    reasons: dict[int, str] = {}
+    for problem, text in zip((*problems, *(p for r in batch.noted for p in r.problems)),
+                             (*report.problems, *(d(p) for r in batch.noted for p in r.problems)), strict=True):
+        if problem.position is not None:
+            before = reasons.get(problem.position)
+            reasons[problem.position] = text if before is None else before + "; " + text
+    written = write_quarantine(file, batch, directory, ctx.clock.now(), lang, d, reasons=reasons)
     report.quarantine = str(written) if written else None
 
 

@@ -105,6 +105,21 @@ class Describer:
                 self._messages[key] = text
         return text
 
+    def many(self, problems: list[Problem]) -> list[str]:
+        """Each problem's text, in order: the usual bad record (no field, no parameters) in a tight
+        loop of one template per catalog key, the others through __call__."""
+        out: list[str] = []
+        append, row_key = out.append, self._row_key
+        for problem in problems:
+            if problem.field is None and problem.position is not None and not problem.params:
+                tpl = row_key.get(problem.key)
+                if tpl is None:
+                    tpl = row_key[problem.key] = self._row_template(self.message(problem))
+                append(tpl.format(position=problem.position))
+            else:
+                append(self(problem))
+        return out
+
     def __call__(self, problem: Problem) -> str:
         done = self._texts.get(id(problem))
         if done is not None:
@@ -162,14 +177,29 @@ def quarantine_path(directory: Path | str, source: Path | str, now: datetime, su
 
 def write_quarantine(
     file: IntakeFile, batch: IntakeBatch, directory: Path | str, now: datetime, lang: str | None = None,
-    describer: Describer | None = None,
+    describer: Describer | None = None, reasons: dict[int, str] | None = None,
 ) -> Path | None:  # fmt: skip
-    """Write the rejected orders of `batch` for a supervisor to fix; None when nothing was rejected."""
+    """Write the rejected orders of `batch` for a supervisor to fix; None when nothing was rejected.
+    `reasons` (position → its problems' texts), when the caller has them already."""
     if not batch.rejected and not batch.noted:
         return None
     directory = Path(directory)
     make_private_dir(directory)
-    d = describer or Describer(batch.source, batch.unit, lang)
+    if reasons is None:
+        reasons = _reasons(batch, describer or Describer(batch.source, batch.unit, lang))
+    if file.fmt == "csv":
+        suffix, data = ".csv", _quarantine_csv(file, batch, reasons).encode("utf-8-sig")
+    else:
+        suffix, data = ".jsonl", _quarantine_jsonl(file, batch, reasons).encode("utf-8")
+    same = _same_content(directory, file.path, suffix, data)
+    if same is not None:  # the same file set aside the same way before: one copy is enough
+        return same
+    path = quarantine_path(directory, file.path, now, suffix)
+    _atomic_write(path, data)
+    return path
+
+
+def _reasons(batch: IntakeBatch, d: Describer) -> dict[int, str]:
     reasons: dict[int, str] = {}  # position → its problems' texts (a record may have several)
     for rejected in (*batch.rejected, *batch.noted):
         problems = rejected.problems
@@ -181,16 +211,7 @@ def write_quarantine(
                 text = d(problem)
                 before = reasons.get(problem.position)
                 reasons[problem.position] = text if before is None else before + "; " + text
-    if file.fmt == "csv":
-        suffix, data = ".csv", _quarantine_csv(file, batch, reasons).encode("utf-8-sig")
-    else:
-        suffix, data = ".jsonl", _quarantine_jsonl(file, batch, reasons).encode("utf-8")
-    same = _same_content(directory, file.path, suffix, data)
-    if same is not None:  # the same file set aside the same way before: one copy is enough
-        return same
-    path = quarantine_path(directory, file.path, now, suffix)
-    _atomic_write(path, data)
-    return path
+    return reasons
 
 
 def _same_content(directory: Path, source: Path, suffix: str, data: bytes) -> Path | None:
