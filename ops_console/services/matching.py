@@ -102,8 +102,17 @@ def _load_matcher(session: Session) -> Matcher:
 
 
 def _fold_choices(session: Session, cache: _Cache) -> bool:
-    """Add dispatchers' manual assignments since the last look to the learned compound choices."""
-    rows = session.exec(
+    """Add dispatchers' manual assignments since the last look to the learned compound choices.
+
+    On SQLite the look ends at the newest event id read first: one writer at a time hands out ids
+    in order, so every event up to it is committed and every later one gets a higher id — the next
+    look starts there even when no assignment was manual (else it would read the whole log again on
+    every order). On PostgreSQL ids can commit out of order, so it starts after the last manual one.
+    """
+    upto: int | None = None
+    if session.get_bind().dialect.name == "sqlite":
+        upto = session.exec(select(func.max(col(Event.id)))).one() or 0
+    query = (
         select(Event.id, Event.detail, Order.address)
         .join(Order, col(Order.id) == col(Event.order_id))
         .where(
@@ -111,8 +120,12 @@ def _fold_choices(session: Session, cache: _Cache) -> bool:
             col(Event.action).in_((Action.ASSIGN.value, Action.REASSIGN.value)),
             Event.actor_role != Role.SYSTEM.value,
         )
-        .order_by(col(Event.id))
-    ).all()
+    )
+    if upto is not None:
+        query = query.where(col(Event.id) <= upto)
+    rows = session.exec(query.order_by(col(Event.id))).all()
+    if upto is not None:
+        cache.learned_upto = max(cache.learned_upto, upto)
     changed = False
     for event_id, detail, address in rows:
         cache.learned_upto = max(cache.learned_upto, event_id or 0)
