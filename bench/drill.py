@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -259,6 +260,7 @@ def minutes_since(ctx: AppContext, since: datetime | None) -> float:
 async def drill(minutes: int, seed: int = 14, folder: Path | None = None) -> DrillResult:
     from ops_console.tui.app import OpsConsoleApp
 
+    own = folder is None  # a folder of its own is removed after the run; a caller's is the caller's
     folder = folder or Path(tempfile.mkdtemp(prefix="bench-drill-"))
     clock = ManualClock(T0)
     ctx = AppContext.open(Settings(), clock, url=f"sqlite:///{folder / 'drill.db'}")
@@ -290,6 +292,8 @@ async def drill(minutes: int, seed: int = 14, folder: Path | None = None) -> Dri
                 result.picked_waits.append(oldest_picked(ctx))
     finally:
         ctx.close()
+        if own:
+            shutil.rmtree(folder, ignore_errors=True)
     result.wall_s = time.perf_counter() - started
     return result
 
