@@ -112,3 +112,28 @@ async def test_after_dispatching_the_cursor_stays_on_the_next_picked_order(
         await settle(pilot)
         selected = board.selected()
         assert selected is not None and selected.order_no == other  # the next one to work, not the one gone
+
+
+async def test_a_claim_keeps_the_cursor_on_its_order_when_another_arrives_above(
+        ctx: AppContext, make_app: Any, shift: dict[str, int]) -> None:
+    from ops_console.services.receiving import receive_order
+    from ops_console.storage.db import write_session
+    from ops_console.storage.models import OrderLine
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        main = await settle(pilot)
+        await select_row(pilot, main, "unassigned", "MT1003")
+        queue = main.panes["unassigned"]
+        await pilot.press("c")  # claim: the order stays where it is, the cursor with it
+        await wait_until(pilot, lambda: "王丽" in texts(queue)[row_of(queue, "MT1003")])
+        with write_session(ctx.engine) as s:  # an urgent order arrives: it goes to the top
+            order = Order(channel="meituan", order_no="MT1099", status="received", customer_name="赵女士",
+                          phone="13812341234", address="阳光小区3栋2单元501", payment_method="online",
+                          payment_status="paid", paid_amount=700, placed_at=ctx.clock.now(), urgent=True)
+            receive_order(s, ctx, order, [OrderLine(order_id=0, sku="P001", name="x", category="produce", qty=2,
+                                                    unit_price=350)], match_address=False, evaluate=False)
+        await settle(pilot)
+        assert row_of(queue, "MT1099") < row_of(queue, "MT1003")
+        selected = queue.selected()
+        assert selected is not None and selected.order_no == "MT1003"  # still the order being worked

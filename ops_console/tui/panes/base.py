@@ -76,7 +76,7 @@ class LiveTable(CachedRowsMixin):
         self.loaded = False
         self.revision = -1  # of the PaneData shown
         self._cache: dict[str, tuple[Any, bool, tuple[Text, ...]]] = {}  # key -> (row, tagged, cells)
-        self._let_go: str | None = None  # the row this person just acted on (see let_go)
+        self._let_go: tuple[str, Any] | None = None  # (key, status) of the row just acted on (see let_go)
         self._column_keys: tuple[str, ...] | None = None
         self.column_choice: tuple[int, ...] | None = None  # the columns shown (indexes into columns_spec)
         self.widths: tuple[int, ...] = ()
@@ -387,20 +387,26 @@ class LiveTable(CachedRowsMixin):
             return None
 
     def let_go(self, key: str | None) -> None:
-        """This person just acted on the row `key`: when the action moves it (a dispatched order goes
-        down the board), the cursor stays where it was, on the order that slides into its place —
-        the next one to work — instead of following it. Forgotten once used or when the cursor moves."""
-        self._let_go = key
+        """This person is acting on the row `key`: when the action moves it on (its status changes: a
+        dispatched order goes down the board), the cursor stays where it was, on the order that slides
+        into its place — the next one to work — instead of following it. While the status is the
+        same (a claim, a refusal, someone else's order arriving above) the cursor follows the order
+        as always. Forgotten once the status changed, or when the cursor moves."""
+        self._let_go = None if key is None else (key, getattr(self._item(key), "status", None))
 
     def _restore_cursor(self, key: str | None, index: int) -> None:
         if not self.row_count:
             return
-        if key is not None and key == self._let_go and key in self.shown and self.get_row_index(key) != index:
-            self._let_go = None  # moved by this person's action: stay in place, on an order
-            self._land(min(index, self.row_count - 1), 1)
-            if self._is_heading(self.cursor_row):
-                self._land(self.cursor_row, -1)
-            return
+        if key is not None and self._let_go is not None and self._let_go[0] == key and key in self.shown \
+                and getattr(self._item(key), "status", None) != self._let_go[1]:
+            self._let_go = None  # moved on by this person's action
+            if self.get_row_index(key) != index:  # and moved away: stay in place, on an order
+                self._land(min(index, self.row_count - 1), 1)
+                if self._is_heading(self.cursor_row):
+                    self._land(self.cursor_row, -1)
+                return
+        if self._let_go is not None and self._let_go[0] not in self.shown:
+            self._let_go = None  # the order left the pane: nothing to hold on to
         if key is not None and key in self.shown:
             target = self.get_row_index(key)
         else:
