@@ -50,7 +50,7 @@ from ops_console.services.errors import NotFound, Refused
 from ops_console.services.events import record
 from ops_console.services.lifecycle import Outcome, apply
 from ops_console.services.lookup import find_order
-from ops_console.storage.db import read_session, write_session
+from ops_console.storage.db import read_session, write_session, wrote_in_transaction
 from ops_console.storage.models import Event, Order, Store, StoreKeyword
 
 CACHE_KEY = "matching"
@@ -104,13 +104,15 @@ def _load_matcher(session: Session) -> Matcher:
 def _fold_choices(session: Session, cache: _Cache) -> bool:
     """Add dispatchers' manual assignments since the last look to the learned compound choices.
 
-    On SQLite the look ends at the newest event id read first: one writer at a time hands out ids
-    in order, so every event up to it is committed and every later one gets a higher id — the next
-    look starts there even when no assignment was manual (else it would read the whole log again on
-    every order). On PostgreSQL ids can commit out of order, so it starts after the last manual one.
+    On SQLite, in a transaction that has written nothing yet, the look ends at the newest event id
+    read first: one writer at a time hands out ids in order, so every event up to it is committed and
+    every later one gets a higher id — the next look starts there even when no assignment was manual
+    (else it would read the whole log again on every order). Otherwise (PostgreSQL, where ids can
+    commit out of order; a transaction's own uncommitted events, whose ids a rollback gives back) it
+    starts after the last manual assignment, as before.
     """
     upto: int | None = None
-    if session.get_bind().dialect.name == "sqlite":
+    if not wrote_in_transaction(session):
         upto = session.exec(select(func.max(col(Event.id)))).one() or 0
     query = (
         select(Event.id, Event.detail, Order.address)

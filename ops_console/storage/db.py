@@ -91,6 +91,18 @@ def _setup_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Any) -> None:
         # Writers take the lock at BEGIN: no deadlock between two read-then-write transactions.
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
+        conn.info["changes_at_begin"] = conn.connection.dbapi_connection.total_changes
+
+
+def wrote_in_transaction(session: Session) -> bool:
+    """Whether the session's transaction has written rows it has not committed yet. On SQLite one
+    writer at a time hands out ids in order, so a transaction that wrote nothing sees every committed
+    id and every later one will be higher; elsewhere (PostgreSQL) nothing like that holds: True."""
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        return True
+    start, raw = conn.info.get("changes_at_begin"), conn.connection.dbapi_connection
+    return start is None or raw is None or raw.total_changes != start
 
 
 def is_sqlite(engine: Engine) -> bool:

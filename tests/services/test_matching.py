@@ -178,3 +178,29 @@ def test_recent_addresses_feed_the_evidence_weights(city) -> None:
     m = matching.matcher(city)
     assert m.stats is not None and len(m.stats) >= 3
     assert {"栖凤区", "栖凤"} <= m.stats.place_names()
+
+
+def test_a_manual_choice_is_learned_after_a_rolled_back_look(city) -> None:
+    """A look inside a transaction that wrote events, then rolled back: the ids it saw are given
+    back, and a dispatcher's assignment that takes one of them is still learned."""
+    from ops_console.services.context import SYSTEM
+    from ops_console.services.events import record
+    from ops_console.storage.db import write_session, wrote_in_transaction
+
+    intake(city, "R1", "碧水湾1栋301")
+    with read_session(city.engine) as s:
+        matching.matcher(city, s)  # a clean look: everything so far is seen
+        assert not wrote_in_transaction(s)
+    with pytest.raises(RuntimeError), write_session(city.engine) as s:
+        assert not wrote_in_transaction(s)
+        for _ in range(3):
+            record(s, city.clock.now(), SYSTEM, SubjectType.ORDER, "0", "note", detail={})
+        s.flush()
+        assert wrote_in_transaction(s)
+        matching.matcher(city, s)  # sees its own three events, which the rollback gives back
+        raise RuntimeError("the order failed a later check")
+    perform(city, "R1", Action.ASSIGN, DISPATCHER, store_id="S02", method="manual")  # reuses those ids
+    intake(city, "R2", "碧水湾9栋1201")
+    order, _ = order_history(city, "R2")
+    assert order.suggestions and order.suggestions[0]["reason"] == "chosen_before"
+    assert order.suggestions[0]["store_id"] == "S02"
