@@ -17,18 +17,25 @@ from tests.conftest import DISPATCHER
 from tests.tui.conftest import SIZE, row_of, settle, wait_until
 
 
+async def open_the_store_alert(pilot: Any) -> Any:
+    """Pane 4, the staff report on S01, Enter: until its detail has loaded."""
+    app = pilot.app
+    main = await settle(pilot)
+    await pilot.press("4")
+    pane = main.panes["alerts"]
+    pane.move_cursor(row=row_of(pane, "人工上报 S01"))
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: isinstance(app.screen, AlertDetailScreen) and app.screen.detail is not None)
+    return main
+
+
 async def test_enter_on_a_store_report_opens_the_alert_with_the_store_at_a_glance(
         ctx: AppContext, shift: dict[str, int], make_app: Any) -> None:
     anomalies.report(ctx, "MT1005", "顾客说少了一袋", DISPATCHER)  # an order of S01: another live alert of it
     store_alert = anomalies.report(ctx, "S01", "冷柜温度偏高", DISPATCHER)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        main = await settle(pilot)
-        await pilot.press("4")
-        pane = main.panes["alerts"]
-        pane.move_cursor(row=row_of(pane, "人工上报 S01"))
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, AlertDetailScreen) and app.screen.detail is not None)
+        main = await open_the_store_alert(pilot)
         screen = app.screen
         assert isinstance(screen, AlertDetailScreen) and screen.alert_id == store_alert.id
         console = Console(width=160)
@@ -50,12 +57,7 @@ async def test_a_feed_key_in_the_alert_detail_acts_on_that_alert(
     store_alert = anomalies.report(ctx, "S01", "冷柜温度偏高", DISPATCHER)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        main = await settle(pilot)
-        await pilot.press("4")
-        pane = main.panes["alerts"]
-        pane.move_cursor(row=row_of(pane, "人工上报 S01"))
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, AlertDetailScreen) and app.screen.detail is not None)
+        main = await open_the_store_alert(pilot)
         assert "A 确认" in str(app.screen.query_one("#hint").render())
         await pilot.press("A")  # the feed's acknowledge: it asks first, as on the feed
         await wait_until(pilot, lambda: not isinstance(app.screen, AlertDetailScreen) and app.screen is not main)
